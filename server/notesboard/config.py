@@ -1,0 +1,63 @@
+"""All settings in one place.
+
+Every setting can come from the environment (`NOTESBOARD_<NAME>`) and the CLI flags of `notesboard serve`
+carry the same names, so `--max-text 20000` and `NOTESBOARD_MAX_TEXT=20000` mean the same thing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["DEFAULT_DATABASE_URL", "Settings"]
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./notesboard.db"
+
+
+class Settings(BaseSettings):
+    """Server settings with their defaults; limits are deliberately conservative."""
+
+    model_config = SettingsConfigDict(env_prefix="NOTESBOARD_", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=0, le=65535)
+    database_url: str = DEFAULT_DATABASE_URL
+    broker: str = "memory://"
+    workers: int = Field(1, ge=1, le=64)
+    log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
+
+    # Content limits (the wire contract's defaults).
+    max_text: int = Field(10_000, ge=0, le=1_000_000, description="Longest note text, in code points.")
+    max_frame_bytes: int = Field(256 * 1024, ge=1024, le=16 * 1024 * 1024, description="Largest client frame.")
+    snapshot_limit: int = Field(1000, ge=1, le=100_000, description="Live notes in a snapshot without `since`.")
+
+    # Connection limits.
+    max_connections: int = Field(10_000, ge=1, description="Open WebSocket connections per process.")
+    queue_frames: int = Field(1024, ge=8, description="Frames waiting for one slow client before it is closed 1013.")
+    queue_bytes: int = Field(1024 * 1024, ge=4096, description="Bytes waiting for one slow client before 1013.")
+    max_inflight: int = Field(256, ge=1, description="Writes one connection may have waiting for commit.")
+    rate_limit: float = Field(0.0, ge=0.0, description="Frames/s per connection (token bucket); 0 turns it off.")
+    rate_burst: int = Field(400, ge=1, description="Token bucket size for the rate limit.")
+    ping_interval: float = Field(20.0, ge=0.0, description="Transport ping every N seconds (0: off).")
+    ping_timeout: float = Field(20.0, gt=0.0, description="Close a connection whose pong is this late.")
+    ws_compression: bool = Field(False, description="permessage-deflate (costs hundreds of KB per socket).")
+    ws_impl: Literal["websockets-sansio", "websockets", "wsproto"] = "websockets-sansio"
+
+    # Storage and group commit.
+    busy_timeout: float = Field(5.0, gt=0.0, description="Seconds to wait for a locked SQLite database.")
+    sqlite_synchronous: Literal["FULL", "NORMAL"] = "FULL"
+    batch_max: int = Field(512, ge=1, le=10_000, description="Writes committed together in one transaction.")
+    write_queue: int = Field(10_000, ge=1, description="Writes waiting for the writer before `unavailable`.")
+    read_connections: int = Field(2, ge=1, le=64, description="Database connections kept for reads.")
+
+    # Presence and shutdown.
+    presence_interval: float = Field(0.25, gt=0.0, le=1.0, description="Presence updates are coalesced this long.")
+    shutdown_timeout: float = Field(10.0, gt=0.0, description="Seconds to drain writes and sockets at shutdown.")
+
+    client_dir: Path | None = Field(None, description="Folder of the static client (default: the bundled one).")
+
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")

@@ -1,0 +1,266 @@
+"""Socket in: the WebSocket endpoint `/ws/{board}`.
+
+Handshake (query and board checked before accepting), snapshot, then a read loop that validates each frame
+and hands writes to the use cases without waiting for them: acks and errors come back through the
+connection's outbox when the commit is done, so one client can pipeline many writes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from enum import Enum
+from functools import partial
+from typing import TYPE_CHECKING
+
+from starlette.responses import JSONResponse
+from starlette.websockets import WebSocket
+
+from notesboard.errors import (
+    CLOSE_GOING_AWAY,
+    CLOSE_POLICY,
+    CLOSE_TRY_AGAIN,
+    BadRequest,
+    NotesError,
+    RateLimited,
+    Unavailable,
+)
+from notesboard.outbox import Outbox
+from notesboard.protocol import PONG, ack_frame, error_frame, snapshot_frame
+from notesboard.snapshot import read_snapshot
+from notesboard.store import WriteResult
+from notesboard.validate import Handshake, Ping, check_board, handshake, parse_frame
+
+if TYPE_CHECKING:
+    from notesboard.app import Runtime
+
+__all__ = ["ConnState", "SocketConnection", "websocket_endpoint"]
+
+log = logging.getLogger("notesboard.ingress")
+
+
+class ConnState(Enum):
+    SYNCING = "syncing"  # accepted, snapshot being read: events are held back
+    OPEN = "open"  # snapshot sent: events flow
+    CLOSING = "closing"  # a close was decided (overflow, shutdown, abuse): input is ignored
+    CLOSED = "closed"
+
+
+def _error_body(exc: NotesError) -> dict[str, dict[str, str]]:
+    return {"error": {"code": exc.code, "message": exc.message}}
+
+
+async def _refuse(websocket: WebSocket, exc: NotesError) -> None:
+    """Refuse at the handshake with an HTTP status and a JSON body (or close 1008 if the server can't)."""
+    if "websocket.http.response" in websocket.scope.get("extensions", {}):
+        await websocket.send_denial_response(JSONResponse(_error_body(exc), status_code=exc.status))
+    else:
+        await websocket.close(CLOSE_POLICY, exc.message[:120])
+
+
+async def websocket_endpoint(websocket: WebSocket, board: str) -> None:
+    runtime: Runtime = websocket.app.state.runtime
+    try:
+        check_board(board)
+        query = handshake(websocket.query_params)
+        if not runtime.accepting:
+            raise Unavailable("server is shutting down")
+        if len(runtime.connections) >= runtime.settings.max_connections:
+            raise Unavailable("too many connections")
+    except NotesError as exc:
+        await _refuse(websocket, exc)
+        return
+    await SocketConnection(websocket, runtime, board, query).serve()
+
+
+class SocketConnection:
+    def __init__(self, websocket: WebSocket, runtime: Runtime, board: str, query: Handshake) -> None:
+        self.ws = websocket
+        self.rt = runtime
+        self.board = board
+        self.query = query
+        self.name = query.name
+        self.state = ConnState.SYNCING
+        self.seq = 0  # the last event seq this connection was given
+        settings = runtime.settings
+        self.outbox = Outbox(
+            websocket.send_text,
+            max_frames=settings.queue_frames,
+            max_bytes=settings.queue_bytes,
+            batch=query.batch,
+            on_overflow=self._overflow,
+        )
+        self._held: list[tuple[int | None, str]] = []  # frames that arrive while SYNCING
+        self._inflight = 0
+        self._slot = asyncio.Event()
+        self._sender: asyncio.Task[None] | None = None
+        self._closer: asyncio.Task[None] | None = None
+        self._tokens = float(settings.rate_burst)
+        self._refill = time.monotonic()
+        self._limited = 0
+
+    # -- called by the hub (synchronously, never awaiting the socket) --------------------------------------
+
+    def send_event(self, seq: int, frame: str) -> None:
+        if self.state is ConnState.OPEN:
+            if seq > self.seq:
+                self.seq = seq
+                self.outbox.push(frame)
+        elif self.state is ConnState.SYNCING:
+            self._held.append((seq, frame))
+
+    def send_frame(self, frame: str) -> None:
+        if self.state is ConnState.OPEN:
+            self.outbox.push(frame)
+        elif self.state is ConnState.SYNCING:
+            self._held.append((None, frame))
+
+    # -- lifecycle -----------------------------------------------------------------------------------------
+
+    async def serve(self) -> None:
+        rt = self.rt
+        await self.ws.accept()
+        rt.connections.add(self)
+        rt.hub.join(self)
+        rt.presence.joined(self.board, self.name)
+        log.info("open board=%s name=%s since=%s", self.board, self.name, self.query.since)
+        reason = "client closed"
+        try:
+            try:
+                snap = await read_snapshot(
+                    rt.store, self.board, self.query.since, self.query.epoch, rt.settings.snapshot_limit
+                )
+            except NotesError as exc:
+                reason = f"snapshot failed: {exc.message}"
+                self.state = ConnState.CLOSING
+                await self.ws.send_text(error_frame(exc))
+                await self.ws.close(CLOSE_TRY_AGAIN, "database unavailable")
+                return
+            self.seq = snap.seq
+            presence = rt.hub.count(self.board)
+            self.outbox.push(snapshot_frame(self.board, snap.epoch, snap.seq, snap.notes, presence, snap.reset))
+            held, self._held = self._held, []
+            self.state = ConnState.OPEN
+            for seq, frame in held:
+                if seq is None:
+                    self.send_frame(frame)
+                else:
+                    self.send_event(seq, frame)
+            self._sender = asyncio.get_running_loop().create_task(self._send_loop())
+            reason = await self._read_loop()
+        finally:
+            self.state = ConnState.CLOSED
+            self.outbox.close()
+            for task in (self._sender, self._closer):
+                if task is not None and not task.done():
+                    task.cancel()
+            rt.hub.leave(self)
+            rt.presence.left(self.board, self.name)
+            rt.connections.discard(self)
+            log.info("close board=%s name=%s reason=%s", self.board, self.name, reason)
+
+    async def _send_loop(self) -> None:
+        try:
+            await self.outbox.run()
+        except Exception:
+            self.outbox.close()
+
+    async def _read_loop(self) -> str:
+        receive = self.ws.receive
+        settings = self.rt.settings
+        rate = settings.rate_limit
+        while True:
+            message = await receive()
+            if message["type"] == "websocket.disconnect":
+                return f"disconnect code={message.get('code')}"
+            if self.state is not ConnState.OPEN:
+                continue
+            text = message.get("text")
+            if text is None:
+                self.outbox.push(error_frame(BadRequest("binary frames are not accepted; send JSON text")))
+                continue
+            if rate and not self._take_token(rate, settings.rate_burst):
+                continue
+            try:
+                command = parse_frame(text, settings.max_text)
+            except NotesError as exc:
+                self.outbox.push(error_frame(exc))
+                continue
+            if isinstance(command, Ping):
+                self.outbox.push(PONG)
+                continue
+            while self._inflight >= settings.max_inflight:
+                self._slot.clear()
+                await self._slot.wait()
+            self._inflight += 1
+            future = self.rt.notes.submit(self.board, command, self.name)
+            future.add_done_callback(partial(self._committed, command.client_id))
+
+    def _committed(self, client_id: str | None, future: asyncio.Future[WriteResult]) -> None:
+        self._inflight -= 1
+        self._slot.set()
+        if future.cancelled() or (self.state is not ConnState.OPEN and self.state is not ConnState.CLOSING):
+            return
+        exc = future.exception()
+        if exc is None:
+            result = future.result()
+            self.outbox.push(ack_frame(client_id, result.seq, result.note))
+        elif isinstance(exc, NotesError):
+            self.outbox.push(error_frame(exc))
+        else:
+            self.outbox.push(error_frame(Unavailable(f"write failed: {type(exc).__name__}", client_id)))
+
+    def _take_token(self, rate: float, burst: int) -> bool:
+        now = time.monotonic()
+        self._tokens = min(float(burst), self._tokens + (now - self._refill) * rate)
+        self._refill = now
+        if self._tokens >= 1.0:
+            self._tokens -= 1.0
+            self._limited = 0
+            return True
+        self._limited += 1
+        self.outbox.push(error_frame(RateLimited(f"more than {rate:g} frames/s; slow down")))
+        if self._limited > burst:
+            self._close_soon(CLOSE_POLICY, "sustained rate limit abuse")
+        return False
+
+    def _overflow(self) -> None:
+        log.info("slow consumer board=%s name=%s: closing 1013", self.board, self.name)
+        self.rt.overflows += 1
+        self._close_soon(CLOSE_TRY_AGAIN, "too slow to read; resume with since")
+
+    def _close_soon(self, code: int, reason: str) -> None:
+        if self.state is not ConnState.OPEN and self.state is not ConnState.SYNCING:
+            return
+        self.state = ConnState.CLOSING
+        self.outbox.close()
+        if self._sender is not None:
+            self._sender.cancel()
+        self._closer = asyncio.get_running_loop().create_task(self._close(code, reason))
+
+    async def _close(self, code: int, reason: str) -> None:
+        # This may wait for the transport to drain (a peer that never reads): memory stays bounded by the
+        # transport's buffer, and the task ends when the peer reads or disconnects.
+        try:
+            await self.ws.close(code, reason)
+        except Exception:
+            pass
+
+    async def shutdown(self, timeout: float) -> None:
+        """Server shutdown: deliver what is queued (acks included), then close 1001."""
+        if self.state is ConnState.OPEN:
+            self.state = ConnState.CLOSING
+            try:
+                await asyncio.wait_for(self.outbox.flushed(), timeout)
+            except TimeoutError:
+                pass
+            self.outbox.close()
+            if self._sender is not None:
+                self._sender.cancel()
+            self._closer = asyncio.get_running_loop().create_task(self._close(CLOSE_GOING_AWAY, "server shutting down"))
+        if self._closer is not None:
+            try:
+                await asyncio.wait_for(asyncio.shield(self._closer), timeout)
+            except TimeoutError:
+                pass

@@ -1,0 +1,85 @@
+"""Wire frames: the contract's message shapes and their JSON encoding (pure, no I/O).
+
+Every server frame is built here and encoded once with orjson; the fan-out shares that one string among
+all the connections of a board.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, TypedDict
+
+import orjson
+
+from notesboard.errors import NotesError
+
+__all__ = [
+    "PONG",
+    "Note",
+    "Op",
+    "ack_frame",
+    "decode",
+    "encode",
+    "error_frame",
+    "event_frame",
+    "presence_frame",
+    "snapshot_frame",
+]
+
+Op = Literal["created", "updated", "deleted"]
+
+
+class Note(TypedDict):
+    id: int
+    board: str
+    text: str
+    author: str | None
+    color: str | None
+    x: float | None
+    y: float | None
+    version: int
+    seq: int
+    created_at: str
+    updated_at: str
+    deleted: bool
+
+
+def encode(obj: Any) -> str:
+    return orjson.dumps(obj).decode()
+
+
+def decode(data: str | bytes) -> Any:
+    """Parse JSON; raises orjson.JSONDecodeError (a ValueError) on bad input."""
+    return orjson.loads(data)
+
+
+PONG = encode({"type": "pong"})
+
+
+def snapshot_frame(board: str, epoch: str, seq: int, notes: list[Note], presence: int, reset: bool) -> str:
+    return encode(
+        {
+            "type": "snapshot",
+            "board": board,
+            "epoch": epoch,
+            "seq": seq,
+            "notes": notes,
+            "presence": presence,
+            "reset": reset,
+        }
+    )
+
+
+def event_frame(op: Op, note: Note) -> str:
+    return encode({"type": "event", "op": op, "seq": note["seq"], "note": note})
+
+
+def ack_frame(client_id: str | None, seq: int, note: Note) -> str:
+    return encode({"type": "ack", "client_id": client_id, "seq": seq, "note": note})
+
+
+def error_frame(error: NotesError) -> str:
+    return encode({"type": "error", "code": error.code, "message": error.message, "client_id": error.client_id})
+
+
+def presence_frame(count: int, names: list[str]) -> str:
+    return encode({"type": "presence", "count": count, "names": names})

@@ -1,0 +1,123 @@
+"""Socket in, REST flavour: `/healthz` and `/api/boards/...`, translated to and from the use cases.
+
+Bodies are parsed here with the same validators as socket frames; every failure is a contract error
+(`{"error": {"code", "message"}}` with its status), never a 500.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from notesboard.errors import BadRequest, NotesError, TooLarge
+from notesboard.protocol import decode, encode
+from notesboard.store import WriteResult
+from notesboard.validate import check_board, create_command, delete_command, parse_int_param, update_command
+
+if TYPE_CHECKING:
+    from notesboard.app import Runtime
+
+__all__ = ["JSONBody", "error_response", "router"]
+
+router = APIRouter()
+
+MAX_LIMIT = 10_000
+
+
+class JSONBody(Response):
+    """A JSON response encoded with orjson (the same encoder as socket frames)."""
+
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return encode(content).encode()
+
+
+def error_response(exc: NotesError) -> JSONBody:
+    return JSONBody({"error": {"code": exc.code, "message": exc.message}}, status_code=exc.status)
+
+
+def _runtime(request: Request) -> Runtime:
+    return request.app.state.runtime  # type: ignore[no-any-return]
+
+
+async def _body(request: Request) -> Any:
+    limit = _runtime(request).settings.max_frame_bytes
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise TooLarge(f"body over {limit} bytes")
+    chunks = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise TooLarge(f"body over {limit} bytes")
+        chunks.append(chunk)
+    raw = b"".join(chunks)
+    if not raw:
+        raise BadRequest("expected a JSON body")
+    try:
+        return decode(raw)
+    except ValueError:
+        raise BadRequest("body is not valid JSON") from None
+
+
+def _note_id(raw: str) -> int:
+    value = parse_int_param("note id", raw, low=1, high=2**63 - 1)
+    assert value is not None
+    return value
+
+
+def _note(result: WriteResult, status: int = 200) -> JSONBody:
+    return JSONBody(result.note, status_code=status)
+
+
+@router.get("/healthz")
+async def healthz(request: Request) -> Response:
+    if await _runtime(request).store.healthy():
+        return JSONBody({"status": "ok"})
+    return JSONBody({"status": "unavailable"}, status_code=503)
+
+
+@router.get("/api/boards")
+async def list_boards(request: Request) -> Response:
+    limit = parse_int_param("limit", request.query_params.get("limit"), low=1, high=MAX_LIMIT) or 100
+    summaries = await _runtime(request).notes.boards(limit)
+    return JSONBody([{"board": s.board, "notes": s.notes, "seq": s.seq} for s in summaries])
+
+
+@router.get("/api/boards/{board}/notes")
+async def list_notes(request: Request, board: str) -> Response:
+    check_board(board)
+    since = parse_int_param("since", request.query_params.get("since"), low=0, high=2**63 - 1)
+    limit = parse_int_param("limit", request.query_params.get("limit"), low=1, high=MAX_LIMIT) or 1000
+    page = await _runtime(request).notes.page(board, since, limit)
+    return JSONBody({"board": board, "epoch": page.epoch, "seq": page.seq, "notes": page.notes, "more": page.more})
+
+
+@router.post("/api/boards/{board}/notes")
+async def create_note(request: Request, board: str) -> Response:
+    check_board(board)
+    runtime = _runtime(request)
+    command = create_command(await _body(request), runtime.settings.max_text, allow_author=True)
+    result = await runtime.notes.change(board, command)
+    return _note(result, 201 if result.op is not None else 200)
+
+
+@router.patch("/api/boards/{board}/notes/{note_id}")
+async def update_note(request: Request, board: str, note_id: str) -> Response:
+    check_board(board)
+    runtime = _runtime(request)
+    command = update_command(await _body(request), runtime.settings.max_text, _note_id(note_id))
+    return _note(await runtime.notes.change(board, command))
+
+
+@router.delete("/api/boards/{board}/notes/{note_id}")
+async def delete_note(request: Request, board: str, note_id: str) -> Response:
+    check_board(board)
+    version = parse_int_param("version", request.query_params.get("version"), low=1, high=2**63 - 1)
+    body: dict[str, Any] = {} if version is None else {"version": version}
+    command = delete_command(body, _note_id(note_id))
+    return _note(await _runtime(request).notes.change(board, command))

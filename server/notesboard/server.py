@@ -1,0 +1,47 @@
+"""Running uvicorn with a graceful shutdown that closes sockets with 1001 (uvicorn itself would send 1012)."""
+
+from __future__ import annotations
+
+import logging
+
+import uvicorn
+
+from notesboard.app import Runtime, create_app
+from notesboard.config import Settings
+
+__all__ = ["NotesServer", "run", "uvicorn_config"]
+
+
+class NotesServer(uvicorn.Server):
+    """Drains our runtime (commit, ack, close 1001) before uvicorn's own shutdown steps."""
+
+    async def shutdown(self, sockets: list | None = None) -> None:  # type: ignore[type-arg]
+        app = self.config.loaded_app
+        # Unwrap uvicorn's middlewares down to the FastAPI app, which holds the runtime.
+        while app is not None and not hasattr(app, "state"):
+            app = getattr(app, "app", None)
+        runtime: Runtime | None = getattr(getattr(app, "state", None), "runtime", None)
+        if runtime is not None:
+            await runtime.drain()
+        await super().shutdown(sockets)
+
+
+def uvicorn_config(settings: Settings) -> uvicorn.Config:
+    return uvicorn.Config(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        ws=settings.ws_impl,
+        ws_max_size=settings.max_frame_bytes,
+        ws_ping_interval=settings.ping_interval or None,
+        ws_ping_timeout=settings.ping_timeout,
+        ws_per_message_deflate=settings.ws_compression,
+        log_level=settings.log_level,
+        timeout_graceful_shutdown=int(settings.shutdown_timeout) + 1,
+        lifespan="on",
+    )
+
+
+def run(settings: Settings) -> None:
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    NotesServer(uvicorn_config(settings)).run()

@@ -1,0 +1,252 @@
+"""Validation: raw frames, REST bodies and query strings -> typed commands, or a contract error.
+
+Pure functions, no I/O. The socket and REST both go through `create_command`/`update_command`/
+`delete_command`, so a note is validated in exactly one place.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr, ValidationError
+
+from notesboard.errors import BadRequest, TooLarge
+from notesboard.protocol import decode
+
+__all__ = [
+    "BOARD_RE",
+    "CLIENT_ID_RE",
+    "CreateCommand",
+    "DeleteCommand",
+    "Handshake",
+    "Ping",
+    "UpdateCommand",
+    "check_board",
+    "create_command",
+    "delete_command",
+    "handshake",
+    "parse_frame",
+    "parse_int_param",
+    "update_command",
+]
+
+BOARD_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+CLIENT_ID_RE = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+COORD_LIMIT = 1_000_000.0
+
+ClientId = Annotated[StrictStr, Field(pattern=r"^[A-Za-z0-9_.:-]{1,64}$")]
+Color = Annotated[StrictStr, Field(pattern=r"^#[0-9A-Fa-f]{6}$")]
+# StrictFloat accepts ints but not bools or numeric strings; the bound also rules out inf and NaN.
+Coord = Annotated[StrictInt | StrictFloat, Field(ge=-COORD_LIMIT, le=COORD_LIMIT, allow_inf_nan=False)]
+PositiveInt = Annotated[StrictInt, Field(ge=1, le=2**63 - 1)]
+Author = Annotated[StrictStr, Field(max_length=64)]
+
+
+class _Model(BaseModel):
+    # Unknown fields are ignored (forward compatibility); no coercion of types.
+    model_config = ConfigDict(extra="ignore", strict=True, frozen=True)
+
+
+class _Create(_Model):
+    text: StrictStr
+    client_id: ClientId | None = None
+    color: Color | None = None
+    x: Coord | None = None
+    y: Coord | None = None
+    author: Author | None = None
+
+
+class _Update(_Model):
+    id: PositiveInt
+    text: StrictStr | None = None
+    color: Color | None = None
+    x: Coord | None = None
+    y: Coord | None = None
+    version: PositiveInt | None = None
+    client_id: ClientId | None = None
+
+
+class _Delete(_Model):
+    id: PositiveInt
+    version: PositiveInt | None = None
+    client_id: ClientId | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CreateCommand:
+    text: str
+    client_id: str | None
+    color: str | None
+    x: float | None
+    y: float | None
+    author: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateCommand:
+    id: int
+    changes: dict[str, Any]  # only the fields the client sent; None clears color/x/y
+    version: int | None
+    client_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteCommand:
+    id: int
+    version: int | None
+    client_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Ping:
+    pass
+
+
+Command = CreateCommand | UpdateCommand | DeleteCommand | Ping
+
+
+def _echo_id(body: Any) -> str | None:
+    """The request's client_id for an error frame, when it is a short string (even a malformed one)."""
+    if isinstance(body, dict):
+        cid = body.get("client_id")
+        if isinstance(cid, str) and len(cid) <= 64:
+            return cid
+    return None
+
+
+def _explain(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors(include_url=False)[:3]:
+        where = ".".join(str(p) for p in err["loc"]) or "body"
+        parts.append(f"{where}: {err['msg']}")
+    return "; ".join(parts)
+
+
+def _check_text(text: str | None, max_text: int, client_id: str | None) -> None:
+    if text is not None and len(text) > max_text:
+        raise TooLarge(f"text is {len(text)} characters; the limit is {max_text}", client_id)
+
+
+def _finite(value: float | None) -> float | None:
+    # pydantic already refuses inf/NaN; keep the guarantee local to where numbers enter the store.
+    return None if value is None else float(value) if math.isfinite(value) else None
+
+
+def create_command(body: Any, max_text: int, *, allow_author: bool) -> CreateCommand:
+    """Validate a create (socket frame without `type`, or REST body)."""
+    cid = _echo_id(body)
+    if not isinstance(body, dict):
+        raise BadRequest("expected a JSON object", cid)
+    try:
+        m = _Create.model_validate(body)
+    except ValidationError as exc:
+        raise BadRequest(_explain(exc), cid) from None
+    _check_text(m.text, max_text, cid)
+    author = m.author if allow_author else None
+    return CreateCommand(m.text, m.client_id, m.color, _finite(m.x), _finite(m.y), author or None)
+
+
+def update_command(body: Any, max_text: int, note_id: int | None = None) -> UpdateCommand:
+    """Validate a partial update; `note_id` comes from the REST path, otherwise from the body."""
+    cid = _echo_id(body)
+    if not isinstance(body, dict):
+        raise BadRequest("expected a JSON object", cid)
+    if note_id is not None:
+        body = {**body, "id": note_id}
+    if "text" in body and body["text"] is None:
+        raise BadRequest('text: cannot be null (send "" for an empty note)', cid)
+    try:
+        m = _Update.model_validate(body)
+    except ValidationError as exc:
+        raise BadRequest(_explain(exc), cid) from None
+    changes: dict[str, Any] = {}
+    for name in ("text", "color", "x", "y"):
+        if name in m.model_fields_set:
+            value = getattr(m, name)
+            changes[name] = _finite(value) if name in ("x", "y") else value
+    if not changes:
+        raise BadRequest("nothing to update: send at least one of text, color, x, y", cid)
+    _check_text(changes.get("text"), max_text, cid)
+    return UpdateCommand(m.id, changes, m.version, m.client_id)
+
+
+def delete_command(body: Any, note_id: int | None = None) -> DeleteCommand:
+    cid = _echo_id(body)
+    if not isinstance(body, dict):
+        raise BadRequest("expected a JSON object", cid)
+    if note_id is not None:
+        body = {**body, "id": note_id}
+    try:
+        m = _Delete.model_validate(body)
+    except ValidationError as exc:
+        raise BadRequest(_explain(exc), cid) from None
+    return DeleteCommand(m.id, m.version, m.client_id)
+
+
+def parse_frame(raw: str, max_text: int) -> Command:
+    """One client text frame -> a command. Raises BadRequest or TooLarge; never anything else."""
+    try:
+        body = decode(raw)
+    except ValueError:
+        raise BadRequest("frame is not valid JSON", None) from None
+    if not isinstance(body, dict):
+        raise BadRequest("frame must be a JSON object", None)
+    kind = body.get("type")
+    if kind == "create":
+        return create_command(body, max_text, allow_author=False)
+    if kind == "update":
+        return update_command(body, max_text)
+    if kind == "delete":
+        return delete_command(body)
+    if kind == "ping":
+        return Ping()
+    if not isinstance(kind, str):
+        raise BadRequest('frame needs a string "type"', _echo_id(body))
+    raise BadRequest(f"unknown type {kind[:40]!r}", _echo_id(body))
+
+
+def check_board(board: str) -> str:
+    if not BOARD_RE.fullmatch(board):
+        raise BadRequest("board must match ^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+    return board
+
+
+def parse_int_param(name: str, raw: str | None, *, low: int, high: int) -> int | None:
+    """A query-string integer: absent -> None; anything but plain digits in [low, high] -> BadRequest."""
+    if raw is None:
+        return None
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 19:
+        raise BadRequest(f"{name} must be an integer from {low} to {high}")
+    value = int(raw)
+    if not low <= value <= high:
+        raise BadRequest(f"{name} must be an integer from {low} to {high}")
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class Handshake:
+    """The socket's query string, validated."""
+
+    since: int | None
+    epoch: str | None
+    name: str | None
+    batch: bool
+    token: str | None
+
+
+def handshake(params: Any) -> Handshake:
+    """`params` is a mapping of query parameters; unknown ones are ignored."""
+    since = parse_int_param("since", params.get("since"), low=0, high=2**63 - 1)
+    epoch = params.get("epoch") or None
+    if epoch is not None and len(epoch) > 128:
+        raise BadRequest("epoch is too long")
+    name = params.get("name") or None
+    if name is not None and (len(name) > 64 or not name.isprintable()):
+        raise BadRequest("name must be 1 to 64 printable characters")
+    raw_batch = params.get("batch", "0")
+    if raw_batch not in ("0", "1", "true", "false", ""):
+        raise BadRequest("batch must be 1 or 0")
+    return Handshake(since, epoch, name, raw_batch in ("1", "true"), params.get("token") or None)
