@@ -61,7 +61,7 @@ class ServerProcess:
         env = {**os.environ, "NOTESBOARD_LOG_LEVEL": "info", **self.env}
         cmd = [sys.executable, "-m", "notesboard", "serve", "--host", "127.0.0.1", "--port", str(self.port)]
         cmd += ["--database-url", self.database_url]
-        log = open(self.log_path, "ab")  # noqa: SIM115 - the child keeps it
+        log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
         log.close()
         deadline = time.monotonic() + timeout
@@ -121,28 +121,31 @@ class Client:
             frame = orjson.dumps(frame).decode()
         await self.ws.send(frame)
 
-    async def recv(self, timeout: float = 5.0) -> dict[str, Any]:
-        if self._pending:
-            return self._pending.pop(0)
+    async def _read(self, timeout: float) -> None:
         raw = await asyncio.wait_for(self.ws.recv(), timeout)
-        frames = [orjson.loads(line) for line in str(raw).split("\n")]
-        self._pending.extend(frames[1:])
-        return frames[0]  # type: ignore[no-any-return]
+        self._pending.extend(orjson.loads(line) for line in str(raw).split("\n"))
 
-    async def recv_type(self, kind: str, timeout: float = 5.0) -> dict[str, Any]:
-        """Next frame of this type, skipping others (presence, typically)."""
-        deadline = asyncio.get_running_loop().time() + timeout
-        while True:
-            frame = await self.recv(max(0.01, deadline - asyncio.get_running_loop().time()))
-            if frame["type"] == kind:
-                return frame
+    async def recv(self, timeout: float = 5.0) -> dict[str, Any]:
+        """The next frame not yet consumed (frames skipped by `recv_until` come first, in order)."""
+        if not self._pending:
+            await self._read(timeout)
+        return self._pending.pop(0)
 
     async def recv_until(self, pred: Any, timeout: float = 5.0) -> dict[str, Any]:
-        deadline = asyncio.get_running_loop().time() + timeout
+        """The first frame matching `pred`; the frames it passes over stay queued for later calls."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        checked = 0
         while True:
-            frame = await self.recv(max(0.01, deadline - asyncio.get_running_loop().time()))
-            if pred(frame):
-                return frame
+            for i in range(checked, len(self._pending)):
+                if pred(self._pending[i]):
+                    return self._pending.pop(i)
+            checked = len(self._pending)
+            await self._read(max(0.01, deadline - loop.time()))
+
+    async def recv_type(self, kind: str, timeout: float = 5.0) -> dict[str, Any]:
+        """The next frame of this type; others stay queued."""
+        return await self.recv_until(lambda f: f["type"] == kind, timeout)
 
     async def request(self, frame: dict[str, Any], timeout: float = 5.0) -> dict[str, Any]:
         """Send and wait for the ack or error carrying this frame's client_id."""

@@ -139,15 +139,23 @@ class SocketConnection:
                 return
             self.seq = snap.seq
             presence = rt.hub.count(self.board)
-            self.outbox.push(snapshot_frame(self.board, snap.epoch, snap.seq, snap.notes, presence, snap.reset))
+            frame = snapshot_frame(self.board, snap.epoch, snap.seq, snap.notes, presence, snap.reset)
             held, self._held = self._held, []
             self.state = ConnState.OPEN
-            for seq, frame in held:
+            for seq, held_frame in held:
                 if seq is None:
-                    self.send_frame(frame)
+                    self.send_frame(held_frame)
                 else:
-                    self.send_event(seq, frame)
-            self._sender = asyncio.get_running_loop().create_task(self._send_loop())
+                    self.send_event(seq, held_frame)
+            # The snapshot goes out directly, outside the outbox's bound: a resume snapshot may be large, and
+            # counting it would close the very client that is catching up. Events queue (bounded) meanwhile.
+            try:
+                await self.ws.send_text(frame)
+            except Exception:
+                reason = "gone during snapshot"
+                return
+            if self.state is ConnState.OPEN:
+                self._sender = asyncio.get_running_loop().create_task(self._send_loop())
             reason = await self._read_loop()
         finally:
             self.state = ConnState.CLOSED

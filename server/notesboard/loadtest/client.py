@@ -1,0 +1,381 @@
+"""One load-test socket: connect and read the snapshot, then account for every frame it receives.
+
+A `LoadClient` records every event of its board in a `StreamChecker` and the delivery latency (the send time
+travels at the start of the note's text). A sender is a `LoadClient` that also creates notes, at a fixed
+rate or as fast as its window of unacknowledged creates allows. Closed with 1013 (or 1001/1012), a client
+reconnects with `since` + `epoch`, checks the replayed notes, and a sender sends its unacknowledged creates
+again with the same `client_id` (the server answers a repeat with the original ack).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+import orjson
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidStatus, WebSocketException
+
+from notesboard.loadtest.accounting import AckTracker, Histogram, Series, StreamChecker, Verdict
+from notesboard.tail import ws_url
+
+__all__ = ["ClientKind", "LoadClient", "Tally"]
+
+RESUME_CODES = frozenset({1001, 1012, 1013})
+MAX_RESUMES = 20
+
+
+class ClientKind(Enum):
+    READER = "reader"  # reads and checks every event
+    SENDER = "sender"  # a reader that also creates notes
+    SLOW = "slow"  # reads the snapshot, then stops reading
+
+
+@dataclass
+class Tally:
+    """What one worker's clients saw; merged by the coordinator."""
+
+    frames: int = 0
+    messages: int = 0
+    delivered: int = 0  # distinct events received live
+    recovered: int = 0  # missed changes received in a resume snapshot
+    presence: int = 0
+    errors: Counter[str] = field(default_factory=Counter)  # error frame codes and contract violations
+    closes: Counter[str] = field(default_factory=Counter)  # close codes the server chose during the run
+    resumes: int = 0
+    connect: Histogram = field(default_factory=Histogram)
+    ack: Histogram = field(default_factory=Histogram)
+    delivery: Histogram = field(default_factory=Histogram)
+    ack_series: Series = field(default_factory=Series)
+    delivery_series: Series = field(default_factory=Series)
+    acked_seq: dict[str, int] = field(default_factory=dict)  # board -> highest acknowledged seq
+    acked_log: list[tuple[str, int, str]] | None = None  # (board, seq, client_id) of every ack, when asked
+
+
+class LoadClient:
+    def __init__(
+        self,
+        index: int,
+        kind: ClientKind,
+        base_url: str,
+        board: str,
+        tally: Tally,
+        *,
+        run_id: str = "",
+        payload: int = 0,
+    ) -> None:
+        self.index = index
+        self.kind = kind
+        self.base_url = base_url
+        self.board = board
+        self.tally = tally
+        self.ws: ClientConnection | None = None
+        self.checker = StreamChecker(0)
+        self.epoch: str | None = None
+        self.connected = False
+        self.finished = False  # the run is over: closes are ours
+        self.failed: str | None = None  # why the client gave up (connect failure, resume refused...)
+        self.close_code: int | None = None
+        self.t_start_ns = 0  # the load phase's start (for per-second series)
+        self.reader: asyncio.Task[None] | None = None
+        # Sender state.
+        self.acks = AckTracker()
+        self._pending_text: dict[str, str] = {}  # client_id -> frame, resent after a resume
+        self._window_open = asyncio.Event()
+        self._seq = 0
+        self._cid_prefix = f"{run_id}.{index}."
+        self._pad = max(payload, 0)
+
+    # -- connecting ---------------------------------------------------------------------------------------
+
+    def _url(self, since: int | None) -> str:
+        return ws_url(self.base_url, self.board, since=since, epoch=self.epoch if since is not None else None, batch=1)
+
+    async def connect(self, timeout: float) -> bool:
+        """Open the socket and read the snapshot; records connect+snapshot time. False on failure."""
+        t0 = time.monotonic_ns()
+        try:
+            rest = await asyncio.wait_for(self._open(None), timeout)
+        except (TimeoutError, OSError, WebSocketException, ValueError) as exc:
+            self.failed = _describe(exc)
+            return False
+        self.tally.connect.record((time.monotonic_ns() - t0) // 1000)
+        self.connected = True
+        if self.kind is not ClientKind.SLOW:
+            for line in rest:
+                self._frame(orjson.loads(line), time.monotonic_ns())
+        return True
+
+    async def _open(self, since: int | None) -> list[str]:
+        """Connect and consume the snapshot; returns the frames that came in the same message after it."""
+        max_queue = 16 if self.kind is ClientKind.SLOW else 256
+        ws = await connect(
+            self._url(since),
+            max_size=None,
+            compression=None,
+            ping_interval=None,
+            open_timeout=None,
+            close_timeout=2,
+            max_queue=max_queue,
+        )
+        self.ws = ws
+        lines = str(await ws.recv()).split("\n")
+        snap = orjson.loads(lines[0])
+        if snap.get("type") != "snapshot":
+            self.tally.errors["first frame not a snapshot"] += 1
+            raise ValueError("first frame is not a snapshot")
+        self.epoch = snap["epoch"]
+        if since is None:
+            self.checker = StreamChecker(int(snap["seq"]))
+        elif snap.get("reset"):
+            self.tally.errors["resume reset"] += 1
+            self.checker.rebase(int(snap["seq"]))
+        else:
+            for note in snap["notes"]:
+                if self.checker.feed(int(note["seq"])) is not Verdict.DUPLICATE:
+                    self.tally.recovered += 1
+            self.checker.skip_to(int(snap["seq"]))
+        return lines[1:]
+
+    # -- reading ------------------------------------------------------------------------------------------
+
+    def start_reading(self) -> None:
+        if self.kind is not ClientKind.SLOW and self.ws is not None:
+            self.reader = asyncio.get_running_loop().create_task(self._read_loop())
+
+    async def _read_loop(self) -> None:
+        resumes = 0
+        while True:
+            ws = self.ws
+            assert ws is not None
+            tally = self.tally
+            frame = self._frame
+            loads = orjson.loads
+            try:
+                async for message in ws:
+                    now = time.monotonic_ns()
+                    tally.messages += 1
+                    if isinstance(message, bytes):
+                        tally.errors["binary message"] += 1
+                        continue
+                    for line in message.split("\n"):
+                        frame(loads(line), now)
+            except ConnectionClosed:
+                pass
+            except orjson.JSONDecodeError:
+                tally.errors["undecodable frame"] += 1
+                await ws.close()
+            code = ws.close_code
+            self.close_code = code
+            if self.finished:
+                return
+            tally.closes[str(code)] += 1
+            if code not in RESUME_CODES:
+                tally.errors[f"closed by server ({code})"] += 1
+                self.failed = f"closed {code}"
+                return
+            if resumes >= MAX_RESUMES:
+                tally.errors["too many resumes"] += 1
+                self.failed = "too many resumes"
+                return
+            resumes += 1
+            tally.resumes += 1
+            if not await self._resume():
+                return
+
+    async def _resume(self) -> bool:
+        delay = 0.05
+        for _ in range(10):
+            if self.finished:
+                return False
+            try:
+                rest = await asyncio.wait_for(self._open(self.checker.last), 10)
+            except (TimeoutError, OSError, WebSocketException, ValueError) as exc:
+                self.failed = _describe(exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 1.0)
+                continue
+            now = time.monotonic_ns()
+            for line in rest:
+                self._frame(orjson.loads(line), now)
+            await self._resend_pending()
+            self.failed = None
+            return True
+        self.tally.errors["resume failed"] += 1
+        return False
+
+    def _frame(self, f: dict[str, Any], now: int) -> None:
+        tally = self.tally
+        tally.frames += 1
+        kind = f.get("type")
+        if kind == "event":
+            seq = f["seq"]
+            note = f["note"]
+            if note["seq"] != seq:
+                tally.errors["event.seq != note.seq"] += 1
+            if note["board"] != self.board:
+                tally.errors["event from another board"] += 1
+            if self.checker.feed(seq) is Verdict.DUPLICATE:
+                return
+            tally.delivered += 1
+            text = note["text"]
+            space = text.find(" ")
+            if space > 0 and text[:space].isdigit():
+                us = (now - int(text[:space])) // 1000
+                tally.delivery.record(us)
+                tally.delivery_series.record((now - self.t_start_ns) // 1_000_000_000, us)
+        elif kind == "ack":
+            self._ack(f, now)
+        elif kind == "presence":
+            tally.presence += 1
+        elif kind == "error":
+            cid = f.get("client_id")
+            if self.acks.error(cid):
+                self._pending_text.pop(cid, None)
+                self._window_open.set()
+            tally.errors[f"error frame: {f.get('code')}"] += 1
+        elif kind == "pong":
+            pass
+        else:
+            tally.errors[f"unexpected frame type {kind!r}"] += 1
+
+    def _ack(self, f: dict[str, Any], now: int) -> None:
+        tally = self.tally
+        cid = f.get("client_id")
+        t_sent = self.acks.ack(cid)
+        if t_sent is None:
+            tally.errors["ack not matching a waiting create"] += 1
+            return
+        self._pending_text.pop(cid, None)  # type: ignore[arg-type]
+        self._window_open.set()
+        seq = f["seq"]
+        note = f["note"]
+        if note["board"] != self.board:
+            tally.errors["ack from another board"] += 1
+        if seq > tally.acked_seq.get(self.board, 0):
+            tally.acked_seq[self.board] = seq
+        us = (now - t_sent) // 1000
+        tally.ack.record(us)
+        tally.ack_series.record((now - self.t_start_ns) // 1_000_000_000, us)
+        if tally.acked_log is not None:
+            tally.acked_log.append((self.board, seq, str(cid)))
+
+    # -- sending ------------------------------------------------------------------------------------------
+
+    def _next_create(self, now: int) -> tuple[str, str]:
+        self._seq += 1
+        cid = f"{self._cid_prefix}{self._seq}"
+        head = f"{now} {cid} "
+        text = head + "x" * (self._pad - len(head)) if self._pad > len(head) else head
+        return cid, orjson.dumps({"type": "create", "text": text, "client_id": cid}).decode()
+
+    async def _send_one(self) -> bool:
+        ws = self.ws
+        if ws is None or self.failed:
+            return False
+        now = time.monotonic_ns()
+        cid, frame = self._next_create(now)
+        self.acks.sent_one(cid, now)
+        self._pending_text[cid] = frame
+        try:
+            await ws.send(frame)
+        except ConnectionClosed:
+            pass  # the reader resumes and resends what is pending
+        return True
+
+    async def _resend_pending(self) -> None:
+        ws = self.ws
+        if ws is None:
+            return
+        for frame in list(self._pending_text.values()):
+            try:
+                await ws.send(frame)
+            except ConnectionClosed:
+                return
+
+    async def send_loop(self, rate: float, window: int, t_start: int, t_stop: int, phase: float) -> int:
+        """Create notes until t_stop (monotonic ns); returns sends skipped because the window was full."""
+        skipped = 0
+        loop = asyncio.get_running_loop()
+        if rate > 0:
+            interval = 1e9 / rate
+            due = t_start + phase * interval
+            while due < t_stop and not self.finished:
+                now = time.monotonic_ns()
+                if due > now:
+                    await asyncio.sleep((due - now) / 1e9)
+                elif now - due > 1e9:  # more than a second behind: do not burst, count what was missed
+                    missed = int((now - due) // interval)
+                    skipped += missed
+                    due += missed * interval
+                if self.acks.outstanding >= window or not await self._send_one():
+                    skipped += 1
+                due += interval
+            return skipped
+        deadline = t_stop / 1e9
+        while time.monotonic_ns() < t_stop and not self.finished:
+            if self.acks.outstanding >= window:
+                self._window_open.clear()
+                try:
+                    await asyncio.wait_for(self._window_open.wait(), max(0.001, deadline - loop.time()))
+                except TimeoutError:
+                    break
+                continue
+            if not await self._send_one():
+                await asyncio.sleep(0.01)
+        return skipped
+
+    async def wait_acks(self, deadline_ns: int) -> None:
+        while self.acks.outstanding and time.monotonic_ns() < deadline_ns and not self.finished:
+            self._window_open.clear()
+            try:
+                await asyncio.wait_for(self._window_open.wait(), 0.05)
+            except TimeoutError:
+                pass
+
+    # -- the end ------------------------------------------------------------------------------------------
+
+    async def close(self) -> None:
+        self.finished = True
+        ws = self.ws
+        if ws is not None:
+            try:
+                await asyncio.wait_for(ws.close(), 3)
+            except (TimeoutError, OSError, WebSocketException):
+                pass
+        if self.reader is not None and not self.reader.done():
+            self.reader.cancel()
+            try:
+                await self.reader
+            except (asyncio.CancelledError, Exception):
+                pass
+
+    async def drain_slow(self, timeout: float) -> str:
+        """A slow client reads what is waiting until the server's close (or the timeout): its fate."""
+        ws = self.ws
+        if ws is None:
+            return "never connected"
+        try:
+            async with asyncio.timeout(timeout):
+                async for _ in ws:
+                    pass
+        except TimeoutError:
+            return "still open"
+        except ConnectionClosed:
+            pass
+        code = ws.close_code
+        return f"closed {code}"
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, InvalidStatus):
+        return f"HTTP {exc.response.status_code}"
+    if isinstance(exc, TimeoutError):
+        return "timeout"
+    if isinstance(exc, OSError):
+        return f"{type(exc).__name__}: {exc.strerror or exc}"
+    return type(exc).__name__

@@ -1,0 +1,563 @@
+"""Running a load test: a coordinator and one or more workers (processes) that own the sockets.
+
+The coordinator moves every worker through the same phases, so that the measurements line up:
+
+    hello -> connect (every socket opens and reads its snapshot) -> ready
+          -> go(t_start, t_stop) (senders create notes, everyone reads) -> sent(highest acked seq per board)
+          -> final(board -> seq every client must reach) -> result(tallies)
+
+Every wait is bounded; a worker that dies or overruns its phase is reported, not waited for. With
+`procs=1` the worker runs as a task of the coordinator's event loop; otherwise each worker is a spawned
+process talking over a pipe. The server's CPU time and RSS are sampled from /proc all along.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import secrets
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from multiprocessing.connection import Connection
+from typing import Any, Protocol
+
+from notesboard.loadtest.accounting import Histogram, Series
+from notesboard.loadtest.client import ClientKind, LoadClient, Tally
+from notesboard.loadtest.procstat import ProcSample, read_proc
+
+__all__ = ["LoadConfig", "Progress", "run_load"]
+
+Message = tuple[Any, ...]
+SETTLE_S = 0.3  # after every client caught up: time for a late duplicate to show up
+PROGRESS_S = 0.5
+
+
+@dataclass
+class LoadConfig:
+    url: str = "http://127.0.0.1:8000"
+    boards: int = 1
+    clients: int = 10
+    senders: int = 1
+    rate: float = 1.0  # creates/s per sender; 0: as fast as the window of unacked creates allows
+    window: int = 32
+    duration: float = 10.0
+    payload: int = 100
+    slow: int = 0
+    procs: int = 1
+    server_pid: int | None = None
+    board_prefix: str = ""  # default: lt-<run id>-
+    connect_timeout: float = 10.0
+    connect_concurrency: int = 256
+    drain_timeout: float = 10.0
+    record_acks: bool = False
+    run_id: str = field(default_factory=lambda: secrets.token_hex(4))
+
+    def board(self, i: int) -> str:
+        return f"{self.board_prefix or f'lt-{self.run_id}-'}{i % self.boards}"
+
+
+@dataclass
+class Progress:
+    """What the live display shows; updated every half second."""
+
+    phase: str = "starting"
+    elapsed: float = 0.0
+    connected: int = 0
+    planned: int = 0
+    sent: int = 0
+    acked: int = 0
+    delivered: int = 0
+    errors: int = 0
+    resumes: int = 0
+    server: ProcSample | None = None
+
+
+# -- channels between the coordinator and a worker ---------------------------------------------------------
+
+
+class Channel(Protocol):
+    def send(self, msg: Message) -> None: ...
+
+    async def recv(self, timeout: float) -> Message: ...
+
+
+class _QueueChannel:
+    def __init__(self, inbox: asyncio.Queue[Message], outbox: asyncio.Queue[Message]) -> None:
+        self._in, self._out = inbox, outbox
+
+    def send(self, msg: Message) -> None:
+        self._out.put_nowait(msg)
+
+    async def recv(self, timeout: float) -> Message:
+        return await asyncio.wait_for(self._in.get(), timeout)
+
+
+class _PipeChannel:
+    """A multiprocessing pipe end, read through the event loop (never blocking it while waiting)."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+        self._in: asyncio.Queue[Message] = asyncio.Queue()
+        asyncio.get_running_loop().add_reader(conn.fileno(), self._readable)
+
+    def _readable(self) -> None:
+        try:
+            while self._conn.poll():
+                self._in.put_nowait(self._conn.recv())
+        except (EOFError, OSError):
+            asyncio.get_running_loop().remove_reader(self._conn.fileno())
+            self._in.put_nowait(("dead",))
+
+    def send(self, msg: Message) -> None:
+        try:
+            self._conn.send(msg)
+        except (BrokenPipeError, OSError):
+            pass
+
+    async def recv(self, timeout: float) -> Message:
+        return await asyncio.wait_for(self._in.get(), timeout)
+
+    def close(self) -> None:
+        try:
+            asyncio.get_running_loop().remove_reader(self._conn.fileno())
+        except (ValueError, OSError):
+            pass
+        self._conn.close()
+
+
+# -- the worker ----------------------------------------------------------------------------------------------
+
+
+def _tally_json(tally: Tally, extra: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "frames": tally.frames,
+        "messages": tally.messages,
+        "delivered": tally.delivered,
+        "recovered": tally.recovered,
+        "presence": tally.presence,
+        "errors": dict(tally.errors),
+        "closes": dict(tally.closes),
+        "resumes": tally.resumes,
+        "connect": tally.connect.to_json(),
+        "ack": tally.ack.to_json(),
+        "delivery": tally.delivery.to_json(),
+        "ack_series": tally.ack_series.to_json(),
+        "delivery_series": tally.delivery_series.to_json(),
+        "acked_seq": tally.acked_seq,
+        "acked_log": tally.acked_log,
+        **extra,
+    }
+
+
+async def _worker(cfg: LoadConfig, index: int, chan: Channel) -> None:
+    tally = Tally(acked_log=[] if cfg.record_acks else None)
+    clients: list[LoadClient] = []
+    n_senders = min(cfg.senders, cfg.clients)
+    for i in range(index, cfg.clients, cfg.procs):
+        kind = ClientKind.SENDER if i < n_senders else ClientKind.READER
+        clients.append(LoadClient(i, kind, cfg.url, cfg.board(i), tally, run_id=cfg.run_id, payload=cfg.payload))
+    slow = [
+        LoadClient(cfg.clients + j, ClientKind.SLOW, cfg.url, cfg.board(j), tally)
+        for j in range(index, cfg.slow, cfg.procs)
+    ]
+    everyone = clients + slow
+    cpu0 = time.process_time()
+    chan.send(("hello", index))
+
+    async def progress(phase: str) -> None:
+        while True:
+            sent = sum(c.acks.sent for c in clients if c.kind is ClientKind.SENDER)
+            acked = sum(c.acks.acked for c in clients if c.kind is ClientKind.SENDER)
+            connected = sum(c.connected for c in everyone)
+            errors = sum(tally.errors.values())
+            chan.send(("progress", index, phase, connected, sent, acked, tally.delivered, errors, tally.resumes))
+            await asyncio.sleep(PROGRESS_S)
+
+    msg = await chan.recv(600)
+    if msg[0] != "connect":
+        return
+    reporter = asyncio.get_running_loop().create_task(progress("connect"))
+    gate = asyncio.Semaphore(max(1, cfg.connect_concurrency // cfg.procs))
+
+    async def open_one(c: LoadClient) -> None:
+        async with gate:
+            if await c.connect(cfg.connect_timeout):
+                c.start_reading()
+
+    try:
+        await asyncio.wait_for(asyncio.gather(*(open_one(c) for c in everyone)), float(msg[1]))
+    except TimeoutError:
+        pass
+    failures = Counter(c.failed or "not connected" for c in everyone if not c.connected)
+    chan.send(("ready", index, sum(c.connected for c in everyone), dict(failures)))
+
+    msg = await chan.recv(600)
+    reporter.cancel()
+    skipped = 0
+    if msg[0] == "go":
+        t_start, t_stop = int(msg[1]), int(msg[2])
+        reporter = asyncio.get_running_loop().create_task(progress("load"))
+        for c in everyone:
+            c.t_start_ns = t_start
+        delay = (t_start - time.monotonic_ns()) / 1e9
+        if delay > 0:
+            await asyncio.sleep(delay)
+        senders = [c for c in clients if c.kind is ClientKind.SENDER and c.connected]
+        results = await asyncio.gather(
+            *(c.send_loop(cfg.rate, cfg.window, t_start, t_stop, (c.index / max(n_senders, 1)) % 1.0) for c in senders)
+        )
+        skipped = sum(results)
+        ack_deadline = time.monotonic_ns() + int(cfg.drain_timeout * 1e9)
+        await asyncio.gather(*(c.wait_acks(ack_deadline) for c in senders))
+        chan.send(("sent", index, dict(tally.acked_seq)))
+        msg = await chan.recv(cfg.drain_timeout + 60)
+        finals: dict[str, int] = msg[1] if msg[0] == "final" else {}
+        # Every client must reach its board's final seq (bounded), then a short settle for late duplicates.
+        deadline = time.monotonic() + cfg.drain_timeout
+        while time.monotonic() < deadline:
+            behind = [
+                c
+                for c in clients
+                if c.connected and not c.failed and c.checker.last < finals.get(c.board, c.checker.last)
+            ]
+            if not behind:
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(SETTLE_S)
+        reporter.cancel()
+    else:
+        finals = {}
+
+    fates = Counter(await asyncio.gather(*(c.drain_slow(min(cfg.drain_timeout, 5.0)) for c in slow)))
+    for c in clients:
+        c.finished = True
+    await asyncio.gather(*(c.close() for c in everyone))
+
+    lost = duplicated = out_of_order = expected = unacked = ack_errors = sent = 0
+    for c in clients:
+        if not c.connected:
+            continue
+        final = finals.get(c.board, c.checker.last)
+        expected += max(final - c.checker.start, 0)
+        lost += c.checker.lost(final)
+        duplicated += c.checker.duplicates
+        out_of_order += c.checker.out_of_order
+        sent += c.acks.sent
+        unacked += c.acks.outstanding
+        ack_errors += c.acks.failed
+    tally.errors["duplicate acks"] += sum(c.acks.duplicate_acks for c in clients)
+    tally.errors = +tally.errors  # drop zero counts
+    extra = {
+        "connected": sum(c.connected for c in clients),
+        "slow_connected": sum(c.connected for c in slow),
+        "sent": sent,
+        "acked": sum(c.acks.acked for c in clients),
+        "unacked": unacked,
+        "ack_errors": ack_errors,
+        "skipped_sends": skipped,
+        "expected": expected,
+        "lost": lost,
+        "duplicated": duplicated,
+        "out_of_order": out_of_order,
+        "slow_fates": dict(fates),
+        "cpu_s": time.process_time() - cpu0,
+    }
+    chan.send(("result", index, _tally_json(tally, extra)))
+
+
+def _worker_process(cfg_dict: dict[str, Any], index: int, conn: Connection) -> None:
+    """Entry point of a worker process (spawned): its own event loop, uvloop when installed."""
+    cfg = LoadConfig(**cfg_dict)
+
+    async def main() -> None:
+        chan = _PipeChannel(conn)
+        try:
+            await _worker(cfg, index, chan)
+        finally:
+            chan.close()
+
+    try:
+        import uvloop
+
+        uvloop.run(main())
+    except ImportError:
+        asyncio.run(main())
+    except KeyboardInterrupt:
+        pass
+
+
+# -- the coordinator -----------------------------------------------------------------------------------------
+
+
+class _Coordinator:
+    def __init__(self, cfg: LoadConfig, on_progress: Callable[[Progress], None] | None) -> None:
+        self.cfg = cfg
+        self.on_progress = on_progress
+        self.progress = Progress(planned=cfg.clients + cfg.slow)
+        self.per_worker: dict[int, tuple[Any, ...]] = {}
+        self.timeline: list[dict[str, float]] = []
+        self.t0 = time.monotonic()
+        self.marks: dict[str, float] = {}
+        self.samples: dict[str, ProcSample | None] = {}
+
+    def mark(self, name: str) -> None:
+        self.marks[name] = time.monotonic() - self.t0
+        self.samples[name] = read_proc(self.cfg.server_pid) if self.cfg.server_pid else None
+        self.progress.phase = name
+
+    async def sample_loop(self) -> None:
+        while True:
+            elapsed = time.monotonic() - self.t0
+            sample = read_proc(self.cfg.server_pid) if self.cfg.server_pid else None
+            if sample is not None:
+                self.timeline.append({"t": round(elapsed, 2), "cpu_s": sample.cpu_s, "rss_kb": sample.rss_kb})
+            p = self.progress
+            p.elapsed = elapsed
+            p.server = sample
+            rows = self.per_worker.values()
+            p.connected = sum(r[3] for r in rows)
+            p.sent = sum(r[4] for r in rows)
+            p.acked = sum(r[5] for r in rows)
+            p.delivered = sum(r[6] for r in rows)
+            p.errors = sum(r[7] for r in rows)
+            p.resumes = sum(r[8] for r in rows)
+            if self.on_progress is not None:
+                self.on_progress(p)
+            await asyncio.sleep(PROGRESS_S)
+
+    async def gather(self, chans: list[Channel], kind: str, timeout: float) -> dict[int, Message]:
+        """Wait for one `kind` message from every worker (progress is recorded on the way)."""
+        got: dict[int, Message] = {}
+        deadline = time.monotonic() + timeout
+        waiting = set(range(len(chans)))
+
+        async def one(i: int) -> None:
+            while True:
+                msg = await chans[i].recv(max(0.01, deadline - time.monotonic()))
+                if msg[0] == "progress":
+                    self.per_worker[i] = msg
+                elif msg[0] == "dead":
+                    got[i] = msg
+                    return
+                elif msg[0] == kind:
+                    got[i] = msg
+                    return
+
+        results = await asyncio.gather(*(one(i) for i in waiting), return_exceptions=True)
+        for r in results:
+            if isinstance(r, BaseException) and not isinstance(r, TimeoutError):
+                raise r
+        return got
+
+
+async def run_load(cfg: LoadConfig, on_progress: Callable[[Progress], None] | None = None) -> dict[str, Any]:
+    """Run one load test and return its result (see `report.py` for the fields)."""
+    if cfg.procs < 1 or cfg.clients < 1 or cfg.boards < 1:
+        raise ValueError("procs, clients and boards must be at least 1")
+    cfg.procs = min(cfg.procs, cfg.clients)
+    co = _Coordinator(cfg, on_progress)
+    chans: list[Channel] = []
+    tasks: list[asyncio.Task[None]] = []
+    procs: list[multiprocessing.process.BaseProcess] = []
+    pipes: list[_PipeChannel] = []
+    if cfg.procs == 1:
+        to_worker: asyncio.Queue[Message] = asyncio.Queue()
+        to_coord: asyncio.Queue[Message] = asyncio.Queue()
+        chans.append(_QueueChannel(to_coord, to_worker))
+        tasks.append(asyncio.get_running_loop().create_task(_worker(cfg, 0, _QueueChannel(to_worker, to_coord))))
+    else:
+        ctx = multiprocessing.get_context("spawn")
+        for i in range(cfg.procs):
+            mine, theirs = ctx.Pipe(duplex=True)
+            proc = ctx.Process(target=_worker_process, args=(asdict(cfg), i, theirs), daemon=True)
+            proc.start()
+            theirs.close()
+            procs.append(proc)
+            pipe = _PipeChannel(mine)
+            pipes.append(pipe)
+            chans.append(pipe)
+    sampler = asyncio.get_running_loop().create_task(co.sample_loop())
+    notes: list[str] = []
+    try:
+        hello = await co.gather(chans, "hello", 60)
+        if len(hello) < len(chans):
+            raise RuntimeError("a load-test worker did not start")
+        connect_budget = max(30.0, (cfg.clients + cfg.slow) / 100)
+        co.mark("connect")
+        for ch in chans:
+            ch.send(("connect", connect_budget))
+        ready = await co.gather(chans, "ready", connect_budget + 15)
+        co.mark("connected")
+        failures: Counter[str] = Counter()
+        for msg in ready.values():
+            if msg[0] == "ready":
+                failures.update(msg[3])
+        t_start = time.monotonic_ns() + 200_000_000
+        t_stop = t_start + int(cfg.duration * 1e9)
+        for ch in chans:
+            ch.send(("go", t_start, t_stop))
+        await asyncio.sleep(max(0.0, (t_start - time.monotonic_ns()) / 1e9))
+        co.mark("load")
+        sent = await co.gather(chans, "sent", cfg.duration + cfg.drain_timeout + 30)
+        co.mark("sent")
+        finals: dict[str, int] = {}
+        for msg in sent.values():
+            if msg[0] == "sent":
+                for board, seq in msg[2].items():
+                    finals[board] = max(finals.get(board, 0), seq)
+            else:
+                notes.append("a worker died during the load phase")
+        for ch in chans:
+            ch.send(("final", finals))
+        results = await co.gather(chans, "result", cfg.drain_timeout + 60)
+        co.mark("done")
+        if len(results) < len(chans) or any(m[0] != "result" for m in results.values()):
+            notes.append("a worker did not report its result")
+    finally:
+        sampler.cancel()
+        for t in tasks:
+            if not t.done():
+                t.cancel()
+        for p in pipes:
+            p.close()
+        for proc in procs:
+            proc.join(5)
+            if proc.is_alive():
+                proc.kill()
+                proc.join(5)
+    for t in tasks:
+        if t.done() and not t.cancelled() and t.exception() is not None:
+            raise t.exception()  # type: ignore[misc]
+    return _combine(cfg, co, [m[2] for m in results.values() if m[0] == "result"], failures, notes)
+
+
+def _combine(
+    cfg: LoadConfig, co: _Coordinator, parts: list[dict[str, Any]], failures: Counter[str], notes: list[str]
+) -> dict[str, Any]:
+    hists = {k: Histogram() for k in ("connect", "ack", "delivery")}
+    series = {k: Series() for k in ("ack", "delivery")}
+    counts: Counter[str] = Counter()
+    errors: Counter[str] = Counter()
+    closes: Counter[str] = Counter()
+    fates: Counter[str] = Counter()
+    acked_log: list[tuple[str, int, str]] = []
+    gen_cpu = 0.0
+    for part in parts:
+        for k in hists:
+            hists[k].merge(Histogram.from_json(part[k]))
+        for k in series:
+            series[k].merge(Series.from_json(part[f"{k}_series"]))
+        for k in (
+            "frames",
+            "messages",
+            "delivered",
+            "recovered",
+            "presence",
+            "resumes",
+            "connected",
+            "slow_connected",
+            "sent",
+            "acked",
+            "unacked",
+            "ack_errors",
+            "skipped_sends",
+            "expected",
+            "lost",
+            "duplicated",
+            "out_of_order",
+        ):
+            counts[k] += part[k]
+        errors.update(part["errors"])
+        closes.update(part["closes"])
+        fates.update(part["slow_fates"])
+        gen_cpu += part["cpu_s"]
+        if part["acked_log"]:
+            acked_log.extend(tuple(x) for x in part["acked_log"])
+    if len(parts) < cfg.procs:
+        errors["worker lost"] += cfg.procs - len(parts)
+    connect_failed = cfg.clients + cfg.slow - counts["connected"] - counts["slow_connected"]
+    if connect_failed:
+        for reason, n in failures.items():
+            errors[f"connect failed: {reason}"] += n
+    m = co.marks
+    connect_s = m["connected"] - m["connect"]
+    load_s = m["done"] - m["load"]
+    send_s = m["sent"] - m["load"]
+    s = co.samples
+    server: dict[str, Any] | None = None
+    if cfg.server_pid:
+        server = _server_figures(s, counts, load_s, co.timeline)
+    result: dict[str, Any] = {
+        "config": asdict(cfg),
+        "ok": False,
+        "counts": {
+            "clients": cfg.clients,
+            "slow": cfg.slow,
+            "connected": counts["connected"],
+            "connect_failed": connect_failed,
+            "sent": counts["sent"],
+            "acked": counts["acked"],
+            "unacked": counts["unacked"],
+            "ack_errors": counts["ack_errors"],
+            "skipped_sends": counts["skipped_sends"],
+            "expected_deliveries": counts["expected"],
+            "delivered": counts["delivered"],
+            "recovered": counts["recovered"],
+            "lost": counts["lost"],
+            "duplicated": counts["duplicated"],
+            "out_of_order": counts["out_of_order"],
+            "errors": sum(errors.values()),
+            "resumes": counts["resumes"],
+            "frames": counts["frames"],
+            "messages": counts["messages"],
+            "presence": counts["presence"],
+        },
+        "errors": dict(errors.most_common()),
+        "closes": dict(closes),
+        "slow_fates": dict(fates),
+        "timing_s": {"connect": round(connect_s, 3), "send": round(send_s, 3), "load_and_drain": round(load_s, 3)},
+        "rates": {
+            "connects_per_s": round(counts["connected"] / connect_s, 1) if connect_s > 0 else 0.0,
+            "acks_per_s": round(counts["acked"] / send_s, 1) if send_s > 0 else 0.0,
+            "deliveries_per_s": round(counts["delivered"] / load_s, 1) if load_s > 0 else 0.0,
+        },
+        "latency_ms": {k: h.summary_ms() for k, h in hists.items()},
+        "histograms_ms": {k: h.buckets_ms() for k, h in hists.items()},
+        "series_ms": {k: v.rows_ms() for k, v in series.items()},
+        "server": server,
+        "generator": {
+            "procs": cfg.procs,
+            "cpu_s": round(gen_cpu, 3),
+            "cpu_us_per_frame": round(gen_cpu / counts["frames"] * 1e6, 2) if counts["frames"] else None,
+        },
+        "notes": notes,
+    }
+    if cfg.record_acks:
+        result["acked_log"] = acked_log
+    bad = ("lost", "duplicated", "out_of_order", "errors", "unacked", "ack_errors", "connect_failed")
+    result["ok"] = not notes and all(result["counts"][k] == 0 for k in bad)
+    return result
+
+
+def _server_figures(
+    s: dict[str, ProcSample | None], counts: Counter[str], load_s: float, timeline: list[dict[str, float]]
+) -> dict[str, Any] | None:
+    first, connected, load, done = s.get("connect"), s.get("connected"), s.get("load"), s.get("done")
+    if first is None or connected is None or load is None or done is None:
+        return None
+    cpu_load = done.cpu_s - load.cpu_s
+    cpu_connect = connected.cpu_s - first.cpu_s
+    n_conn = counts["connected"] + counts["slow_connected"]
+    rss_max = max([int(p["rss_kb"]) for p in timeline] + [done.rss_kb])
+    return {
+        "cpu_s": {"connect": round(cpu_connect, 3), "load": round(cpu_load, 3), "total": round(done.cpu_s, 3)},
+        "cpu_us_per_connect": round(cpu_connect / n_conn * 1e6, 1) if n_conn else None,
+        "cpu_us_per_delivery": round(cpu_load / counts["delivered"] * 1e6, 2) if counts["delivered"] else None,
+        "cpu_us_per_create": round(cpu_load / counts["acked"] * 1e6, 1) if counts["acked"] else None,
+        "cpu_share_during_load": round(cpu_load / load_s, 3) if load_s > 0 else None,
+        "rss_kb": {"start": first.rss_kb, "connected": connected.rss_kb, "end": done.rss_kb, "max": rss_max},
+        "rss_kb_per_connection": round((connected.rss_kb - first.rss_kb) / n_conn, 2) if n_conn else None,
+        "timeline": timeline,
+    }
