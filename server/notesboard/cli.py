@@ -152,3 +152,5 @@ def tail(
         pass
     except ValueError as exc:
         raise _fail(str(exc)) from None
+from notesboard.loadtest.command import loadtest as _loadtest  # noqa: E402
+app.command(name="loadtest")(_loadtest)
