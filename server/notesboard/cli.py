@@ -92,6 +92,12 @@ def serve(
                 f"[bold red]error:[/] --{'.'.join(map(str, e['loc'])).replace('_', '-')}: {e['msg']}", highlight=False
             )
         raise typer.Exit(code=1) from None
+    from notesboard.backplane import check_url
+
+    try:
+        check_url(settings.broker)
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
     if settings.workers > 1 and settings.broker.startswith("memory"):
         raise _fail("--workers above 1 needs a shared broker (redis:// or postgres://); memory:// is one process")
     if not settings.database_url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
@@ -153,4 +159,5 @@ def tail(
     except ValueError as exc:
         raise _fail(str(exc)) from None
 from notesboard.loadtest.command import loadtest as _loadtest  # noqa: E402
+
 app.command(name="loadtest")(_loadtest)

@@ -1,0 +1,84 @@
+"""The `notesboard` command: help texts, clear errors with exit 1, and post/tail against a real server."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.helpers import ServerProcess
+
+
+def cli(*args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "notesboard", *args], capture_output=True, text=True, timeout=timeout, env={"COLUMNS": "200", "PATH": ""}
+    )
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        ("serve", "Serve the board"),
+        ("post", "Create one note"),
+        ("tail", "Print the board's live events"),
+        ("loadtest", "--clients"),
+    ],
+)
+def test_every_command_has_help(command: str, expected: str) -> None:
+    r = cli(command, "--help")
+    assert r.returncode == 0 and expected in r.stdout
+
+
+def test_top_level_help_and_version() -> None:
+    r = cli("--help")
+    assert r.returncode == 0 and all(c in r.stdout for c in ("serve", "post", "tail"))
+    r = cli("--version")
+    assert r.returncode == 0 and r.stdout.startswith("notesboard ")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--max-text", "-1"], "--max-text"),
+        (["--port", "70000"], "--port"),
+        (["--database-url", "mysql://x"], "--database-url must start with"),
+        (["--workers", "2"], "needs a shared broker"),
+        (["--broker", "kafka://x"], "unsupported broker"),
+    ],
+)
+def test_serve_refuses_bad_settings_with_exit_1(args: list[str], message: str) -> None:
+    r = cli("serve", *args)
+    assert r.returncode == 1, r.stderr
+    assert message in r.stderr and "Traceback" not in r.stderr
+
+
+def test_post_then_tail(server: ServerProcess) -> None:
+    r = cli("post", "cli-board", "hello from the CLI", "--author", "me", "--url", server.url)
+    assert r.returncode == 0, r.stderr
+    note = json.loads(r.stdout)
+    assert note["text"] == "hello from the CLI" and note["author"] == "me" and note["seq"] == 1
+    tail = subprocess.Popen(
+        [sys.executable, "-m", "notesboard", "tail", "cli-board", "--url", server.url, "--count", "1"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        first = tail.stdout.readline() if tail.stdout else ""
+        assert json.loads(first)["note"]["text"] == "hello from the CLI"  # the current notes come first
+        assert cli("post", "cli-board", "second", "--url", server.url).returncode == 0
+        out, _ = tail.communicate(timeout=20)
+    finally:
+        tail.kill()
+    event = json.loads(out.strip().splitlines()[-1])
+    assert event["type"] == "event" and event["seq"] == 2 and event["note"]["text"] == "second"
+    assert tail.returncode == 0
+
+
+def test_post_reports_server_errors_and_unreachable_servers(server: ServerProcess) -> None:
+    r = cli("post", "bad.board", "x", "--url", server.url)
+    assert r.returncode == 1 and "400" in r.stderr
+    r = cli("post", "b", "x", "--url", "http://127.0.0.1:9", timeout=30)
+    assert r.returncode == 1 and "cannot reach" in r.stderr
