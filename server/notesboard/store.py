@@ -5,6 +5,10 @@ the single writer task with a whole batch (group commit): one transaction (`BEGI
 board rows locked `FOR UPDATE` on Postgres) that assigns every change the board's next seq. Reads use a
 few long-lived connections and a read transaction, so a snapshot's notes and seq agree.
 
+The tables are SQLAlchemy Core (DDL goes through `databases`); the statements on the hot paths are plain
+SQL written once per dialect and run on the driver connection that `databases` opened (aiosqlite or
+asyncpg): compiling a SQLAlchemy statement per call cost more CPU than the rest of a create together.
+
 Database failures are translated here into `Unavailable`; nothing above this module sees a driver error.
 """
 
@@ -22,7 +26,6 @@ from typing import Any
 import sqlalchemy as sa
 from databases import Database
 from databases.core import Connection
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.schema import CreateIndex, CreateTable
 
 from notesboard.errors import Conflict, NotesError, NotFound, Unavailable
@@ -94,20 +97,24 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def _note(row: Any) -> Note:
+NOTE_FIELDS = ", ".join(c.name for c in NOTE_COLUMNS)
+
+
+def _note(row: Sequence[Any]) -> Note:
+    """A row of NOTE_FIELDS, in order, as a wire note."""
     return {
-        "id": row["id"],
-        "board": row["board"],
-        "text": row["text"],
-        "author": row["author"],
-        "color": row["color"],
-        "x": row["x"],
-        "y": row["y"],
-        "version": row["version"],
-        "seq": row["seq"],
-        "created_at": row["created_at"],
-        "updated_at": row["updated_at"],
-        "deleted": bool(row["deleted"]),
+        "id": row[0],
+        "board": row[1],
+        "text": row[2],
+        "author": row[3],
+        "color": row[4],
+        "x": row[5],
+        "y": row[6],
+        "version": row[7],
+        "seq": row[8],
+        "created_at": row[9],
+        "updated_at": row[10],
+        "deleted": bool(row[11]),
     }
 
 
@@ -145,6 +152,59 @@ class BoardSummary:
     seq: int
 
 
+class _Driver:
+    """The driver connection under a `databases` connection, with one calling convention for both drivers.
+
+    SQL is written with `?` placeholders; for asyncpg they become `$1, $2, ...`. `IN` lists are built by
+    `in_list()`: `IN (?, ?)` on SQLite, `= ANY(?)` with one array parameter on Postgres.
+    """
+
+    def __init__(self, raw: Any, is_sqlite: bool) -> None:
+        self.raw = raw
+        self.is_sqlite = is_sqlite
+        self._sql: dict[str, str] = {}
+
+    def _dialect(self, sql: str) -> str:
+        if self.is_sqlite:
+            return sql
+        done = self._sql.get(sql)
+        if done is None:
+            parts = sql.split("?")
+            done = parts[0] + "".join(f"${i}{part}" for i, part in enumerate(parts[1:], start=1))
+            self._sql[sql] = done
+        return done
+
+    def in_list(self, column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
+        if self.is_sqlite:
+            return f"{column} IN ({', '.join('?' * len(values))})", list(values)
+        return f"{column} = ANY(?)", [list(values)]
+
+    async def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[Sequence[Any]]:
+        if self.is_sqlite:
+            return list(await self.raw.execute_fetchall(sql, params))
+        return list(await self.raw.fetch(self._dialect(sql), *params))
+
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        if self.is_sqlite:
+            await (await self.raw.execute(sql, params)).close()
+        else:
+            await self.raw.execute(self._dialect(sql), *params)
+
+    async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        if rows:
+            await self.raw.executemany(self._dialect(sql), rows)
+
+
+INSERT_NOTE = (
+    "INSERT INTO notes (id, board, text, author, color, x, y, version, seq, created_at, updated_at, deleted,"
+    " client_id, created_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+UPDATE_NOTE = (
+    "UPDATE notes SET text = ?, color = ?, x = ?, y = ?, version = ?, seq = ?, updated_at = ?, deleted = ? WHERE id = ?"
+)
+UPDATE_BOARD = "UPDATE boards SET seq = ?, live = ?, updated_at = ? WHERE board = ?"
+
+
 class Store:
     """Owns the database: schema, the write transaction, consistent reads."""
 
@@ -152,13 +212,13 @@ class Store:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         options: dict[str, Any] = (
-            {"timeout": busy_timeout} if self.is_sqlite else {"min_size": 1, "max_size": 4 + readers}
+            {"timeout": busy_timeout} if self.is_sqlite else {"min_size": 1, "max_size": 2 + readers}
         )
         self._db = Database(url, **options)
         self._synchronous = synchronous
         self._nreaders = readers
-        self._writer: Connection | None = None
-        self._readers: list[tuple[Connection, asyncio.Lock]] = []
+        self._writer: tuple[Connection, _Driver] | None = None
+        self._readers: list[tuple[Connection, _Driver, asyncio.Lock]] = []
         self._next_reader = 0
         self.epoch = ""
 
@@ -168,14 +228,16 @@ class Store:
         try:
             await self._db.connect()
             self._writer = await self._open_connection(writer=True)
-            await self._create_schema(self._writer)
-            self._readers = [(await self._open_connection(writer=False), asyncio.Lock()) for _ in range(self._nreaders)]
+            await self._create_schema(self._writer[0])
+            for _ in range(self._nreaders):
+                conn, driver = await self._open_connection(writer=False)
+                self._readers.append((conn, driver, asyncio.Lock()))
         except Exception as exc:
             await self.close()
             raise Unavailable(f"cannot open database: {exc}") from exc
 
     async def close(self) -> None:
-        conns = [c for c, _ in self._readers] + ([self._writer] if self._writer else [])
+        conns = [c for c, _, _ in self._readers] + ([self._writer[0]] if self._writer else [])
         self._readers, self._writer = [], None
         for conn in conns:
             try:
@@ -185,55 +247,56 @@ class Store:
         if self._db.is_connected:
             await self._db.disconnect()
 
-    async def _open_connection(self, *, writer: bool) -> Connection:
+    async def _open_connection(self, *, writer: bool) -> tuple[Connection, _Driver]:
         conn = Connection(self._db, self._db._backend)
         await conn.__aenter__()
+        driver = _Driver(conn.raw_connection, self.is_sqlite)
         if self.is_sqlite:
             if writer:
-                await conn.execute("PRAGMA journal_mode=WAL")
-            await conn.execute(f"PRAGMA synchronous={self._synchronous}")
-        return conn
+                await driver.execute("PRAGMA journal_mode=WAL")
+            await driver.execute(f"PRAGMA synchronous={self._synchronous}")
+        return conn, driver
 
     async def _create_schema(self, conn: Connection) -> None:
         for table in metadata.sorted_tables:
             await conn.execute(CreateTable(table, if_not_exists=True))
             for index in sorted(table.indexes, key=lambda i: i.name or ""):
                 await conn.execute(CreateIndex(index, if_not_exists=True))
-        await conn.execute(self._insert_ignore(meta_table, [{"key": "epoch", "value": uuid.uuid4().hex}]))
+        ignore = "OR IGNORE " if self.is_sqlite else ""
+        conflict = "" if self.is_sqlite else " ON CONFLICT DO NOTHING"
+        await conn.execute(
+            sa.text(f"INSERT {ignore}INTO notesboard_meta (key, value) VALUES ('epoch', :v){conflict}").bindparams(
+                v=uuid.uuid4().hex
+            )
+        )
         row = await conn.fetch_one(sa.select(meta_table.c.value).where(meta_table.c.key == "epoch"))
         assert row is not None
         self.epoch = row["value"]
 
-    def _insert_ignore(self, table: sa.Table, rows: list[dict[str, Any]]) -> sa.Insert:
-        ins = (sqlite.insert(table) if self.is_sqlite else postgresql.insert(table)).values(rows)
-        return ins.on_conflict_do_nothing()
-
-    async def _reconnect_writer(self) -> None:
+    async def _reconnect_writer(self) -> tuple[Connection, _Driver]:
         old, self._writer = self._writer, None
         if old is not None:
             try:
-                await old.__aexit__(None, None, None)
-            except Exception:
+                await old[0].__aexit__(None, None, None)
+            except Exception:  # noqa: BLE001
                 pass
         self._writer = await self._open_connection(writer=True)
+        return self._writer
 
     # -- writes ----------------------------------------------------------------------------------------
 
     async def apply(self, ops: Sequence[WriteOp]) -> list[WriteResult | NotesError]:
         """Commit a batch in one transaction; per-op outcomes in order. Raises Unavailable if nothing committed."""
         try:
-            if self._writer is None:
-                await self._reconnect_writer()
-            conn = self._writer
-            assert conn is not None
-            await conn.execute("BEGIN IMMEDIATE" if self.is_sqlite else "BEGIN")
+            _, db = self._writer or await self._reconnect_writer()
+            await db.execute("BEGIN IMMEDIATE" if self.is_sqlite else "BEGIN")
             try:
-                results = await self._apply_in_tx(conn, ops)
-                await conn.execute("COMMIT")
+                results = await self._apply_in_tx(db, ops)
+                await db.execute("COMMIT")
             except BaseException:
                 try:
-                    await conn.execute("ROLLBACK")
-                except Exception:
+                    await db.execute("ROLLBACK")
+                except Exception:  # noqa: BLE001 - the connection may be gone; reopen it next time
                     self._writer = None
                 raise
             return results
@@ -243,62 +306,55 @@ class Store:
             log.warning("write transaction failed: %s", exc)
             raise Unavailable(f"database unavailable: {type(exc).__name__}") from exc
 
-    async def _apply_in_tx(self, conn: Connection, ops: Sequence[WriteOp]) -> list[WriteResult | NotesError]:
+    async def _apply_in_tx(self, db: _Driver, ops: Sequence[WriteOp]) -> list[WriteResult | NotesError]:
         now = now_iso()
         board_names = sorted({op.board for op in ops})
         creating = sorted({op.board for op in ops if isinstance(op.command, CreateCommand)})
         if creating:
-            await conn.execute(
-                self._insert_ignore(boards, [{"board": b, "seq": 0, "live": 0, "updated_at": now} for b in creating])
+            ignore, conflict = ("OR IGNORE ", "") if self.is_sqlite else ("", " ON CONFLICT DO NOTHING")
+            await db.executemany(
+                f"INSERT {ignore}INTO boards (board, seq, live, updated_at) VALUES (?, 0, 0, ?){conflict}",
+                [(b, now) for b in creating],
             )
-        rows = await conn.fetch_all(
-            sa.select(boards.c.board, boards.c.seq, boards.c.live)
-            .where(boards.c.board.in_(board_names))
-            .order_by(boards.c.board)
-            .with_for_update()
-        )
-        seqs = {r["board"]: r["seq"] for r in rows}
-        live = {r["board"]: r["live"] for r in rows}
+        where, params = db.in_list("board", board_names)
+        lock = "" if self.is_sqlite else " FOR UPDATE"
+        rows = await db.fetch(f"SELECT board, seq, live FROM boards WHERE {where} ORDER BY board{lock}", params)
+        seqs: dict[str, int] = {r[0]: int(r[1]) for r in rows}
+        live: dict[str, int] = {r[0]: int(r[2]) for r in rows}
 
         ids = sorted({op.command.id for op in ops if not isinstance(op.command, CreateCommand)})
         current: dict[int, Note] = {}
         if ids:
-            for r in await conn.fetch_all(sa.select(*NOTE_COLUMNS).where(notes.c.id.in_(ids))):
-                current[r["id"]] = _note(r)
+            where, params = db.in_list("id", ids)
+            for r in await db.fetch(f"SELECT {NOTE_FIELDS} FROM notes WHERE {where}", params):
+                current[r[0]] = _note(r)
 
         client_ids = sorted(
             {op.command.client_id for op in ops if isinstance(op.command, CreateCommand) and op.command.client_id}
         )
-        known: dict[tuple[str, str], Note] = {}
-        known_seq: dict[tuple[str, str], int] = {}
+        known: dict[tuple[str, str], WriteResult] = {}
         if client_ids:
-            q = sa.select(*NOTE_COLUMNS, notes.c.client_id, notes.c.created_seq).where(
-                notes.c.client_id.in_(client_ids), notes.c.board.in_(board_names)
-            )
-            for r in await conn.fetch_all(q):
-                key = (r["board"], r["client_id"])
-                known[key] = _note(r)
-                known_seq[key] = int(r["created_seq"])
+            where, params = db.in_list("client_id", client_ids)
+            for r in await db.fetch(f"SELECT {NOTE_FIELDS}, client_id, created_seq FROM notes WHERE {where}", params):
+                if r[1] in seqs:
+                    known[(r[1], r[12])] = WriteResult(_note(r), int(r[13]), None)
 
         results: list[WriteResult | NotesError] = []
-        inserts: list[Note] = []
-        insert_cids: list[str | None] = []
-        pending_creates: dict[tuple[str, str], WriteResult] = {}
+        inserts: list[tuple[Note, str | None]] = []
         dirty: dict[int, Note] = {}
+        touched: set[str] = set()
         for op in ops:
             cmd = op.command
             board = op.board
             if isinstance(cmd, CreateCommand):
                 key = (board, cmd.client_id) if cmd.client_id else None
-                if key is not None and key in pending_creates:
-                    first = pending_creates[key]
-                    results.append(WriteResult(first.note, first.seq, None))
-                    continue
                 if key is not None and key in known:
-                    results.append(WriteResult(known[key], known_seq[key], None))
+                    first = known[key]
+                    results.append(WriteResult(first.note, first.seq, None))
                     continue
                 seq = seqs[board] = seqs[board] + 1
                 live[board] += 1
+                touched.add(board)
                 note: Note = {
                     "id": 0,
                     "board": board,
@@ -313,11 +369,10 @@ class Store:
                     "updated_at": now,
                     "deleted": False,
                 }
-                inserts.append(note)
-                insert_cids.append(cmd.client_id)
+                inserts.append((note, cmd.client_id))
                 result = WriteResult(note, seq, "created")
                 if key is not None:
-                    pending_creates[key] = result
+                    known[key] = result  # a second create with this client_id in the same batch replays it
                 results.append(result)
                 continue
 
@@ -331,7 +386,8 @@ class Store:
                 )
                 continue
             seq = seqs[board] = seqs[board] + 1
-            changed: Note = {**found, "version": found["version"] + 1, "seq": seq, "updated_at": now}  # type: ignore[typeddict-item]
+            touched.add(board)
+            changed: Note = {**found, "version": found["version"] + 1, "seq": seq, "updated_at": now}
             if isinstance(cmd, UpdateCommand):
                 changed.update(cmd.changes)  # type: ignore[typeddict-item]
                 op_name: Op = "updated"
@@ -343,85 +399,94 @@ class Store:
             results.append(WriteResult(changed, seq, op_name))
 
         if inserts:
-            values = [
-                {k: v for k, v in n.items() if k != "id"} | {"client_id": cid, "created_seq": n["seq"]}
-                for n, cid in zip(inserts, insert_cids, strict=True)
-            ]
-            returned = await conn.fetch_all(
-                notes.insert().values(values).returning(notes.c.id, notes.c.board, notes.c.seq)
+            for (note, _), note_id in zip(inserts, await self._reserve_ids(db, len(inserts)), strict=True):
+                note["id"] = note_id
+            await db.executemany(
+                INSERT_NOTE,
+                [
+                    (
+                        n["id"],
+                        n["board"],
+                        n["text"],
+                        n["author"],
+                        n["color"],
+                        n["x"],
+                        n["y"],
+                        1,
+                        n["seq"],
+                        now,
+                        now,
+                        False,
+                        cid,
+                        n["seq"],
+                    )
+                    for n, cid in inserts
+                ],
             )
-            by_seq = {(r["board"], r["seq"]): r["id"] for r in returned}
-            for n in inserts:
-                n["id"] = by_seq[(n["board"], n["seq"])]
-        for n in dirty.values():
-            await conn.execute(
-                notes.update()
-                .where(notes.c.id == n["id"])
-                .values(
-                    text=n["text"],
-                    color=n["color"],
-                    x=n["x"],
-                    y=n["y"],
-                    version=n["version"],
-                    seq=n["seq"],
-                    updated_at=n["updated_at"],
-                    deleted=n["deleted"],
-                )
-            )
-        for board in board_names:
-            if seqs.get(board) is not None and any(
-                isinstance(r, WriteResult) and r.op is not None and r.note["board"] == board for r in results
-            ):
-                await conn.execute(
-                    boards.update()
-                    .where(boards.c.board == board)
-                    .values(seq=seqs[board], live=live[board], updated_at=now)
-                )
+        await db.executemany(
+            UPDATE_NOTE,
+            [
+                (n["text"], n["color"], n["x"], n["y"], n["version"], n["seq"], n["updated_at"], n["deleted"], n["id"])
+                for n in dirty.values()
+            ],
+        )
+        await db.executemany(UPDATE_BOARD, [(seqs[b], live[b], now, b) for b in sorted(touched)])
         return results
+
+    async def _reserve_ids(self, db: _Driver, n: int) -> list[int]:
+        """`n` fresh note ids, ascending. On SQLite the write transaction holds the only write lock (BEGIN
+        IMMEDIATE), so MAX(id) + 1 cannot race; on Postgres the serial sequence hands them out."""
+        if self.is_sqlite:
+            first = int((await db.fetch("SELECT COALESCE(MAX(id), 0) FROM notes"))[0][0]) + 1
+            return list(range(first, first + n))
+        rows = await db.fetch("SELECT nextval(pg_get_serial_sequence('notes', 'id')) FROM generate_series(1, ?)", [n])
+        return sorted(int(r[0]) for r in rows)
 
     # -- reads -----------------------------------------------------------------------------------------
 
     @asynccontextmanager
-    async def _read(self) -> AsyncIterator[Connection]:
+    async def _read(self) -> AsyncIterator[_Driver]:
         """A read transaction on one of the reader connections (consistent snapshot of several queries)."""
         if not self._readers:
             raise Unavailable("database is not connected")
-        free = [pair for pair in self._readers if not pair[1].locked()]
+        free = [r for r in self._readers if not r[2].locked()]
         if free:
-            conn, lock = free[0]
+            _, db, lock = free[0]
         else:
             self._next_reader = (self._next_reader + 1) % len(self._readers)
-            conn, lock = self._readers[self._next_reader]
+            _, db, lock = self._readers[self._next_reader]
         async with lock:
             try:
-                await conn.execute("BEGIN" if self.is_sqlite else "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                await db.execute("BEGIN" if self.is_sqlite else "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
             except Exception as exc:
                 raise Unavailable(f"database unavailable: {type(exc).__name__}") from exc
             try:
-                yield conn
+                yield db
             except NotesError:
                 raise
             except Exception as exc:
                 raise Unavailable(f"database unavailable: {type(exc).__name__}") from exc
             finally:
                 try:
-                    await conn.execute("COMMIT")
+                    await db.execute("COMMIT")
                 except Exception:
                     log.debug("read commit failed", exc_info=True)
 
     async def read_notes(self, board: str, since: int | None, limit: int | None) -> BoardPage:
         """Without `since`: the newest `limit` live notes; with it: changes after `since` (tombstones too)."""
-        async with self._read() as conn:
-            row = await conn.fetch_one(sa.select(boards.c.seq).where(boards.c.board == board))
-            seq = int(row["seq"]) if row else 0
-            q = sa.select(*NOTE_COLUMNS).where(notes.c.board == board)
+        async with self._read() as db:
+            row = await db.fetch("SELECT seq FROM boards WHERE board = ?", [board])
+            seq = int(row[0][0]) if row else 0
             if since is None:
-                q = q.where(notes.c.deleted == sa.false()).order_by(notes.c.seq.desc())
+                sql = f"SELECT {NOTE_FIELDS} FROM notes WHERE board = ? AND deleted = ? ORDER BY seq DESC"
+                params: list[Any] = [board, False]
             else:
-                q = q.where(notes.c.seq > since).order_by(notes.c.seq.asc())
+                sql = f"SELECT {NOTE_FIELDS} FROM notes WHERE board = ? AND seq > ? ORDER BY seq ASC"
+                params = [board, since]
             if limit is not None:
-                q = q.limit(limit + 1)
-            found = [_note(r) for r in await conn.fetch_all(q)]
+                sql += " LIMIT ?"
+                params.append(limit + 1)
+            found = [_note(r) for r in await db.fetch(sql, params)]
         more = limit is not None and len(found) > limit
         if more:
             found = found[:limit]
@@ -430,19 +495,16 @@ class Store:
         return BoardPage(board, self.epoch, seq, found, more)
 
     async def list_boards(self, limit: int) -> list[BoardSummary]:
-        async with self._read() as conn:
-            rows = await conn.fetch_all(
-                sa.select(boards.c.board, boards.c.live, boards.c.seq)
-                .where(boards.c.seq > 0)
-                .order_by(boards.c.updated_at.desc(), boards.c.board)
-                .limit(limit)
+        async with self._read() as db:
+            rows = await db.fetch(
+                "SELECT board, live, seq FROM boards WHERE seq > 0 ORDER BY updated_at DESC, board LIMIT ?", [limit]
             )
-        return [BoardSummary(r["board"], int(r["live"]), int(r["seq"])) for r in rows]
+        return [BoardSummary(r[0], int(r[1]), int(r[2])) for r in rows]
 
     async def healthy(self) -> bool:
         try:
-            async with self._read() as conn:
-                await conn.fetch_val("SELECT 1")
+            async with self._read() as db:
+                await db.fetch("SELECT 1")
             return True
-        except Exception:
+        except Exception:  # noqa: BLE001
             return False
