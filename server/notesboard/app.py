@@ -23,7 +23,7 @@ from notesboard.backplane import from_url
 from notesboard.config import Settings
 from notesboard.errors import BadRequest, NotesError, NotFound
 from notesboard.fanout import Hub
-from notesboard.ingress import websocket_endpoint
+from notesboard.ingress import RawSendMiddleware, websocket_endpoint
 from notesboard.pages import client_dir, mount_pages
 from notesboard.presence import Presence
 from notesboard.publish import Publisher
@@ -51,7 +51,7 @@ class Runtime:
             synchronous=settings.sqlite_synchronous,
             readers=settings.read_connections,
         )
-        self.hub = Hub()
+        self.hub = Hub(settings.fanout_delay)
         self.backplane = from_url(settings.broker, self.hub.deliver)
         self.publisher = Publisher(self.backplane)
         self.writer = Writer(self.store, self.publisher, batch_max=settings.batch_max, queue_max=settings.write_queue)
@@ -123,6 +123,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(RequestValidationError, validation_error)
 
+    app.add_middleware(RawSendMiddleware)
     app.include_router(router)
     app.add_api_websocket_route("/ws/{board}", websocket_endpoint)
     pages = APIRouter()

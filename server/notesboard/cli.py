@@ -134,7 +134,7 @@ def post(
     if r.status_code >= 400:
         try:
             message = r.json()["error"]["message"]
-        except Exception:
+        except (ValueError, KeyError, TypeError):
             message = r.text[:200]
         raise _fail(f"{r.status_code}: {message}")
     sys.stdout.write(orjson.dumps(r.json()).decode() + "\n")

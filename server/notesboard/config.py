@@ -46,6 +46,10 @@ class Settings(BaseSettings):
     ws_compression: bool = Field(False, description="permessage-deflate (costs hundreds of KB per socket).")
     ws_impl: Literal["websockets-sansio", "websockets", "wsproto"] = "websockets-sansio"
 
+    fanout_delay: float = Field(
+        0.0, ge=0.0, le=0.5, description="Seconds to gather a board's events before fan-out (0: next loop turn)."
+    )
+
     # Storage and group commit.
     busy_timeout: float = Field(5.0, gt=0.0, description="Seconds to wait for a locked SQLite database.")
     sqlite_synchronous: Literal["FULL", "NORMAL"] = "FULL"

@@ -1,11 +1,15 @@
 """Fan-out: the hub keeps each board's connections and hands them every event and presence frame.
 
-Delivery is synchronous and never awaits a socket: each connection's `Outbox` absorbs the frame. An event
-frame is encoded once (by the publisher) and the same string object goes to every connection of the board.
+Events published for a board are collected and flushed once per loop turn (or after `delay` seconds when
+set), so everything one group commit produced reaches each connection in one push: for connections that
+accept batching (`batch=1`) the frames are joined into one newline-separated chunk *once per board*, and
+the same string goes to every such connection. Delivery never awaits a socket: each connection's `Outbox`
+absorbs the push.
 """
 
 from __future__ import annotations
 
+import asyncio
 from typing import Protocol
 
 __all__ = ["Hub", "Subscriber"]
@@ -13,44 +17,81 @@ __all__ = ["Hub", "Subscriber"]
 
 class Subscriber(Protocol):
     board: str
+    batch: bool
 
-    def send_event(self, seq: int, frame: str) -> None: ...
+    def send_events(self, first: int, last: int, frames: list[tuple[int, str]], chunk: str | None) -> None:
+        """Consecutive events `first`..`last`; `chunk` is them joined by newlines (for batching clients)."""
 
     def send_frame(self, frame: str) -> None: ...
 
 
-class Hub:
+class _Room:
+    __slots__ = ("pending", "scheduled", "subs")
+
     def __init__(self) -> None:
-        self._rooms: dict[str, set[Subscriber]] = {}
+        self.subs: set[Subscriber] = set()
+        self.pending: list[tuple[int, str]] = []
+        self.scheduled = False
+
+
+class Hub:
+    def __init__(self, delay: float = 0.0) -> None:
+        self._rooms: dict[str, _Room] = {}
+        self._delay = delay
         self.delivered = 0
 
     def join(self, sub: Subscriber) -> int:
         """Add a connection; returns the board's connection count, this one included."""
-        room = self._rooms.setdefault(sub.board, set())
-        room.add(sub)
-        return len(room)
+        room = self._rooms.get(sub.board)
+        if room is None:
+            room = self._rooms[sub.board] = _Room()
+        room.subs.add(sub)
+        return len(room.subs)
 
     def leave(self, sub: Subscriber) -> None:
         room = self._rooms.get(sub.board)
         if room is not None:
-            room.discard(sub)
-            if not room:
+            room.subs.discard(sub)
+            if not room.subs and not room.pending:
                 del self._rooms[sub.board]
 
     def count(self, board: str) -> int:
-        return len(self._rooms.get(board, ()))
+        room = self._rooms.get(board)
+        return len(room.subs) if room else 0
 
     def subscribers(self) -> list[Subscriber]:
-        return [s for room in self._rooms.values() for s in room]
+        return [s for room in self._rooms.values() for s in room.subs]
 
     def deliver(self, board: str, seq: int, frame: str) -> None:
+        """Queue one committed event (called in seq order per board); it goes out at the board's next flush."""
         room = self._rooms.get(board)
-        if not room:
+        if room is None or not room.subs:
             return
-        for sub in tuple(room):  # a send may close a connection and leave the room
-            sub.send_event(seq, frame)
-        self.delivered += len(room)
+        room.pending.append((seq, frame))
+        if not room.scheduled:
+            room.scheduled = True
+            loop = asyncio.get_running_loop()
+            if self._delay > 0:
+                loop.call_later(self._delay, self._flush, board, room)
+            else:
+                loop.call_soon(self._flush, board, room)
+
+    def _flush(self, board: str, room: _Room) -> None:
+        room.scheduled = False
+        frames, room.pending = room.pending, []
+        if not frames:
+            return
+        subs = tuple(room.subs)  # a push may close a connection and leave the room
+        chunk = "\n".join(f for _, f in frames) if any(s.batch for s in subs) else None
+        first, last = frames[0][0], frames[-1][0]
+        for sub in subs:
+            sub.send_events(first, last, frames, chunk)
+        self.delivered += len(subs) * len(frames)
+        if not room.subs and self._rooms.get(board) is room:
+            del self._rooms[board]
 
     def broadcast(self, board: str, frame: str) -> None:
-        for sub in tuple(self._rooms.get(board, ())):
-            sub.send_frame(frame)
+        room = self._rooms.get(board)
+        if room is not None:
+            for sub in tuple(room.subs):
+                sub.send_frame(frame)

@@ -33,20 +33,23 @@ class Outbox:
         self._max_bytes = max_bytes
         self._batch = batch
         self._on_overflow = on_overflow
-        self._frames: deque[str] = deque()
+        self._frames: deque[tuple[str, int]] = deque()  # (frame or chunk, frames in it)
         self._size = 0
+        self._count = 0  # frames waiting (a chunk counts as the frames it holds)
         self._ready = asyncio.Event()
         self._idle = asyncio.Event()
         self._idle.set()
         self.closed = False
         self.sent_messages = 0
 
-    def push(self, frame: str) -> None:
+    def push(self, frame: str, count: int = 1) -> None:
+        """Queue a frame (or a chunk of `count` newline-joined frames)."""
         if self.closed:
             return
-        self._frames.append(frame)
+        self._frames.append((frame, count))
         self._size += len(frame)
-        if len(self._frames) > self._max_frames or self._size > self._max_bytes:
+        self._count += count
+        if self._count > self._max_frames or self._size > self._max_bytes:
             self.close()
             self._on_overflow()
             return
@@ -58,6 +61,7 @@ class Outbox:
         self.closed = True
         self._frames.clear()
         self._size = 0
+        self._count = 0
         self._ready.set()
         self._idle.set()
 
@@ -74,17 +78,19 @@ class Outbox:
                 self._ready.clear()
                 await self._ready.wait()
                 continue
-            first = frames.popleft()
+            first, count = frames.popleft()
             size = len(first)
-            if self._batch and frames and size + len(frames[0]) < BATCH_CHARS:
+            if self._batch and frames and size + len(frames[0][0]) < BATCH_CHARS:
                 parts = [first]
-                while frames and size + len(frames[0]) < BATCH_CHARS:
-                    frame = frames.popleft()
+                while frames and size + len(frames[0][0]) < BATCH_CHARS:
+                    frame, n = frames.popleft()
                     size += len(frame)
+                    count += n
                     parts.append(frame)
                 message = "\n".join(parts)
             else:
                 message = first
             self._size -= size
+            self._count -= count
             await self._send(message)
             self.sent_messages += 1

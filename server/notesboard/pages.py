@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from fastapi.responses import FileResponse, Response
 from starlette.staticfiles import StaticFiles
 
-from notesboard.errors import NotFound
+from notesboard.errors import BadRequest, NotFound
 from notesboard.validate import check_board
 
 __all__ = ["client_dir", "mount_pages"]
@@ -37,7 +37,7 @@ def mount_pages(app_router: APIRouter, folder: Path) -> StaticFiles:
     async def board(board: str) -> Response:
         try:
             check_board(board)
-        except Exception:
+        except BadRequest:
             raise NotFound(f"no such board page: {board[:80]!r}") from None
         return FileResponse(board_page, media_type="text/html")
 
