@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
@@ -24,6 +25,8 @@ from notesboard.config import Settings
 from notesboard.errors import BadRequest, NotesError, NotFound
 from notesboard.fanout import Hub
 from notesboard.ingress import RawSendMiddleware, websocket_endpoint
+from notesboard.metrics import Metrics
+from notesboard.metrics import router as metrics_router
 from notesboard.pages import client_dir, mount_pages
 from notesboard.presence import Presence
 from notesboard.publish import Publisher
@@ -50,6 +53,7 @@ class Runtime:
             busy_timeout=settings.busy_timeout,
             synchronous=settings.sqlite_synchronous,
             readers=settings.read_connections,
+            max_boards=settings.max_boards,
         )
         self.hub = Hub(settings.fanout_delay)
         self.backplane = from_url(settings.broker, self.hub.deliver)
@@ -58,9 +62,12 @@ class Runtime:
         self.presence = Presence(self.hub, settings.presence_interval)
         self.notes = Notes(self.store, self.writer)
         self.connections: set[SocketConnection] = set()
+        self.per_address: Counter[str] = Counter()
         self.accepting = False
         self.overflows = 0
         self._drained = False
+        self.metrics = Metrics(self)  # last: registering the collector reads the fields above
+        self.writer.on_commit = self.metrics.write_latency.observe
 
     async def start(self) -> None:
         await self.store.connect()
@@ -106,6 +113,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     async def notes_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, NotesError)
+        request.app.state.runtime.metrics.error(exc.code)
         return error_response(exc)
 
     async def http_error(request: Request, exc: Exception) -> Response:
@@ -125,6 +133,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.add_middleware(RawSendMiddleware)
     app.include_router(router)
+    app.include_router(metrics_router)
     app.add_api_websocket_route("/ws/{board}", websocket_endpoint)
     pages = APIRouter()
     static = mount_pages(pages, client_dir(settings.client_dir))

@@ -73,6 +73,14 @@ def serve(
         int | None, _opt("Bytes queued for a slow client before close 1013 (default: 1 MiB).")
     ] = None,
     rate_limit: Annotated[float | None, _opt("Frames/s per connection, 0 for no limit (default: 0).")] = None,
+    max_connections_per_ip: Annotated[int | None, _opt("Open sockets from one address (default: 1000).")] = None,
+    max_boards: Annotated[int | None, _opt("Boards the database may hold (default: 100000).")] = None,
+    auth_secret: Annotated[
+        str | None, _opt("Require tokens signed with this secret (default: none, no auth).", "NOTESBOARD_AUTH_SECRET")
+    ] = None,
+    allowed_origins: Annotated[
+        str | None, _opt("Comma-separated browser Origins allowed besides the server's own; * for any.")
+    ] = None,
     sqlite_synchronous: Annotated[str | None, _opt("FULL (durable on power loss) or NORMAL (default: FULL).")] = None,
     ws_compression: Annotated[bool | None, _opt("permessage-deflate on sockets (default: off).")] = None,
 ) -> None:
@@ -111,11 +119,41 @@ def serve(
 
 
 @app.command()
+def token(
+    board: Annotated[str, typer.Argument(help="Board name or glob pattern (e.g. 'team-*', or '*' for all).")],
+    role: Annotated[str, typer.Option(help="read (see notes) or write (also change them).")] = "write",
+    ttl: Annotated[str, typer.Option(help="Lifetime: seconds, or with a unit: 30m, 12h, 7d.")] = "1h",
+    secret: Annotated[
+        str | None, typer.Option(envvar="NOTESBOARD_AUTH_SECRET", help="The server's --auth-secret.")
+    ] = None,
+) -> None:
+    """Mint an access token for a server started with --auth-secret and print it."""
+    from notesboard.auth import mint
+
+    if not secret:
+        raise _fail("give --secret or set NOTESBOARD_AUTH_SECRET (the server's --auth-secret)")
+    if role not in ("read", "write"):
+        raise _fail("--role must be read or write")
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    raw = ttl.strip().lower()
+    try:
+        seconds = float(raw[:-1]) * units[raw[-1]] if raw and raw[-1] in units else float(raw)
+    except ValueError:
+        raise _fail(f"--ttl {ttl!r} is not a duration like 90, 30m, 12h or 7d") from None
+    if seconds <= 0:
+        raise _fail("--ttl must be positive")
+    typer.echo(mint(secret, board, role, seconds))  # type: ignore[arg-type]
+
+
+@app.command()
 def post(
     board: Annotated[str, typer.Argument(help="Board name.")],
     text: Annotated[str, typer.Argument(help="The note's text.")],
     url: ServerUrl = "http://127.0.0.1:8000",
     author: Annotated[str | None, typer.Option(help="Display name stored as the note's author.")] = None,
+    auth: Annotated[
+        str | None, typer.Option("--token", envvar="NOTESBOARD_TOKEN", help="Access token, if needed.")
+    ] = None,
     color: Annotated[str | None, typer.Option(help="#rrggbb colour.")] = None,
 ) -> None:
     """Create one note through the REST API and print it as JSON."""
@@ -128,7 +166,8 @@ def post(
     if color:
         body["color"] = color
     try:
-        r = httpx.post(f"{url.rstrip('/')}/api/boards/{board}/notes", json=body, timeout=10)
+        headers = {"Authorization": f"Bearer {auth}"} if auth else {}
+        r = httpx.post(f"{url.rstrip('/')}/api/boards/{board}/notes", json=body, headers=headers, timeout=10)
     except httpx.HTTPError as exc:
         raise _fail(f"cannot reach {url}: {exc}") from None
     if r.status_code >= 400:
@@ -148,16 +187,21 @@ def tail(
         int | None, typer.Option(help="Start after this seq (default: print the current notes first).")
     ] = None,
     count: Annotated[int | None, typer.Option(help="Exit after this many events (default: run until Ctrl-C).")] = None,
+    auth: Annotated[
+        str | None, typer.Option("--token", envvar="NOTESBOARD_TOKEN", help="Access token, if needed.")
+    ] = None,
 ) -> None:
     """Print the board's live events, one JSON line each; reconnects and resumes with since."""
     from notesboard.tail import tail_board
 
     try:
-        asyncio.run(tail_board(url, board, since=since, count=count, out=sys.stdout, log=err))
+        asyncio.run(tail_board(url, board, since=since, count=count, out=sys.stdout, log=err, token=auth))
     except KeyboardInterrupt:
         pass
     except ValueError as exc:
         raise _fail(str(exc)) from None
+
+
 from notesboard.loadtest.command import loadtest as _loadtest  # noqa: E402
 
 app.command(name="loadtest")(_loadtest)

@@ -7,10 +7,10 @@ carry the same names, so `--max-text 20000` and `NOTESBOARD_MAX_TEXT=20000` mean
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 __all__ = ["DEFAULT_DATABASE_URL", "Settings"]
 
@@ -29,6 +29,13 @@ class Settings(BaseSettings):
     workers: int = Field(1, ge=1, le=64)
     log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
 
+    # Access control (see auth.py). No secret: no tokens needed.
+    auth_secret: str | None = Field(None, description="HS256 secret for tokens; unset turns auth off.")
+    allowed_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Browser Origins allowed besides the server's own, comma-separated ('*' for any).",
+    )
+
     # Content limits (the wire contract's defaults).
     max_text: int = Field(10_000, ge=0, le=1_000_000, description="Longest note text, in code points.")
     max_frame_bytes: int = Field(256 * 1024, ge=1024, le=16 * 1024 * 1024, description="Largest client frame.")
@@ -36,6 +43,8 @@ class Settings(BaseSettings):
 
     # Connection limits.
     max_connections: int = Field(10_000, ge=1, description="Open WebSocket connections per process.")
+    max_connections_per_ip: int = Field(1000, ge=1, description="Open sockets from one client address.")
+    max_boards: int = Field(100_000, ge=1, description="Boards a database may hold; creating more is refused.")
     queue_frames: int = Field(1024, ge=8, description="Frames waiting for one slow client before it is closed 1013.")
     queue_bytes: int = Field(1024 * 1024, ge=4096, description="Bytes waiting for one slow client before 1013.")
     max_inflight: int = Field(256, ge=1, description="Writes one connection may have waiting for commit.")
@@ -62,6 +71,13 @@ class Settings(BaseSettings):
     shutdown_timeout: float = Field(10.0, gt=0.0, description="Seconds to drain writes and sockets at shutdown.")
 
     client_dir: Path | None = Field(None, description="Folder of the static client (default: the bundled one).")
+
+    @field_validator("allowed_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip().rstrip("/") for part in value.split(",") if part.strip()]
+        return value
 
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")

@@ -7,6 +7,7 @@
     ├── Conflict              conflict      409
     ├── RateLimited           rate_limited  429
     ├── Forbidden             forbidden     403
+    │   └── Unauthorized      forbidden     401 (no, bad or expired token)
     └── Unavailable           unavailable   503
 
 Each transport translates them: REST into `{"error": {...}}` with the status, the socket into an
@@ -28,6 +29,7 @@ __all__ = [
     "NotesError",
     "RateLimited",
     "TooLarge",
+    "Unauthorized",
     "Unavailable",
 ]
 
@@ -79,6 +81,10 @@ class RateLimited(NotesError):
 class Forbidden(NotesError):
     code = "forbidden"
     status = 403
+
+
+class Unauthorized(Forbidden):
+    status = 401
 
 
 class Unavailable(NotesError):

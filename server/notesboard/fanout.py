@@ -59,6 +59,9 @@ class Hub:
         room = self._rooms.get(board)
         return len(room.subs) if room else 0
 
+    def room_sizes(self) -> list[int]:
+        return [len(room.subs) for room in self._rooms.values() if room.subs]
+
     def subscribers(self) -> list[Subscriber]:
         return [s for room in self._rooms.values() for s in room.subs]
 

@@ -19,11 +19,13 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
+from notesboard.auth import Grant, authorize, origin_allowed
 from notesboard.errors import (
     CLOSE_GOING_AWAY,
     CLOSE_POLICY,
     CLOSE_TRY_AGAIN,
     BadRequest,
+    Forbidden,
     NotesError,
     RateLimited,
     Unavailable,
@@ -65,17 +67,25 @@ async def _refuse(websocket: WebSocket, exc: NotesError) -> None:
 
 async def websocket_endpoint(websocket: WebSocket, board: str) -> None:
     runtime: Runtime = websocket.app.state.runtime
+    settings = runtime.settings
+    address = websocket.client.host if websocket.client else "unknown"
     try:
+        if not origin_allowed(websocket.headers.get("origin"), websocket.headers.get("host"), settings.allowed_origins):
+            raise Forbidden("this Origin may not open sockets here (see --allowed-origins)")
         check_board(board)
         query = handshake(websocket.query_params)
+        grant = authorize(settings.auth_secret, query.token, board)
         if not runtime.accepting:
             raise Unavailable("server is shutting down")
-        if len(runtime.connections) >= runtime.settings.max_connections:
+        if len(runtime.connections) >= settings.max_connections:
             raise Unavailable("too many connections")
+        if runtime.per_address[address] >= settings.max_connections_per_ip:
+            raise RateLimited("too many connections from this address")
     except NotesError as exc:
+        runtime.metrics.error(exc.code)
         await _refuse(websocket, exc)
         return
-    await SocketConnection(websocket, runtime, board, query).serve()
+    await SocketConnection(websocket, runtime, board, query, grant, address).serve()
 
 
 def _raw_text_sender(websocket: WebSocket) -> Callable[[str], Awaitable[None]]:
@@ -107,8 +117,12 @@ class RawSendMiddleware:
 
 
 class SocketConnection:
-    def __init__(self, websocket: WebSocket, runtime: Runtime, board: str, query: Handshake) -> None:
+    def __init__(
+        self, websocket: WebSocket, runtime: Runtime, board: str, query: Handshake, grant: Grant, address: str
+    ) -> None:
         self.ws = websocket
+        self.grant = grant
+        self.address = address
         self.rt = runtime
         self.board = board
         self.query = query
@@ -164,9 +178,14 @@ class SocketConnection:
         rt = self.rt
         await self.ws.accept()
         rt.connections.add(self)
+        rt.per_address[self.address] += 1
+        if self.grant.expires is not None:  # a live socket ends with its token
+            expiry = asyncio.get_running_loop().call_later(
+                max(0.0, self.grant.expires - time.time()), self._close_soon, CLOSE_POLICY, "token expired"
+            )
         rt.hub.join(self)
         rt.presence.joined(self.board, self.name)
-        log.info("open board=%s name=%s since=%s", self.board, self.name, self.query.since)
+        log.info("open board=%s address=%s name=%s since=%s", self.board, self.address, self.name, self.query.since)
         reason = "client closed"
         try:
             try:
@@ -200,6 +219,8 @@ class SocketConnection:
                 self._sender = asyncio.get_running_loop().create_task(self._send_loop())
             reason = await self._read_loop()
         finally:
+            if self.grant.expires is not None:
+                expiry.cancel()
             self.state = ConnState.CLOSED
             self.outbox.close()
             for task in (self._sender, self._closer):
@@ -208,7 +229,10 @@ class SocketConnection:
             rt.hub.leave(self)
             rt.presence.left(self.board, self.name)
             rt.connections.discard(self)
-            log.info("close board=%s name=%s reason=%s", self.board, self.name, reason)
+            rt.per_address[self.address] -= 1
+            if rt.per_address[self.address] <= 0:
+                del rt.per_address[self.address]
+            log.info("close board=%s address=%s name=%s reason=%s", self.board, self.address, self.name, reason)
 
     async def _send_loop(self) -> None:
         try:
@@ -228,17 +252,20 @@ class SocketConnection:
                 continue
             text = message.get("text")
             if text is None:
-                self.outbox.push(error_frame(BadRequest("binary frames are not accepted; send JSON text")))
+                self._error(BadRequest("binary frames are not accepted; send JSON text"))
                 continue
             if rate and not self._take_token(rate, settings.rate_burst):
                 continue
             try:
                 command = parse_frame(text, settings.max_text)
             except NotesError as exc:
-                self.outbox.push(error_frame(exc))
+                self._error(exc)
                 continue
             if isinstance(command, Ping):
                 self.outbox.push(PONG)
+                continue
+            if not self.grant.can_write():
+                self._error(Forbidden("this token is read-only", command.client_id))
                 continue
             while self._inflight >= settings.max_inflight:
                 self._slot.clear()
@@ -257,9 +284,13 @@ class SocketConnection:
             result = future.result()
             self.outbox.push(ack_frame(client_id, result.seq, result.note))
         elif isinstance(exc, NotesError):
-            self.outbox.push(error_frame(exc))
+            self._error(exc)
         else:
-            self.outbox.push(error_frame(Unavailable(f"write failed: {type(exc).__name__}", client_id)))
+            self._error(Unavailable(f"write failed: {type(exc).__name__}", client_id))
+
+    def _error(self, exc: NotesError) -> None:
+        self.rt.metrics.error(exc.code)
+        self.outbox.push(error_frame(exc))
 
     def _take_token(self, rate: float, burst: int) -> bool:
         now = time.monotonic()
@@ -270,7 +301,7 @@ class SocketConnection:
             self._limited = 0
             return True
         self._limited += 1
-        self.outbox.push(error_frame(RateLimited(f"more than {rate:g} frames/s; slow down")))
+        self._error(RateLimited(f"more than {rate:g} frames/s; slow down"))
         if self._limited > burst:
             self._close_soon(CLOSE_POLICY, "sustained rate limit abuse")
         return False

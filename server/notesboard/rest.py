@@ -6,12 +6,14 @@ Bodies are parsed here with the same validators as socket frames; every failure 
 
 from __future__ import annotations
 
+from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from notesboard.errors import BadRequest, NotesError, TooLarge
+from notesboard.auth import Grant, authorize, origin_allowed
+from notesboard.errors import BadRequest, Forbidden, NotesError, TooLarge
 from notesboard.protocol import decode, encode
 from notesboard.store import WriteResult
 from notesboard.validate import check_board, create_command, delete_command, parse_int_param, update_command
@@ -41,6 +43,21 @@ def error_response(exc: NotesError) -> JSONBody:
 
 def _runtime(request: Request) -> Runtime:
     return request.app.state.runtime  # type: ignore[no-any-return]
+
+
+def _authorize(request: Request, board: str | None, *, write: bool) -> Grant:
+    """Token (Authorization: Bearer) and, for writes, the browser Origin; raises Forbidden/Unauthorized."""
+    settings = _runtime(request).settings
+    if write and not origin_allowed(
+        request.headers.get("origin"), request.headers.get("host"), settings.allowed_origins
+    ):
+        raise Forbidden("this Origin may not change notes here (see --allowed-origins)")
+    header = request.headers.get("authorization", "")
+    token = header[7:].strip() if header[:7].lower() == "bearer " else None
+    grant = authorize(settings.auth_secret, token, board)
+    if write and not grant.can_write():
+        raise Forbidden("this token is read-only")
+    return grant
 
 
 async def _body(request: Request) -> Any:
@@ -83,14 +100,17 @@ async def healthz(request: Request) -> Response:
 
 @router.get("/api/boards")
 async def list_boards(request: Request) -> Response:
+    grant = _authorize(request, None, write=False)
     limit = parse_int_param("limit", request.query_params.get("limit"), low=1, high=MAX_LIMIT) or 100
     summaries = await _runtime(request).notes.boards(limit)
-    return JSONBody([{"board": s.board, "notes": s.notes, "seq": s.seq} for s in summaries])
+    visible = [s for s in summaries if grant.pattern == "*" or fnmatchcase(s.board, grant.pattern)]
+    return JSONBody([{"board": s.board, "notes": s.notes, "seq": s.seq} for s in visible])
 
 
 @router.get("/api/boards/{board}/notes")
 async def list_notes(request: Request, board: str) -> Response:
     check_board(board)
+    _authorize(request, board, write=False)
     since = parse_int_param("since", request.query_params.get("since"), low=0, high=2**63 - 1)
     limit = parse_int_param("limit", request.query_params.get("limit"), low=1, high=MAX_LIMIT) or 1000
     page = await _runtime(request).notes.page(board, since, limit)
@@ -100,6 +120,7 @@ async def list_notes(request: Request, board: str) -> Response:
 @router.post("/api/boards/{board}/notes")
 async def create_note(request: Request, board: str) -> Response:
     check_board(board)
+    _authorize(request, board, write=True)
     runtime = _runtime(request)
     command = create_command(await _body(request), runtime.settings.max_text, allow_author=True)
     result = await runtime.notes.change(board, command)
@@ -109,6 +130,7 @@ async def create_note(request: Request, board: str) -> Response:
 @router.patch("/api/boards/{board}/notes/{note_id}")
 async def update_note(request: Request, board: str, note_id: str) -> Response:
     check_board(board)
+    _authorize(request, board, write=True)
     runtime = _runtime(request)
     command = update_command(await _body(request), runtime.settings.max_text, _note_id(note_id))
     return _note(await runtime.notes.change(board, command))
@@ -117,6 +139,7 @@ async def update_note(request: Request, board: str, note_id: str) -> Response:
 @router.delete("/api/boards/{board}/notes/{note_id}")
 async def delete_note(request: Request, board: str, note_id: str) -> Response:
     check_board(board)
+    _authorize(request, board, write=True)
     version = parse_int_param("version", request.query_params.get("version"), low=1, high=2**63 - 1)
     body: dict[str, Any] = {} if version is None else {"version": version}
     command = delete_command(body, _note_id(note_id))

@@ -28,7 +28,7 @@ from databases import Database
 from databases.core import Connection
 from sqlalchemy.schema import CreateIndex, CreateTable
 
-from notesboard.errors import Conflict, NotesError, NotFound, Unavailable
+from notesboard.errors import Conflict, Forbidden, NotesError, NotFound, Unavailable
 from notesboard.protocol import Note, Op
 from notesboard.validate import CreateCommand, DeleteCommand, UpdateCommand
 
@@ -208,7 +208,15 @@ UPDATE_BOARD = "UPDATE boards SET seq = ?, live = ?, updated_at = ? WHERE board 
 class Store:
     """Owns the database: schema, the write transaction, consistent reads."""
 
-    def __init__(self, url: str, *, busy_timeout: float = 5.0, synchronous: str = "FULL", readers: int = 2) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        busy_timeout: float = 5.0,
+        synchronous: str = "FULL",
+        readers: int = 2,
+        max_boards: int = 100_000,
+    ) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         options: dict[str, Any] = (
@@ -217,6 +225,7 @@ class Store:
         self._db = Database(url, **options)
         self._synchronous = synchronous
         self._nreaders = readers
+        self._max_boards = max_boards
         self._writer: tuple[Connection, _Driver] | None = None
         self._readers: list[tuple[Connection, _Driver, asyncio.Lock]] = []
         self._next_reader = 0
@@ -309,18 +318,25 @@ class Store:
     async def _apply_in_tx(self, db: _Driver, ops: Sequence[WriteOp]) -> list[WriteResult | NotesError]:
         now = now_iso()
         board_names = sorted({op.board for op in ops})
-        creating = sorted({op.board for op in ops if isinstance(op.command, CreateCommand)})
-        if creating:
+        where, params = db.in_list("board", board_names)
+        lock = "" if self.is_sqlite else " FOR UPDATE"
+        select_boards = f"SELECT board, seq, live FROM boards WHERE {{}} ORDER BY board{lock}"
+        rows = await db.fetch(select_boards.format(where), params)
+        seqs: dict[str, int] = {r[0]: int(r[1]) for r in rows}
+        live: dict[str, int] = {r[0]: int(r[2]) for r in rows}
+        missing = sorted({op.board for op in ops if isinstance(op.command, CreateCommand)} - seqs.keys())
+        if missing:
+            count = int((await db.fetch("SELECT COUNT(*) FROM boards"))[0][0])
+            missing = missing[: max(0, self._max_boards - count)]  # creates on the others are refused below
+        if missing:
             ignore, conflict = ("OR IGNORE ", "") if self.is_sqlite else ("", " ON CONFLICT DO NOTHING")
             await db.executemany(
                 f"INSERT {ignore}INTO boards (board, seq, live, updated_at) VALUES (?, 0, 0, ?){conflict}",
-                [(b, now) for b in creating],
+                [(b, now) for b in missing],
             )
-        where, params = db.in_list("board", board_names)
-        lock = "" if self.is_sqlite else " FOR UPDATE"
-        rows = await db.fetch(f"SELECT board, seq, live FROM boards WHERE {where} ORDER BY board{lock}", params)
-        seqs: dict[str, int] = {r[0]: int(r[1]) for r in rows}
-        live: dict[str, int] = {r[0]: int(r[2]) for r in rows}
+            where, params = db.in_list("board", missing)
+            for r in await db.fetch(select_boards.format(where), params):  # another process may have won
+                seqs[r[0]], live[r[0]] = int(r[1]), int(r[2])
 
         ids = sorted({op.command.id for op in ops if not isinstance(op.command, CreateCommand)})
         current: dict[int, Note] = {}
@@ -347,6 +363,11 @@ class Store:
             cmd = op.command
             board = op.board
             if isinstance(cmd, CreateCommand):
+                if board not in seqs:
+                    results.append(
+                        Forbidden(f"this server holds its limit of {self._max_boards} boards", cmd.client_id)
+                    )
+                    continue
                 key = (board, cmd.client_id) if cmd.client_id else None
                 if key is not None and key in known:
                     first = known[key]

@@ -26,14 +26,16 @@ def ws_url(base: str, board: str, **query: Any) -> str:
     return urlunsplit((scheme, parts.netloc, f"/ws/{board}", qs, ""))
 
 
-async def tail_board(base: str, board: str, *, since: int | None, count: int | None, out: TextIO, log: Console) -> None:
+async def tail_board(
+    base: str, board: str, *, since: int | None, count: int | None, out: TextIO, log: Console, token: str | None = None
+) -> None:
     if not BOARD_RE.fullmatch(board):
         raise ValueError(f"bad board name {board!r}")
     epoch: str | None = None
     seen = 0
     delay = 0.2
     while count is None or seen < count:
-        url = ws_url(base, board, since=since, epoch=epoch, batch=1)
+        url = ws_url(base, board, since=since, epoch=epoch, batch=1, token=token)
         try:
             async with websockets.connect(url, max_size=None, open_timeout=10) as ws:
                 delay = 0.2

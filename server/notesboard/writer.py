@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import deque
+from collections.abc import Callable
 from enum import Enum
 
 from notesboard.errors import NotesError, Unavailable
@@ -41,6 +43,7 @@ class Writer:
         self.state = WriterState.IDLE
         self.batches = 0
         self.committed = 0
+        self.on_commit: Callable[[float], None] | None = None  # seconds per committed batch (metrics)
 
     def start(self) -> None:
         assert self.state is WriterState.IDLE, f"writer is {self.state.value}"
@@ -85,6 +88,7 @@ class Writer:
                 continue
             n = min(len(self._queue), self._batch_max)
             batch = [self._queue.popleft() for _ in range(n)]
+            started = time.perf_counter()
             try:
                 outcomes = await self._store.apply([op for op, _ in batch])
             except NotesError as exc:
@@ -100,6 +104,8 @@ class Writer:
                 continue
             self.batches += 1
             self.committed += n
+            if self.on_commit is not None:
+                self.on_commit(time.perf_counter() - started)
             self._publisher.publish([o for o in outcomes if isinstance(o, WriteResult) and o.op is not None])
             for (_, fut), outcome in zip(batch, outcomes, strict=True):
                 if fut.done():

@@ -1,0 +1,69 @@
+"""Optional access control: signed tokens (HS256 JWT) that grant a role on the boards matching a pattern.
+
+A token's claims: `board` (a glob such as `team-*`, or `*`), `role` (`read` or `write`), `exp`. With no
+`auth_secret` configured, everything is allowed (the default for a board bound to 127.0.0.1). Origin
+checks are separate (`origin_allowed`) and always on: they stop other web sites from using a visitor's
+browser against this server (cross-site WebSocket hijacking).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+from typing import Literal
+from urllib.parse import urlsplit
+
+import jwt
+
+from notesboard.errors import Forbidden, Unauthorized
+
+__all__ = ["Grant", "authorize", "mint", "origin_allowed"]
+
+Role = Literal["read", "write"]
+ALGORITHM = "HS256"
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    pattern: str
+    role: Role
+    expires: float | None  # epoch seconds; None when auth is off
+
+    def can_write(self) -> bool:
+        return self.role == "write"
+
+
+OPEN = Grant("*", "write", None)
+
+
+def mint(secret: str, pattern: str, role: Role, ttl: float) -> str:
+    now = int(time.time())
+    return jwt.encode({"board": pattern, "role": role, "iat": now, "exp": now + int(ttl)}, secret, ALGORITHM)
+
+
+def authorize(secret: str | None, token: str | None, board: str | None) -> Grant:
+    """The grant a request has on `board` (None: any board, for listings). Raises Unauthorized/Forbidden."""
+    if not secret:
+        return OPEN
+    if not token:
+        raise Unauthorized("this server requires a token (?token= on the socket, Authorization: Bearer on REST)")
+    try:
+        claims = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": ["exp", "board", "role"]})
+    except jwt.ExpiredSignatureError:
+        raise Unauthorized("token expired") from None
+    except jwt.InvalidTokenError as exc:
+        raise Unauthorized(f"invalid token: {exc}") from None
+    pattern, role = claims.get("board"), claims.get("role")
+    if not isinstance(pattern, str) or role not in ("read", "write"):
+        raise Unauthorized("invalid token: bad board or role claim")
+    if board is not None and not fnmatchcase(board, pattern):
+        raise Forbidden(f"token does not grant board {board!r}")
+    return Grant(pattern, role, float(claims["exp"]))
+
+
+def origin_allowed(origin: str | None, host: str | None, allowed: list[str]) -> bool:
+    """No Origin (not a browser), the same origin as the Host, or one listed (`*` allows any)."""
+    if origin is None or "*" in allowed or origin in allowed:
+        return True
+    return host is not None and urlsplit(origin).netloc.lower() == host.lower()
