@@ -195,6 +195,17 @@ class _Driver:
             await self.raw.executemany(self._dialect(sql), rows)
 
 
+class _Reader:
+    """A read connection and its lock; `db` is None after a failure until the next use reopens it."""
+
+    __slots__ = ("conn", "db", "lock")
+
+    def __init__(self, conn: Connection | None, db: _Driver | None) -> None:
+        self.conn = conn
+        self.db = db
+        self.lock = asyncio.Lock()
+
+
 INSERT_NOTE = (
     "INSERT INTO notes (id, board, text, author, color, x, y, version, seq, created_at, updated_at, deleted,"
     " client_id, created_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -220,14 +231,17 @@ class Store:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         options: dict[str, Any] = (
-            {"timeout": busy_timeout} if self.is_sqlite else {"min_size": 1, "max_size": 2 + readers}
+            {"timeout": busy_timeout}
+            if self.is_sqlite
+            # Fail fast instead of hanging when Postgres is unreachable: connect and statement timeouts.
+            else {"min_size": 0, "max_size": 2 + readers, "timeout": 5, "command_timeout": 10}
         )
         self._db = Database(url, **options)
         self._synchronous = synchronous
         self._nreaders = readers
         self._max_boards = max_boards
         self._writer: tuple[Connection, _Driver] | None = None
-        self._readers: list[tuple[Connection, _Driver, asyncio.Lock]] = []
+        self._readers: list[_Reader] = []
         self._next_reader = 0
         self.epoch = ""
 
@@ -239,14 +253,13 @@ class Store:
             self._writer = await self._open_connection(writer=True)
             await self._create_schema(self._writer[0])
             for _ in range(self._nreaders):
-                conn, driver = await self._open_connection(writer=False)
-                self._readers.append((conn, driver, asyncio.Lock()))
+                self._readers.append(_Reader(*await self._open_connection(writer=False)))
         except Exception as exc:
             await self.close()
             raise Unavailable(f"cannot open database: {exc}") from exc
 
     async def close(self) -> None:
-        conns = [c for c, _, _ in self._readers] + ([self._writer[0]] if self._writer else [])
+        conns = [r.conn for r in self._readers if r.conn] + ([self._writer[0]] if self._writer else [])
         self._readers, self._writer = [], None
         for conn in conns:
             try:
@@ -292,6 +305,13 @@ class Store:
         self._writer = await self._open_connection(writer=True)
         return self._writer
 
+    async def _drop(self, conn: Connection | None) -> None:
+        if conn is not None:
+            try:
+                await conn.__aexit__(None, None, None)
+            except Exception:
+                log.debug("closing a broken connection failed", exc_info=True)
+
     # -- writes ----------------------------------------------------------------------------------------
 
     async def apply(self, ops: Sequence[WriteOp]) -> list[WriteResult | NotesError]:
@@ -305,13 +325,16 @@ class Store:
             except BaseException:
                 try:
                     await db.execute("ROLLBACK")
-                except Exception:  # noqa: BLE001 - the connection may be gone; reopen it next time
-                    self._writer = None
+                except Exception:
+                    log.debug("rollback failed", exc_info=True)
                 raise
             return results
         except NotesError:
             raise
         except Exception as exc:
+            # Whatever broke (network, restart, lock timeout), the next batch starts on a fresh connection.
+            broken, self._writer = self._writer, None
+            await self._drop(broken[0] if broken else None)
             log.warning("write transaction failed: %s", exc)
             raise Unavailable(f"database unavailable: {type(exc).__name__}") from exc
 
@@ -470,28 +493,36 @@ class Store:
         """A read transaction on one of the reader connections (consistent snapshot of several queries)."""
         if not self._readers:
             raise Unavailable("database is not connected")
-        free = [r for r in self._readers if not r[2].locked()]
+        free = [r for r in self._readers if not r.lock.locked()]
         if free:
-            _, db, lock = free[0]
+            reader = free[0]
         else:
             self._next_reader = (self._next_reader + 1) % len(self._readers)
-            _, db, lock = self._readers[self._next_reader]
-        async with lock:
+            reader = self._readers[self._next_reader]
+        async with reader.lock:
             try:
+                if reader.db is None:  # broken earlier (database restarted, network cut): reopen
+                    reader.conn, reader.db = await self._open_connection(writer=False)
+                db = reader.db
                 await db.execute("BEGIN" if self.is_sqlite else "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
             except Exception as exc:
+                await self._drop(reader.conn)
+                reader.conn = reader.db = None
                 raise Unavailable(f"database unavailable: {type(exc).__name__}") from exc
             try:
                 yield db
             except NotesError:
                 raise
             except Exception as exc:
+                await self._drop(reader.conn)
+                reader.conn = reader.db = None
                 raise Unavailable(f"database unavailable: {type(exc).__name__}") from exc
             finally:
-                try:
-                    await db.execute("COMMIT")
-                except Exception:
-                    log.debug("read commit failed", exc_info=True)
+                if reader.db is not None:
+                    try:
+                        await db.execute("COMMIT")
+                    except Exception:
+                        log.debug("read commit failed", exc_info=True)
 
     async def read_notes(self, board: str, since: int | None, limit: int | None) -> BoardPage:
         """Without `since`: the newest `limit` live notes; with it: changes after `since` (tombstones too)."""
