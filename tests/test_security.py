@@ -156,10 +156,13 @@ async def test_connections_per_address_are_capped(limited: ServerProcess) -> Non
 
 async def test_rate_limit_answers_rate_limited_then_closes_abusers(limited: ServerProcess) -> None:
     async with connect(limited, "flood") as c:
-        for _ in range(40):
+        for _ in range(30):  # 20 allowed (the burst), 10 refused: not yet "sustained" abuse
             await c.send({"type": "ping"})
         err = await c.recv_type("error")
         assert err["code"] == "rate_limited"
+        await c.send({"type": "create", "text": "t", "client_id": "limited-1"})
+        err = await c.recv_until(lambda f: f.get("client_id") == "limited-1")
+        assert err["code"] == "rate_limited"  # the refusal names the request it refused
         await asyncio.sleep(1.0)  # the bucket refills: a polite client is served again
         c._pending.clear()
         await c.ping()

@@ -34,7 +34,7 @@ from notesboard.outbox import Outbox
 from notesboard.protocol import PONG, ack_frame, error_frame, snapshot_frame
 from notesboard.snapshot import read_snapshot
 from notesboard.store import WriteResult
-from notesboard.validate import Handshake, Ping, check_board, handshake, parse_frame
+from notesboard.validate import Command, Handshake, Ping, check_board, handshake, parse_frame
 
 if TYPE_CHECKING:
     from notesboard.app import Runtime
@@ -254,12 +254,16 @@ class SocketConnection:
             if text is None:
                 self._error(BadRequest("binary frames are not accepted; send JSON text"))
                 continue
-            if rate and not self._take_token(rate, settings.rate_burst):
-                continue
+            command: Command | NotesError
             try:
                 command = parse_frame(text, settings.max_text)
             except NotesError as exc:
-                self._error(exc)
+                command = exc
+            # Rate limiting comes after parsing so that a refusal can carry the request's client_id.
+            if rate and not self._take_token(rate, settings.rate_burst, getattr(command, "client_id", None)):
+                continue
+            if isinstance(command, NotesError):
+                self._error(command)
                 continue
             if isinstance(command, Ping):
                 self.outbox.push(PONG)
@@ -292,7 +296,7 @@ class SocketConnection:
         self.rt.metrics.error(exc.code)
         self.outbox.push(error_frame(exc))
 
-    def _take_token(self, rate: float, burst: int) -> bool:
+    def _take_token(self, rate: float, burst: int, client_id: str | None) -> bool:
         now = time.monotonic()
         self._tokens = min(float(burst), self._tokens + (now - self._refill) * rate)
         self._refill = now
@@ -301,7 +305,7 @@ class SocketConnection:
             self._limited = 0
             return True
         self._limited += 1
-        self._error(RateLimited(f"more than {rate:g} frames/s; slow down"))
+        self._error(RateLimited(f"more than {rate:g} frames/s; slow down", client_id))
         if self._limited > burst:
             self._close_soon(CLOSE_POLICY, "sustained rate limit abuse")
         return False

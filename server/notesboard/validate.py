@@ -19,6 +19,7 @@ from notesboard.protocol import decode
 __all__ = [
     "BOARD_RE",
     "CLIENT_ID_RE",
+    "Command",
     "CreateCommand",
     "DeleteCommand",
     "Handshake",
