@@ -30,9 +30,13 @@ typecheck: $(STAMP)
 
 check: lint typecheck test
 
-## Benchmarks against the tutorial baseline (not part of `make test`)
+## Benchmarks against the tutorial baseline (not part of `make test`); e.g. make bench BENCH_ARGS=--quick
 bench: $(STAMP)
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+## Save docs/screenshot.png: a board with several notes, drawn by headless Chromium (needs /usr/bin/chromium)
+screenshot: $(STAMP)
+	NOTESBOARD_SCREENSHOT=docs/screenshot.png $(BIN)/python -m pytest tests/browser/test_board_page.py::test_screenshot -q
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

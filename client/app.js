@@ -1,0 +1,232 @@
+// The board page (/b/{board}): wires the socket, the note store and the view to the page's header.
+//
+// Optional query parameters tune the connection (tests use them to keep waits short):
+//   ?ping=<ms> ping interval, ?pingTimeout=<ms>, ?ackTimeout=<ms>, ?backoffMax=<ms>, ?backoffBase=<ms>
+
+import { BoardView } from "./board.js";
+import { BOARD_RE, State } from "./constants.js";
+import { NoteStore } from "./notes.js";
+import { cleanName, loadColor, loadName, rememberBoard, saveColor, saveName } from "./prefs.js";
+import { BoardSocket } from "./socket.js";
+import { Toasts, confirmDialog, h, hueOf, initials, openDialog } from "./ui.js";
+
+const $ = (id) => document.getElementById(id);
+
+const STATUS_LABELS = {
+  [State.CONNECTING]: "Connecting…",
+  [State.CONNECTED]: "Connected",
+  [State.RECONNECTING]: "Reconnecting…",
+  [State.OFFLINE]: "Offline",
+  [State.CLOSED]: "Disconnected",
+};
+
+function main() {
+  const board = boardFromPath(location.pathname);
+  const toasts = new Toasts($("toasts"));
+  $("board-name").textContent = board;
+  if (!BOARD_RE.test(board)) {
+    document.title = "Not a board · notesboard";
+    $("new-note").disabled = true;
+    toasts.show("This address is not a board: names use letters, digits, _ and -.", "error", 60000);
+    return;
+  }
+  document.title = `${board} · notesboard`;
+  rememberBoard(board);
+
+  let name = loadName();
+  const socket = new BoardSocket(board, { url: wsOrigin(), name, ...tuning(new URLSearchParams(location.search)) });
+  const store = new NoteStore(socket);
+  store.author = name || null;
+  const view = new BoardView({
+    scroller: $("board"),
+    canvas: $("canvas"),
+    empty: $("empty"),
+    store,
+    confirm: (message) => confirmDialog($("confirm-dialog"), message),
+    newColor: loadColor,
+    colorPicked: saveColor,
+  });
+
+  socket.on("snapshot", (snapshot) => store.applySnapshot(snapshot));
+  socket.on("event", (event) => store.applyEvent(event));
+  socket.on("error", (frame) => toasts.show(serverErrorText(frame), "error"));
+  store.subscribe((change) => {
+    if (change.type === "message") toasts.show(change.text, change.level);
+  });
+
+  const status = new StatusView(socket);
+  socket.on("status", (s) => status.update(s));
+  const presence = new PresenceView();
+  socket.on("presence", (p) => presence.update(p));
+
+  $("new-note").addEventListener("click", () => view.createInView());
+  document.addEventListener("keydown", (ev) => {
+    // "n" for a new note, when not typing somewhere.
+    const plain = !ev.ctrlKey && !ev.metaKey && !ev.altKey;
+    if (ev.key === "n" && plain && !isTyping(ev.target) && !document.querySelector("dialog[open]")) {
+      ev.preventDefault();
+      view.createInView();
+    }
+  });
+
+  const showName = () => {
+    $("name-label").textContent = name || "Set your name";
+    const avatar = $("name-avatar");
+    avatar.textContent = name ? initials(name) : "?";
+    avatar.style.setProperty("--hue", String(name ? hueOf(name) : 220));
+  };
+  showName();
+  // Cancel is type="button" so that Enter in the field submits with "save".
+  $("name-cancel").addEventListener("click", () => $("name-dialog").close("cancel"));
+  $("name-button").addEventListener("click", async () => {
+    const input = $("name-input");
+    input.value = name;
+    const answering = openDialog($("name-dialog"), input);
+    input.select();
+    const answer = await answering;
+    if (answer !== "save") return;
+    const next = cleanName(input.value);
+    if (next === name) return;
+    name = next;
+    saveName(name);
+    store.author = name || null;
+    showName();
+    socket.setName(name); // reconnects so the server uses the new name
+    toasts.show(name ? `You appear as “${name}”.` : "You appear without a name.", "info");
+  });
+
+  window.addEventListener("beforeunload", (ev) => {
+    if (socket.pending > 0) {
+      ev.preventDefault();
+      ev.returnValue = ""; // some browsers still need it for the "leave page?" prompt
+    }
+  });
+
+  socket.watchBrowser(window);
+  socket.connect();
+  // A debugging handle (read it in the console); the page never reads it back.
+  window.notesboard = { socket, store, view };
+}
+
+/** The board name: the last segment of /b/{board}, "" when it cannot be decoded. */
+function boardFromPath(pathname) {
+  try {
+    return decodeURIComponent(pathname.split("/").filter(Boolean).pop() ?? "");
+  } catch {
+    return "";
+  }
+}
+
+/** "ws://host" or "wss://host" for the page's own server. */
+function wsOrigin() {
+  return `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}`;
+}
+
+/** Connection options from the query string; only the ones given, as positive numbers. */
+function tuning(params) {
+  const num = (key) => {
+    const v = Number(params.get(key));
+    return params.has(key) && Number.isFinite(v) && v > 0 ? v : undefined;
+  };
+  const options = {};
+  const set = (target, key, value) => {
+    if (value !== undefined) target[key] = value;
+  };
+  set(options, "pingIntervalMs", num("ping"));
+  set(options, "pingTimeoutMs", num("pingTimeout"));
+  set(options, "ackTimeoutMs", num("ackTimeout"));
+  const backoff = {};
+  set(backoff, "maxMs", num("backoffMax"));
+  set(backoff, "baseMs", num("backoffBase"));
+  if (Object.keys(backoff).length) options.backoff = backoff;
+  return options;
+}
+
+function isTyping(target) {
+  if (!(target instanceof HTMLElement)) return false;
+  return target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName);
+}
+
+function serverErrorText(frame) {
+  const what = {
+    rate_limited: "Slow down",
+    unavailable: "The server is busy",
+    forbidden: "Not allowed",
+    too_large: "Too large",
+    bad_request: "Request refused",
+  }[frame.code];
+  return `${what ?? "Error"}: ${frame.message ?? frame.code}`;
+}
+
+/** The connection indicator: state, unsent changes, countdown to the next attempt. */
+class StatusView {
+  /** @param {BoardSocket} socket */
+  constructor(socket) {
+    this.el = $("status");
+    this.label = $("status-label");
+    this.detail = $("status-detail");
+    this.retry = $("retry-now");
+    this.status = socket.status();
+    this.ticker = null;
+    this.retry.addEventListener("click", () => socket.retryNow());
+    this.update(this.status);
+  }
+
+  update(status) {
+    this.status = status;
+    this.el.dataset.state = status.state;
+    document.body.dataset.connection = status.state; // lets notes say "saving…" or "not sent yet"
+    this.el.dataset.pending = String(status.pending);
+    this.label.textContent = STATUS_LABELS[status.state] ?? status.state;
+    const waiting = status.state !== State.CONNECTED && status.state !== State.CONNECTING;
+    this.retry.hidden = !waiting || status.state === State.CLOSED;
+    this._detail();
+    if (status.retryAt !== null && this.ticker === null) {
+      this.ticker = setInterval(() => this._detail(), 1000);
+    } else if (status.retryAt === null && this.ticker !== null) {
+      clearInterval(this.ticker);
+      this.ticker = null;
+    }
+    this.el.title = status.reason ? `Last disconnect: ${status.reason}` : "";
+  }
+
+  _detail() {
+    const { pending, retryAt, state } = this.status;
+    const parts = [];
+    if (pending > 0 && state !== State.CONNECTED) parts.push(`${pending} unsent`);
+    else if (pending > 0) parts.push("saving…");
+    if (retryAt !== null) {
+      const seconds = Math.max(0, Math.ceil((retryAt - Date.now()) / 1000));
+      if (seconds > 0) parts.push(`retry in ${seconds}s`);
+    }
+    this.detail.textContent = parts.join(" · ");
+    this.detail.hidden = parts.length === 0;
+  }
+}
+
+/** The presence badge: how many connections, and the names of those who set one. */
+class PresenceView {
+  constructor() {
+    this.names = [];
+  }
+
+  /** @param {{count: number, names: string[] | null}} presence (names is null in a snapshot) */
+  update({ count, names }) {
+    if (names !== null) this.names = names;
+    $("presence-count").textContent = String(count);
+    $("presence-label").textContent = "online";
+    $("presence").dataset.count = String(count);
+    const shown = this.names.slice(0, 3);
+    $("presence-avatars").replaceChildren(
+      ...shown.map((n) => h("span", { class: "avatar", style: `--hue:${hueOf(n)}`, title: n }, initials(n))),
+    );
+    $("presence-names").textContent = this.names.join(", ");
+    const others = count - this.names.length;
+    $("presence").title =
+      this.names.length === 0
+        ? `${count} connected`
+        : `${this.names.join(", ")}${others > 0 ? ` and ${others} more connection${others === 1 ? "" : "s"}` : ""}`;
+  }
+}
+
+main();

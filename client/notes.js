@@ -1,0 +1,474 @@
+// NoteStore: the board's notes as this page sees them (no DOM, no sockets; node tests drive it).
+//
+// Each note is an Entry holding the latest committed state from the server plus this page's own changes
+// that are not acknowledged yet, so the view can show a change at once and fall back to the server's
+// version if it is refused. Changes to one note go out one at a time: the next waits for the ack of the
+// previous (and is merged with anything else made meanwhile), so each update carries the version it was
+// based on and a `conflict` really means someone else changed the note.
+//
+// Server input: applySnapshot(), applyEvent(). User input: createDraft(), beginEdit()/finishEdit(),
+// move(), setColor(), remove(), resolveConflict(). Output: subscribe(fn) gets
+//   {type: "upsert" | "remove", entry}, {type: "synced"} after each snapshot, and
+//   {type: "message", level: "info" | "warn" | "error", text}.
+
+import { newClientId } from "./push.js";
+
+const FIELDS = ["text", "color", "x", "y"];
+
+/** One note on the page: a server note, a create on its way, or a draft not sent yet. */
+export class Entry {
+  /** @param {string} key a page-local key, stable for the life of the note (also after its create is acked) */
+  constructor(key) {
+    this.key = key;
+    /** @type {number | null} */
+    this.id = null;
+    /** @type {object | null} the latest committed note we know of */
+    this.server = null;
+    /** @type {object | null} fields of a draft or of a create waiting for its ack */
+    this.createFields = null;
+    this.draft = false; // opened for typing, nothing sent yet
+    /** @type {string | null} client_id of the create waiting for its ack */
+    this.creating = null;
+    /** @type {{fields: object, version: number | null, cid: string, del: boolean} | null} sent, not answered */
+    this.inflight = null;
+    /** @type {{fields: object, version: number | null, del: boolean} | null} waits for `inflight` */
+    this.waiting = null;
+    this.deleting = false;
+    /** @type {{base: number | null, startText: string} | null} the version the open editor started from */
+    this.editing = null;
+    /** @type {{message: string, mine: string | null} | null} a refused change the user must be told about */
+    this.conflict = null;
+    this.removed = false;
+  }
+
+  /**
+   * What to show: the server's note with this page's unacknowledged changes on top.
+   * @returns {{id: number|null, text: string, color: string|null, x: number|null, y: number|null,
+   *   author: string|null, version: number|null, pending: boolean, hidden: boolean}}
+   */
+  view() {
+    const base = this.server ?? this.createFields ?? {};
+    const view = {
+      id: this.id,
+      text: base.text ?? "",
+      color: base.color ?? null,
+      x: base.x ?? null,
+      y: base.y ?? null,
+      author: base.author ?? null,
+      version: this.server?.version ?? null,
+    };
+    for (const part of [this.inflight, this.waiting]) {
+      if (part !== null) Object.assign(view, part.fields);
+    }
+    view.pending = !this.draft && (this.creating !== null || this.inflight !== null || this.waiting !== null);
+    view.hidden = this.deleting;
+    return view;
+  }
+
+  /** While editing: has someone else changed the text since the editor opened? */
+  changedWhileEditing() {
+    if (this.editing === null || this.server === null) return false;
+    const ownText = this.inflight?.fields.text !== undefined || this.waiting?.fields.text !== undefined;
+    return !ownText && this.server.text !== this.editing.startText;
+  }
+}
+
+export class NoteStore {
+  /**
+   * @param {{push: (frame: object) => Promise<object>, amend: (cid: string, fields: object) => boolean,
+   *   cancel: (cid: string) => boolean}} transport a BoardSocket, or a fake in tests
+   */
+  constructor(transport) {
+    this.transport = transport;
+    /** @type {Map<string, Entry>} in the order notes appeared (the view stacks them in this order) */
+    this.entries = new Map();
+    /** @type {Map<number, Entry>} */
+    this.byId = new Map();
+    /** the display name shown as author of this page's drafts */
+    this.author = null;
+    this._listeners = new Set();
+    this._keys = 0;
+  }
+
+  /**
+   * @param {(change: object) => void} fn
+   * @returns {() => void} unsubscribe
+   */
+  subscribe(fn) {
+    this._listeners.add(fn);
+    return () => this._listeners.delete(fn);
+  }
+
+  /** Live entries, in stacking order. @returns {Entry[]} */
+  list() {
+    return [...this.entries.values()];
+  }
+
+  // -- server input ---------------------------------------------------------------------------------------
+
+  /**
+   * A snapshot frame. `full` (no since, or reset): its notes replace every server note we hold;
+   * otherwise they are the changes since our last seq, tombstones included, applied in order.
+   * Drafts and creates waiting for their ack are kept either way.
+   * @param {{notes: object[], full: boolean}} snapshot
+   */
+  applySnapshot(snapshot) {
+    if (snapshot.full) {
+      const live = new Set(snapshot.notes.filter((n) => !n.deleted).map((n) => n.id));
+      for (const entry of [...this.byId.values()]) {
+        if (!live.has(entry.id)) this._remove(entry, "gone");
+      }
+    }
+    // After a reset (new epoch) seqs may start over, so a full snapshot wins regardless of seq.
+    for (const note of snapshot.notes) this._applyNote(note, snapshot.full);
+    this._emit({ type: "synced" });
+  }
+
+  /** An `event` frame: created, updated or deleted; an unknown id is an upsert. @param {{note: object}} event */
+  applyEvent(event) {
+    this._applyNote(event.note, false);
+  }
+
+  /** @private */
+  _applyNote(note, force) {
+    let entry = this.byId.get(note.id);
+    // The ack and the event of one change carry the same note: whichever comes second is stale.
+    if (entry !== undefined && !force && entry.server !== null && note.seq <= entry.server.seq) return;
+    if (note.deleted) {
+      if (entry !== undefined) this._remove(entry, "deleted");
+      return;
+    }
+    if (entry === undefined) {
+      entry = new Entry(this._key());
+      entry.id = note.id;
+      this.entries.set(entry.key, entry);
+      this.byId.set(note.id, entry);
+    }
+    entry.server = note;
+    this._changed(entry);
+  }
+
+  // -- user input -----------------------------------------------------------------------------------------
+
+  /**
+   * A new note open for typing; nothing is sent until finishEdit() with some text.
+   * @param {{x: number, y: number, color?: string | null}} at
+   * @returns {Entry}
+   */
+  createDraft({ x, y, color = null }) {
+    const entry = new Entry(this._key());
+    entry.draft = true;
+    entry.createFields = { text: "", color, x, y, author: this.author };
+    entry.editing = { base: null, startText: "" };
+    this.entries.set(entry.key, entry);
+    this._changed(entry);
+    return entry;
+  }
+
+  /** The text editor opened on a note. @param {Entry} entry */
+  beginEdit(entry) {
+    if (entry.editing !== null) return;
+    entry.editing = { base: entry.server?.version ?? null, startText: entry.view().text };
+  }
+
+  /**
+   * The text editor closed: `text` to save it (blur, Enter), null to cancel (Escape).
+   * An empty draft is discarded; an unchanged text sends nothing.
+   * @param {Entry} entry
+   * @param {string | null} text
+   */
+  finishEdit(entry, text) {
+    const editing = entry.editing;
+    entry.editing = null;
+    if (entry.removed) return;
+    if (entry.draft) {
+      if (text === null || text.trim() === "") {
+        this._remove(entry, "discarded");
+        return;
+      }
+      entry.draft = false;
+      entry.createFields = { ...entry.createFields, text };
+      this._sendCreate(entry);
+      this._changed(entry);
+      return;
+    }
+    if (text === null || text === entry.view().text) {
+      this._changed(entry);
+      return;
+    }
+    entry.conflict = null;
+    this._change(entry, { text }, editing?.base ?? null);
+  }
+
+  /** @param {Entry} entry @param {number} x @param {number} y */
+  move(entry, x, y) {
+    this._change(entry, { x, y }, null);
+  }
+
+  /** @param {Entry} entry @param {string} color "#rrggbb" */
+  setColor(entry, color) {
+    this._change(entry, { color }, null);
+  }
+
+  /** Delete a note (the view asks for confirmation first). @param {Entry} entry */
+  remove(entry) {
+    if (entry.removed || entry.deleting) return;
+    if (entry.draft) {
+      this._remove(entry, "discarded");
+      return;
+    }
+    entry.deleting = true;
+    entry.conflict = null;
+    if (entry.creating !== null && this.transport.cancel(entry.creating)) {
+      this._remove(entry, "discarded"); // it never left this page
+      return;
+    }
+    if (entry.creating !== null || entry.inflight !== null) {
+      entry.waiting = { fields: {}, version: null, del: true }; // after the answer to what is in flight
+    } else {
+      this._sendDelete(entry, entry.server.version);
+    }
+    this._changed(entry);
+  }
+
+  /**
+   * Close the conflict notice; with `useMine`, save the text that was refused on top of the current version.
+   * @param {Entry} entry
+   * @param {boolean} useMine
+   */
+  resolveConflict(entry, useMine) {
+    const conflict = entry.conflict;
+    entry.conflict = null;
+    if (useMine && conflict?.mine != null && !entry.removed) {
+      this._change(entry, { text: conflict.mine }, entry.server?.version ?? null);
+    } else {
+      this._changed(entry);
+    }
+  }
+
+  // -- sending ----------------------------------------------------------------------------------------------
+
+  /**
+   * Queue field changes: sent now, or merged into what waits for the note's pending create or update.
+   * @private
+   * @param {Entry} entry
+   * @param {object} fields
+   * @param {number | null} version the version the change was based on; null: the latest when it is sent
+   */
+  _change(entry, fields, version) {
+    if (entry.removed || entry.deleting) return;
+    if (entry.draft) {
+      entry.createFields = { ...entry.createFields, ...fields };
+    } else if (entry.creating !== null && entry.waiting === null && this.transport.amend(entry.creating, fields)) {
+      entry.createFields = { ...entry.createFields, ...fields }; // still offline: the create carries it
+    } else if (entry.creating !== null || entry.inflight !== null) {
+      const waiting = entry.waiting ?? { fields: {}, version: null, del: false };
+      entry.waiting = { fields: { ...waiting.fields, ...fields }, version: waiting.version ?? version, del: false };
+    } else {
+      this._sendUpdate(entry, fields, version ?? entry.server.version);
+    }
+    this._changed(entry);
+  }
+
+  /** @private */
+  _sendCreate(entry) {
+    const cid = newClientId("c");
+    entry.creating = cid;
+    const { text, color, x, y } = entry.createFields;
+    const frame = { type: "create", client_id: cid, text };
+    if (color != null) frame.color = color;
+    if (x != null) frame.x = x;
+    if (y != null) frame.y = y;
+    this.transport.push(frame).then(
+      (ack) => this._created(entry, ack),
+      (err) => this._createFailed(entry, err),
+    );
+  }
+
+  /** @private */
+  _sendUpdate(entry, fields, version) {
+    const inflight = { fields, version, cid: newClientId("u"), del: false };
+    entry.inflight = inflight;
+    const frame = { type: "update", id: entry.id, ...fields, version, client_id: inflight.cid };
+    this.transport.push(frame).then(
+      (ack) => this._answered(entry, inflight, ack),
+      (err) => this._failed(entry, inflight, err),
+    );
+  }
+
+  /** @private */
+  _sendDelete(entry, version) {
+    const inflight = { fields: {}, version, cid: newClientId("d"), del: true };
+    entry.inflight = inflight;
+    this.transport.push({ type: "delete", id: entry.id, version, client_id: inflight.cid }).then(
+      (ack) => this._answered(entry, inflight, ack),
+      (err) => this._failed(entry, inflight, err),
+    );
+  }
+
+  /** Send what waited for the previous answer. @private */
+  _sendWaiting(entry) {
+    const waiting = entry.waiting;
+    if (waiting === null || entry.inflight !== null || entry.creating !== null || entry.removed) return;
+    entry.waiting = null;
+    if (waiting.del) this._sendDelete(entry, entry.server.version);
+    else this._sendUpdate(entry, waiting.fields, waiting.version ?? entry.server.version);
+  }
+
+  // -- answers ----------------------------------------------------------------------------------------------
+
+  /** @private */
+  _created(entry, ack) {
+    entry.creating = null;
+    let note = ack.note;
+    const twin = this.byId.get(note.id);
+    if (twin !== undefined && twin !== entry) {
+      // The event (or, after a reconnect, the snapshot) brought this note before its ack: keep this
+      // entry, which the user may be typing in, and drop the twin.
+      if (twin.server !== null && twin.server.seq > note.seq) note = twin.server;
+      this._remove(twin, "merged");
+    }
+    if (entry.removed) return;
+    entry.id = note.id;
+    this.byId.set(note.id, entry);
+    if (entry.server === null || note.seq > entry.server.seq) entry.server = note;
+    entry.createFields = null;
+    if (note.deleted) {
+      this._remove(entry, "deleted"); // deleted (by someone else, or by our queued delete) before we heard back
+      return;
+    }
+    this._changed(entry);
+    this._sendWaiting(entry);
+  }
+
+  /** @private */
+  _createFailed(entry, err) {
+    entry.creating = null;
+    if (err.code === "cancelled" || entry.removed) return;
+    this._remove(entry, "failed");
+    const why = err.code === "timeout" ? "the server did not confirm it (it will appear if it was saved)" : err.message;
+    this._message("error", `The new note was not saved: ${why}`);
+  }
+
+  /** An ack of an update or delete. @private */
+  _answered(entry, inflight, ack) {
+    if (entry.inflight === inflight) entry.inflight = null;
+    if (entry.removed) return;
+    this._applyNote(ack.note, false);
+    if (entry.removed) return; // a delete's tombstone
+    if (inflight.del) {
+      // A delete was acked, so the tombstone is on its way or already applied; make sure it is gone.
+      this._remove(entry, "deleted");
+      return;
+    }
+    this._advanceBase(entry, inflight.version, ack.note.version);
+    this._changed(entry);
+    this._sendWaiting(entry);
+  }
+
+  /** @private */
+  _failed(entry, inflight, err) {
+    if (entry.inflight === inflight) entry.inflight = null;
+    if (entry.removed) return;
+    const code = err.code;
+    if (code === "not_found") {
+      const mine = inflight.fields.text ?? entry.waiting?.fields.text;
+      this._remove(entry, inflight.del ? "deleted" : "gone");
+      if (!inflight.del) {
+        this._message("warn", "That note was deleted by someone else" + (mine ? "; your text was not saved." : "."));
+      }
+      return;
+    }
+    if (inflight.del) {
+      entry.deleting = false;
+      entry.waiting = null;
+      if (code === "conflict") {
+        entry.conflict = {
+          message: "Not deleted: someone else changed this note first. This is their version.",
+          mine: null,
+        };
+        this._message("warn", "The note changed before your delete reached the server; it was kept.");
+      } else {
+        this._message("error", `Could not delete the note: ${err.message}`);
+      }
+      this._changed(entry);
+      return;
+    }
+    if (code === "conflict" && entry.server !== null && sameFields(entry.server, inflight.fields)) {
+      // The server already holds exactly these values: the change was committed before a reconnect and
+      // only its ack was lost, so the resent copy met its own new version.
+      this._advanceBase(entry, inflight.version, entry.server.version);
+      this._changed(entry);
+      this._sendWaiting(entry);
+      return;
+    }
+    const refused = { ...inflight.fields, ...(entry.waiting?.fields ?? {}) };
+    entry.waiting = null;
+    if (code === "conflict") {
+      const mine = refused.text ?? null;
+      entry.conflict = {
+        message:
+          mine !== null
+            ? "Someone else changed this note while you were editing. This is their version; your text was not saved."
+            : "Someone else changed this note first. This is their version.",
+        mine,
+      };
+      this._message("warn", "Edit conflict: the note was changed by someone else.");
+    } else {
+      this._message("error", `Could not save your change: ${err.message}`);
+    }
+    this._changed(entry);
+  }
+
+  /** Our own change went from `sent` to `now`: edits based on `sent` are now based on `now`. @private */
+  _advanceBase(entry, sent, now) {
+    if (sent === null || sent === undefined) return;
+    if (entry.editing !== null && entry.editing.base === sent) entry.editing.base = now;
+    if (entry.waiting !== null && entry.waiting.version === sent) entry.waiting.version = now;
+  }
+
+  // -- bookkeeping ------------------------------------------------------------------------------------------
+
+  /** @private */
+  _remove(entry, why) {
+    if (entry.removed) return;
+    if (why === "deleted" && entry.editing !== null && !entry.deleting && !entry.draft) {
+      this._message("warn", "The note you were editing was deleted by someone else.");
+    }
+    entry.removed = true;
+    this.entries.delete(entry.key);
+    if (entry.id !== null && this.byId.get(entry.id) === entry) this.byId.delete(entry.id);
+    this._emit({ type: "remove", entry, why });
+  }
+
+  /** @private */
+  _changed(entry) {
+    if (!entry.removed) this._emit({ type: "upsert", entry });
+  }
+
+  /** @private */
+  _message(level, text) {
+    this._emit({ type: "message", level, text });
+  }
+
+  /** @private */
+  _emit(change) {
+    for (const fn of this._listeners) fn(change);
+  }
+
+  /** @private */
+  _key() {
+    this._keys += 1;
+    return `k${this._keys}`;
+  }
+}
+
+/** Does `note` already hold every value in `fields`? */
+function sameFields(note, fields) {
+  return FIELDS.every((name) => !(name in fields) || sameValue(note[name], fields[name]));
+}
+
+function sameValue(a, b) {
+  if (typeof a === "string" && typeof b === "string" && a.startsWith("#")) return a.toLowerCase() === b.toLowerCase();
+  return a === b;
+}
