@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import orjson
 import pytest
 import websockets
 from hypothesis import HealthCheck, given, settings
@@ -79,7 +78,9 @@ def test_arbitrary_frames_never_break_the_server(fuzz_server: ServerProcess, bat
 
 
 rest_bodies = (
-    frame_objects.map(lambda f: json.dumps(f).encode()) | st.binary(max_size=300) | json_values.map(orjson.dumps)
+    frame_objects.map(lambda f: json.dumps(f).encode())
+    | st.binary(max_size=300)
+    | json_values.map(lambda v: json.dumps(v).encode())
 )
 
 
