@@ -2,12 +2,15 @@
 //
 // Optional query parameters tune the connection (tests use them to keep waits short):
 //   ?ping=<ms> ping interval, ?pingTimeout=<ms>, ?ackTimeout=<ms>, ?backoffMax=<ms>, ?backoffBase=<ms>
+// An access token may come in the fragment, `#token=...` (see auth.js); it is saved and taken off the address.
 
+import { TokenGate, loadToken, probeAccess, saveToken, takeFragmentToken } from "./auth.js";
 import { BoardView } from "./board.js";
 import { BOARD_RE, State } from "./constants.js";
 import { NoteStore } from "./notes.js";
 import { cleanName, loadColor, loadName, rememberBoard, saveColor, saveName } from "./prefs.js";
 import { BoardSocket } from "./socket.js";
+import { AccessBadge, TokenDialog } from "./tokenview.js";
 import { Toasts, confirmDialog, h, hueOf, initials, openDialog } from "./ui.js";
 
 const $ = (id) => document.getElementById(id);
@@ -21,6 +24,9 @@ const STATUS_LABELS = {
 };
 
 function main() {
+  // First of all, so the token leaves the address bar even on a page that is not a board.
+  const fromAddress = takeFragmentToken(window);
+  if (fromAddress) saveToken(location.origin, fromAddress);
   const board = boardFromPath(location.pathname);
   const toasts = new Toasts($("toasts"));
   $("board-name").textContent = board;
@@ -34,8 +40,30 @@ function main() {
   rememberBoard(board);
 
   let name = loadName();
-  const socket = new BoardSocket(board, { url: wsOrigin(), name, ...tuning(new URLSearchParams(location.search)) });
-  const store = new NoteStore(socket);
+  const tokenDialog = new TokenDialog();
+  const gate = new TokenGate({
+    token: fromAddress || loadToken(location.origin),
+    probe: (token) => probeAccess(board, token),
+    ask: (problem) => tokenDialog.ask(problem, board),
+    save: (token) => saveToken(location.origin, token),
+  });
+  const socket = new BoardSocket(board, {
+    url: wsOrigin(),
+    name,
+    token: gate.token,
+    ...tuning(new URLSearchParams(location.search)),
+  });
+  gate.attach(socket);
+  // The store writes through the socket; a write refused as `forbidden` tells the gate the token is read-only.
+  const store = new NoteStore({
+    push: (frame) =>
+      socket.push(frame).catch((err) => {
+        gate.writeRefused(err);
+        throw err;
+      }),
+    amend: (clientId, fields) => socket.amend(clientId, fields),
+    cancel: (clientId) => socket.cancel(clientId),
+  });
   store.author = name || null;
   const view = new BoardView({
     scroller: $("board"),
@@ -58,6 +86,21 @@ function main() {
   socket.on("status", (s) => status.update(s));
   const presence = new PresenceView();
   socket.on("presence", (p) => presence.update(p));
+
+  const badge = new AccessBadge({ button: $("token-button"), label: $("token-label"), readOnly: $("readonly-badge") });
+  let wasReadOnly = false;
+  const showAccess = () => {
+    badge.update(gate);
+    view.setReadOnly(gate.readOnly);
+    document.body.dataset.readonly = String(gate.readOnly);
+    $("new-note").disabled = gate.readOnly;
+    $("new-note").title = gate.readOnly ? "Your access token is read-only" : "New note (N)";
+    if (gate.readOnly && !wasReadOnly) toasts.show("This board is read-only with your access token.", "info");
+    wasReadOnly = gate.readOnly;
+  };
+  gate.subscribe(showAccess);
+  showAccess();
+  $("token-button").addEventListener("click", () => gate.change());
 
   $("new-note").addEventListener("click", () => view.createInView());
   document.addEventListener("keydown", (ev) => {
@@ -104,8 +147,9 @@ function main() {
 
   socket.watchBrowser(window);
   socket.connect();
+  gate.check(); // next to the first connection: a refused handshake only shows as a failed one
   // A debugging handle (read it in the console); the page never reads it back.
-  window.notesboard = { socket, store, view };
+  window.notesboard = { socket, store, view, gate };
 }
 
 /** The board name: the last segment of /b/{board}, "" when it cannot be decoded. */

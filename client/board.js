@@ -2,7 +2,8 @@
 //
 // Rendering is batched per animation frame: the ack and the event of one change (or a burst of events)
 // touch the DOM once. Note text is always set with textContent; colors are checked against #rrggbb
-// before they reach a style.
+// before they reach a style. setReadOnly(true) (a read-only access token) turns every way to change a
+// note off: create, edit, drag, arrow keys, color and delete.
 
 import { COLOR_RE, MAX_TEXT, PALETTE } from "./constants.js";
 import { h, inkFor } from "./ui.js";
@@ -44,6 +45,8 @@ export class BoardView {
     this._nudge = new Map(); // entry key -> {x, y, timer} while arrow keys move a note
     this._openPalette = null;
     this._synced = false; // a first snapshot arrived
+    this.readOnly = false;
+    this._editors = new Set(); // cancel functions of the open text editors
 
     store.subscribe((change) => {
       if (change.type === "upsert") this._schedule(change.entry);
@@ -62,8 +65,21 @@ export class BoardView {
     window.addEventListener("resize", () => this._scheduleAll());
   }
 
+  /**
+   * Allow or forbid changes. Turning it on closes the palette and cancels open editors (a draft is dropped).
+   * @param {boolean} on
+   */
+  setReadOnly(on) {
+    this.readOnly = on;
+    this.canvas.classList.toggle("read-only", on);
+    if (!on) return;
+    this._closePalette();
+    for (const cancel of [...this._editors]) cancel();
+  }
+
   /** A new note in the visible part of the board: the first free spot, else cascaded near the top. */
   createInView() {
+    if (this.readOnly) return;
     const left = this.scroller.scrollLeft;
     const top = this.scroller.scrollTop;
     const viewW = this.scroller.clientWidth;
@@ -101,6 +117,7 @@ export class BoardView {
    * @param {number} y
    */
   createAt(x, y) {
+    if (this.readOnly) return;
     const entry = this.store.createDraft({ x: clampCoord(x), y: clampCoord(y), color: this.newColor() });
     this._flush();
     this.startEdit(entry);
@@ -112,7 +129,7 @@ export class BoardView {
    */
   startEdit(entry) {
     const el = this.elements.get(entry.key);
-    if (el === undefined || el.querySelector(".note-editor") !== null || entry.deleting) return;
+    if (this.readOnly || el === undefined || el.querySelector(".note-editor") !== null || entry.deleting) return;
     this.store.beginEdit(entry);
     const text = el.querySelector(".note-text");
     const editor = h("textarea", {
@@ -130,6 +147,7 @@ export class BoardView {
     const finish = (value) => {
       if (done) return;
       done = true;
+      this._editors.delete(cancel);
       const hadFocus = document.activeElement === editor;
       editor.remove();
       text.hidden = false;
@@ -138,6 +156,8 @@ export class BoardView {
       this._schedule(entry);
       if (hadFocus && el.isConnected) el.focus({ preventScroll: true });
     };
+    const cancel = () => finish(null);
+    this._editors.add(cancel);
     editor.addEventListener("keydown", (ev) => {
       ev.stopPropagation(); // keys typed here are text, not note shortcuts
       if (ev.isComposing) return;
@@ -291,6 +311,7 @@ export class BoardView {
         on: {
           click: () => {
             this._closePalette();
+            if (this.readOnly) return;
             this.colorPicked(color);
             this.store.setColor(entry, color);
             this.elements.get(entry.key)?.focus({ preventScroll: true });
@@ -418,6 +439,10 @@ export class BoardView {
   /** @private */
   _onKey(ev, entry, el) {
     if (ev.target !== el) return; // keys on the note's buttons do what the buttons do
+    if (this.readOnly) {
+      if (ev.key === "Escape") this._closePalette();
+      return;
+    }
     const step = ev.shiftKey ? KEY_STEP * 5 : KEY_STEP;
     const moves = { ArrowLeft: [-step, 0], ArrowRight: [step, 0], ArrowUp: [0, -step], ArrowDown: [0, step] };
     if (ev.key === "Enter" || ev.key === "F2") {
@@ -449,13 +474,14 @@ export class BoardView {
     clearTimeout(nudge.timer);
     nudge.timer = setTimeout(() => {
       this._nudge.delete(entry.key);
-      this.store.move(entry, nudge.x, nudge.y);
+      if (this.readOnly) this._schedule(entry); // back to where it is
+      else this.store.move(entry, nudge.x, nudge.y);
     }, KEY_SETTLE_MS);
   }
 
   /** Dragging: the note follows the pointer; its position is sent once, on drop. @private */
   _onPointerDown(ev, entry, el) {
-    if (ev.button !== 0 || entry.deleting) return;
+    if (ev.button !== 0 || entry.deleting || this.readOnly) return;
     if (ev.target.closest("button, textarea, .note-palette, .note-conflict") !== null) return;
     // On touch screens only the top bar drags, so a swipe over a note still scrolls the board.
     if (ev.pointerType === "touch" && ev.target.closest(".note-top") === null) return;
@@ -488,7 +514,7 @@ export class BoardView {
       if (!drag.moved) return;
       el.classList.remove("dragging");
       this._drag = null;
-      if (e.type === "pointercancel") {
+      if (e.type === "pointercancel" || this.readOnly) {
         this._schedule(entry); // back to where it was
         return;
       }
@@ -501,13 +527,16 @@ export class BoardView {
 
   /** @private */
   async _askDelete(entry) {
+    if (this.readOnly) return;
     const text = entry.view().text.trim();
     const what = text ? `“${text.length > 40 ? `${text.slice(0, 40)}…` : text}”` : "this empty note";
-    if (await this.confirm(`Delete ${what}? Everyone on this board will lose it.`)) this.store.remove(entry);
+    const yes = await this.confirm(`Delete ${what}? Everyone on this board will lose it.`);
+    if (yes && !this.readOnly) this.store.remove(entry);
   }
 
   /** @private */
   _togglePalette(palette, button) {
+    if (this.readOnly) return;
     if (this._openPalette === palette) {
       this._closePalette();
       return;

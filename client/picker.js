@@ -1,8 +1,12 @@
 // The board picker (/): boards with recent changes from GET /api/boards, and a field to open or create one.
+// On a server that needs tokens the list is fetched with the saved one (Authorization: Bearer); without a
+// working token the page says so and offers the token dialog.
 
+import { bearer, loadToken, needsToken, saveToken, takeFragmentToken } from "./auth.js";
 import { BOARD_RE } from "./constants.js";
 import { loadRecent } from "./prefs.js";
 import { randomToken } from "./push.js";
+import { TokenDialog } from "./tokenview.js";
 import { h } from "./ui.js";
 
 const $ = (id) => document.getElementById(id);
@@ -41,12 +45,20 @@ function wireForm() {
   input.focus();
 }
 
+let tokenDialog = null;
+
 async function loadBoards() {
   const state = $("boards-state");
   const list = $("board-list");
+  const token = loadToken(location.origin);
   let boards;
   try {
-    const res = await fetch("/api/boards?limit=50", { headers: { accept: "application/json" } });
+    const res = await fetch("/api/boards?limit=50", { headers: { accept: "application/json", ...bearer(token) } });
+    if (needsToken(res)) {
+      const body = await res.json().catch(() => null);
+      askForToken(state, { status: res.status, message: body?.error?.message ?? null });
+      return;
+    }
     if (!res.ok) throw new Error(`HTTP ${res.status}`);
     boards = await res.json();
   } catch (err) {
@@ -80,5 +92,21 @@ async function loadBoards() {
   );
 }
 
+/** The server refused the listing: say why, with a button that opens the token dialog. */
+function askForToken(state, problem) {
+  const button = h("button", { type: "button", class: "link-btn", "data-testid": "enter-token" }, "Enter a token");
+  state.replaceChildren("This server needs an access token to list its boards. ", button);
+  button.addEventListener("click", async () => {
+    tokenDialog ??= new TokenDialog();
+    const token = await tokenDialog.ask(problem);
+    if (token === null) return;
+    saveToken(location.origin, token);
+    state.textContent = "Loading…";
+    loadBoards();
+  });
+}
+
+const fromAddress = takeFragmentToken(window);
+if (fromAddress) saveToken(location.origin, fromAddress);
 wireForm();
 loadBoards();

@@ -9,7 +9,11 @@
 // It knows nothing about the DOM; the board view listens to its events:
 //   "snapshot" (frame + `full`: true when the notes replace everything the view has)
 //   "event", "presence" ({count, names|null}), "error" (an error frame that matches no pending change),
-//   "status" ({state, attempt, retryAt, pending, reason}).
+//   "status" ({state, attempt, retryAt, pending, reason, refused}).
+//
+// On a server that needs tokens it sends its `token` option as `token=`; setToken() changes it (and
+// reconnects). It does not find out why a handshake failed (a browser only sees close 1006): TokenGate in
+// auth.js asks REST when the status keeps showing failed attempts.
 
 import { backoffDelay } from "./backoff.js";
 import { Close, DEFAULTS, State } from "./constants.js";
@@ -27,6 +31,7 @@ export class BoardSocket {
    * @param {object} options
    * @param {string} options.url the server's WebSocket origin, e.g. "ws://127.0.0.1:8000"
    * @param {string} [options.name] display name, sent as `name=` (empty: none)
+   * @param {string} [options.token] access token, sent as `token=` (empty: none)
    * @param {number} [options.pingIntervalMs]
    * @param {number} [options.pingTimeoutMs]
    * @param {number} [options.connectTimeoutMs]
@@ -44,6 +49,7 @@ export class BoardSocket {
     this.board = board;
     this.url = options.url.replace(/\/+$/, "");
     this.name = options.name ?? "";
+    this.token = options.token ?? "";
     this.options = { ...DEFAULTS, ...options, backoff: { ...DEFAULTS.backoff, ...(options.backoff ?? {}) } };
     this._WebSocket = options.WebSocket ?? globalThis.WebSocket;
     this._timers = options.timers ?? globalThis;
@@ -67,6 +73,7 @@ export class BoardSocket {
     this._attempt = 0; // failed attempts since the last snapshot
     this._lastQuickResume = -Infinity;
     this._stopped = true;
+    this._refused = false; // closed with 1008: no retries until retryNow() or setToken()
     this._retryTimer = null;
     this._connectTimer = null;
     this._pingTimer = null;
@@ -99,6 +106,7 @@ export class BoardSocket {
   /** Close for good (page leaving). Waiting changes are rejected with code "closed". */
   close() {
     this._stopped = true;
+    this._refused = false;
     this._clearRetry();
     const ws = this._ws;
     this._detach();
@@ -172,6 +180,22 @@ export class BoardSocket {
     if (this._ws !== null) this._drop("name changed", true);
   }
 
+  /**
+   * Use another access token. A connection open (or opening) with the old one is replaced at once; after a
+   * refusal (1008) or while waiting to retry, the next attempt starts now. Before connect(): only kept.
+   * @param {string} token "" for none
+   */
+  setToken(token) {
+    const next = token ?? "";
+    const changed = next !== this.token;
+    this.token = next;
+    if (this._ws !== null) {
+      if (changed) this._drop("token changed", true);
+      return;
+    }
+    if (this._refused || (!this._stopped && this.state !== State.CLOSED)) this.retryNow();
+  }
+
   /** Skip the backoff wait and try now (a "Retry now" button, the browser coming back online). */
   retryNow() {
     if (this.state === State.CLOSED || this._ws !== null) return;
@@ -185,7 +209,12 @@ export class BoardSocket {
     return this.queue.size;
   }
 
-  /** @returns {{state: string, attempt: number, retryAt: number | null, pending: number, reason: string | null}} */
+  /**
+   * `refused`: the server closed with 1008 (bad board, token expired, abuse); there are no retries until
+   * retryNow() or setToken().
+   * @returns {{state: string, attempt: number, retryAt: number | null, pending: number, reason: string | null,
+   *   refused: boolean}}
+   */
   status() {
     return {
       state: this.state,
@@ -193,6 +222,7 @@ export class BoardSocket {
       retryAt: this.retryAt,
       pending: this.queue.size,
       reason: this.reason,
+      refused: this._refused,
     };
   }
 
@@ -226,9 +256,11 @@ export class BoardSocket {
   /** @private */
   _open() {
     this._clearRetry();
+    this._refused = false;
     const gen = ++this._gen;
     const query = new URLSearchParams({ batch: "1" });
     if (this.name) query.set("name", this.name);
+    if (this.token) query.set("token", this.token);
     const resume = this.seq.resumeQuery();
     for (const [key, value] of Object.entries(resume)) query.set(key, value);
     this._resuming = "since" in resume;
@@ -264,6 +296,7 @@ export class BoardSocket {
       this.queue.connectionLost();
       for (const entry of this.queue.values()) entry.push.stopTimer();
       this._stopped = true;
+      this._refused = true;
       this.reason = reason || "the server refused the connection";
       this._setState(State.OFFLINE);
       return;

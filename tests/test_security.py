@@ -55,6 +55,16 @@ def test_socket_needs_a_valid_token_for_the_board(secure: ServerProcess) -> None
     assert refused_status(secure, "team-a", token=mint(SECRET, "team-*", "read", 60)) == 101
 
 
+def test_tokens_and_refusal_noise_stay_out_of_the_log(secure: ServerProcess) -> None:
+    token = mint(SECRET, "logged", "read", 60)
+    assert refused_status(secure, "logged", token=token) == 101
+    assert refused_status(secure, "logged", token="not-a-real-token") == 401
+    log = secure.log()
+    assert "token=***" in log
+    assert token not in log and "not-a-real-token" not in log
+    assert "without completing handshake" not in log
+
+
 async def test_read_token_reads_but_cannot_write(secure: ServerProcess) -> None:
     writer = mint(SECRET, "ro-*", "write", 60)
     reader = mint(SECRET, "ro-*", "read", 60)

@@ -51,7 +51,9 @@ def fresh_server(tmp_path: Path) -> Iterator[ServerProcess]:
     srv.kill()
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: while Playwright's sync API is alive it keeps an event loop marked as running in
+# this thread, which would break every asyncio test that runs after the browser modules.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium) to run browser tests")
@@ -105,7 +107,10 @@ class BoardPage:
 
 @pytest.fixture
 def open_board(browser: Any) -> Iterator[Callable[..., BoardPage]]:
-    """Open `/b/{board}` in a fresh browser context (its own localStorage) and wait until it is connected."""
+    """Open `/b/{board}` in a fresh browser context (its own localStorage) and wait until it is connected.
+
+    `fragment` goes after `#` (e.g. `token=...`); `wait=False` returns as soon as the page is loaded.
+    """
     from playwright.sync_api import expect
 
     opened: list[tuple[Any, BoardPage]] = []
@@ -119,6 +124,7 @@ def open_board(browser: Any) -> Iterator[Callable[..., BoardPage]]:
         viewport: tuple[int, int] = (1280, 800),
         color_scheme: str = "light",
         wait: bool = True,
+        fragment: str = "",
     ) -> BoardPage:
         context = browser.new_context(
             viewport={"width": viewport[0], "height": viewport[1]}, color_scheme=color_scheme, service_workers="block"
@@ -136,7 +142,7 @@ def open_board(browser: Any) -> Iterator[Callable[..., BoardPage]]:
 
         page.on("dialog", on_dialog)
         opened.append((context, bp))
-        page.goto(f"{server.url}/b/{board}" + (f"?{query}" if query else ""))
+        page.goto(f"{server.url}/b/{board}" + (f"?{query}" if query else "") + (f"#{fragment}" if fragment else ""))
         if wait:
             expect(bp.status).to_have_attribute("data-state", "connected")
         return bp

@@ -352,3 +352,64 @@ test("close() stops for good and rejects what waits", async () => {
   await assert.rejects(socket.push({ type: "create", text: "y" }), (err) => err.code === "closed");
   await settle();
 });
+
+test("the token goes out as token= and only when set", () => {
+  const { socket, ws } = setup({ token: "t.1" });
+  socket.connect();
+  assert.equal(ws().query("token"), "t.1");
+  const plain = setup();
+  plain.socket.connect();
+  assert.equal(plain.ws().query("token"), null);
+});
+
+test("setToken replaces a live connection, resuming with the new token", () => {
+  const { socket, ws, clock } = setup({ token: "read" });
+  socket.connect();
+  serve(ws(), { seq: 7 });
+  const first = ws();
+  socket.setToken("read");
+  assert.equal(first.closedWith, null, "the same token changes nothing");
+  socket.setToken("write");
+  assert.equal(first.closedWith.code, Close.CLIENT_RESUME);
+  clock.advance(0);
+  assert.equal(ws().query("token"), "write");
+  assert.equal(ws().query("since"), "7");
+});
+
+test("after 1008 the socket is refused until setToken, which connects at once", () => {
+  const { socket, ws, clock, seen } = setup({ token: "old" });
+  socket.connect();
+  serve(ws());
+  const first = ws();
+  first.serverClose(Close.POLICY, "token expired");
+  assert.deepEqual(
+    { state: socket.status().state, refused: socket.status().refused, reason: socket.status().reason },
+    { state: State.OFFLINE, refused: true, reason: "token expired" },
+  );
+  assert.equal(seen.status.at(-1).refused, true);
+  clock.advance(60_000);
+  assert.equal(ws(), first);
+  socket.setToken("new");
+  assert.notEqual(ws(), first);
+  assert.equal(ws().query("token"), "new");
+  assert.equal(socket.status().refused, false);
+  assert.equal(seen.status.at(-1).refused, false);
+});
+
+test("setToken while waiting to retry tries now; before connect() it is only kept", () => {
+  const { socket, ws, clock } = setup({ backoff: { baseMs: 60_000, maxMs: 60_000 } });
+  socket.setToken("early");
+  assert.equal(ws(), undefined, "not connecting before connect()");
+  socket.connect();
+  assert.equal(ws().query("token"), "early");
+  const first = ws();
+  first.serverClose(1006);
+  clock.advance(1000);
+  assert.equal(ws(), first);
+  socket.setToken("later");
+  assert.notEqual(ws(), first);
+  assert.equal(ws().query("token"), "later");
+  socket.close();
+  socket.setToken("after close");
+  assert.equal(socket.state, State.CLOSED);
+});
