@@ -165,7 +165,8 @@ class Client:
 @contextlib.asynccontextmanager
 async def connect(server: ServerProcess, board: str, **query: Any) -> AsyncIterator[Client]:
     """Open a socket, read the snapshot into `client.snapshot`, close at the end."""
-    async with websockets.connect(server.ws_url(board, **query), max_size=None, open_timeout=10) as ws:
+    # max_queue=None: frames a test never reads must not stall the close handshake (10 s each).
+    async with websockets.connect(server.ws_url(board, **query), max_size=None, max_queue=None, open_timeout=10) as ws:
         client = Client(ws)
         client.snapshot = await client.recv()
         assert client.snapshot["type"] == "snapshot", client.snapshot
