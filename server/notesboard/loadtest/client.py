@@ -10,6 +10,7 @@ again with the same `client_id` (the server answers a repeat with the original a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -166,8 +167,8 @@ class LoadClient:
                         frame(loads(line), now)
             except ConnectionClosed:
                 pass
-            except orjson.JSONDecodeError:
-                tally.errors["undecodable frame"] += 1
+            except (ValueError, KeyError, TypeError, AttributeError) as exc:  # not JSON, or not frame-shaped
+                tally.errors[f"malformed frame ({type(exc).__name__})"] += 1
                 await ws.close()
             code = ws.close_code
             self.close_code = code
@@ -235,7 +236,7 @@ class LoadClient:
         elif kind == "error":
             cid = f.get("client_id")
             if self.acks.error(cid):
-                self._pending_text.pop(cid, None)
+                self._pending_text.pop(str(cid), None)
                 self._window_open.set()
             tally.errors[f"error frame: {f.get('code')}"] += 1
         elif kind == "pong":
@@ -349,10 +350,8 @@ class LoadClient:
                 pass
         if self.reader is not None and not self.reader.done():
             self.reader.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await self.reader
-            except (asyncio.CancelledError, Exception):
-                pass
 
     async def drain_slow(self, timeout: float) -> str:
         """A slow client reads what is waiting until the server's close (or the timeout): its fate."""

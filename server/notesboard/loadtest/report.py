@@ -6,6 +6,7 @@ The HTML page has no scripts and loads nothing: its charts are inline SVG drawn 
 from __future__ import annotations
 
 import html
+import itertools
 import math
 from pathlib import Path
 from typing import Any
@@ -35,7 +36,6 @@ def _fmt(value: Any, digits: int = 1) -> str:
 
 def print_summary(result: dict[str, Any], console: Console) -> None:
     c = result["counts"]
-    cfg = result["config"]
     checks = Table(title="Contract checks", title_justify="left", show_header=True)
     checks.add_column("check")
     checks.add_column("count", justify="right")
@@ -91,7 +91,7 @@ def print_summary(result: dict[str, Any], console: Console) -> None:
         )
         res.add_row("server RSS per connection (KiB)", _fmt(srv["rss_kb_per_connection"], 1))
     res.add_row(f"generator CPU, {gen['procs']} process(es) (s)", _fmt(gen["cpu_s"], 2))
-    res.add_row("generator CPU per frame (us)", _fmt(gen["cpu_us_per_frame"], 2))
+    res.add_row("generator CPU per frame, load phase (us)", _fmt(gen["cpu_us_per_frame"], 2))
     console.print(res)
 
     if result["errors"]:
@@ -112,20 +112,27 @@ def print_summary(result: dict[str, Any], console: Console) -> None:
 # -- SVG charts ----------------------------------------------------------------------------------------------
 
 W, H, PAD_L, PAD_R, PAD_T, PAD_B = 720, 260, 64, 16, 28, 40
+RUN_X = "seconds since the run started (connects included)"
 COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e")
 
 
 def _nice_max(v: float) -> float:
     if v <= 0:
         return 1.0
-    exp = 10 ** math.floor(math.log10(v))
+    exp = 10.0 ** math.floor(math.log10(v))
     for m in (1, 2, 2.5, 5, 10):
         if v <= m * exp:
             return m * exp
     return 10 * exp
 
 
-def line_chart(title: str, y_label: str, lines: dict[str, list[tuple[float, float]]], log_y: bool = False) -> str:
+def line_chart(
+    title: str,
+    y_label: str,
+    lines: dict[str, list[tuple[float, float]]],
+    log_y: bool = False,
+    x_label: str = "seconds since the load started",
+) -> str:
     points = [p for pts in lines.values() for p in pts]
     if not points:
         return f"<p>{html.escape(title)}: no data.</p>"
@@ -162,7 +169,7 @@ def line_chart(title: str, y_label: str, lines: dict[str, list[tuple[float, floa
     for i in range(6):
         x = x_max * i / 5
         out.append(f'<text x="{sx(x):.1f}" y="{H - PAD_B + 16}" text-anchor="middle">{x:.0f}</text>')
-    out.append(f'<text x="{PAD_L + pw / 2}" y="{H - 6}" text-anchor="middle">seconds since the load started</text>')
+    out.append(f'<text x="{PAD_L + pw / 2}" y="{H - 6}" text-anchor="middle">{html.escape(x_label)}</text>')
     out.append(
         f'<text x="14" y="{PAD_T + ph / 2}" text-anchor="middle" '
         f'transform="rotate(-90 14 {PAD_T + ph / 2})">{html.escape(y_label)}</text>'
@@ -296,10 +303,13 @@ def html_report(result: dict[str, Any]) -> str:
             )
         )
         tl = srv["timeline"]
-        parts.append(line_chart("Server RSS", "MiB", {"RSS": [(float(p["t"]), p["rss_kb"] / 1024) for p in tl]}))
+        parts.append(
+            line_chart("Server RSS", "MiB", {"RSS": [(float(p["t"]), p["rss_kb"] / 1024) for p in tl]}, x_label=RUN_X)
+        )
         cpu = [
-            (float(b["t"]), (b["cpu_s"] - a["cpu_s"]) / max(b["t"] - a["t"], 1e-9) * 100) for a, b in zip(tl, tl[1:])
+            (float(b["t"]), (b["cpu_s"] - a["cpu_s"]) / max(b["t"] - a["t"], 1e-9) * 100)
+            for a, b in itertools.pairwise(tl)
         ]
-        parts.append(line_chart("Server CPU", "% of one core", {"CPU": cpu}))
+        parts.append(line_chart("Server CPU", "% of one core", {"CPU": cpu}, x_label=RUN_X))
     parts.append("</body></html>\n")
     return "".join(parts)
