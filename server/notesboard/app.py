@@ -109,7 +109,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             await runtime.stop()
 
-    app = FastAPI(title="notesboard", version=__version__, lifespan=lifespan, docs_url="/api/docs", redoc_url=None)
+    app = FastAPI(
+        title="notesboard",
+        version=__version__,
+        lifespan=lifespan,
+        docs_url="/api/docs",
+        redoc_url=None,
+        # FastAPI's OpenTelemetry hooks cost a provider lookup (and an environment read) per connection even
+        # when nothing is configured; notesboard has its own /metrics.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
+    )
 
     async def notes_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, NotesError)

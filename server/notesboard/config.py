@@ -67,7 +67,7 @@ class Settings(BaseSettings):
     read_connections: int = Field(2, ge=1, le=64, description="Database connections kept for reads.")
 
     # Presence and shutdown.
-    presence_interval: float = Field(0.25, gt=0.0, le=1.0, description="Presence updates are coalesced this long.")
+    presence_interval: float = Field(1.0, gt=0.0, le=1.0, description="Presence updates are coalesced this long.")
     shutdown_timeout: float = Field(10.0, gt=0.0, description="Seconds to drain writes and sockets at shutdown.")
 
     client_dir: Path | None = Field(None, description="Folder of the static client (default: the bundled one).")
