@@ -137,3 +137,28 @@ async def test_resume_after_1013_receives_everything_missed(fresh_server: Server
     async with connect(server, "resume-1013", since=seqs[-1] if seqs else 0, epoch=snap["epoch"]) as back:
         rest = [n["seq"] for n in back.snapshot["notes"]]
         assert seqs + rest == list(range(1, total + 1))
+
+
+async def test_a_reader_that_stops_is_closed_1013_before_the_keepalive(fresh_server: ServerProcess) -> None:
+    """Its queue never overflows (bytes limit high), but its sends stall: 1013, not uvicorn's 1011."""
+    server = fresh_server
+    server.env = {
+        "NOTESBOARD_QUEUE_BYTES": str(64 * 1024 * 1024),
+        "NOTESBOARD_QUEUE_FRAMES": "100000",
+        "NOTESBOARD_STALL_TIMEOUT": "1",
+        "NOTESBOARD_PING_INTERVAL": "3",
+        "NOTESBOARD_PING_TIMEOUT": "3",
+    }
+    server.start()
+    stalled = await _stalled_client(server, "stall-1013")
+    async with connect(server, "stall-1013") as writer:
+        for i in range(2500):  # ~10 MB: more than the kernel's socket buffers hold for the stalled reader
+            await writer.send({"type": "create", "text": "s" * 4000, "client_id": f"s{i}"})
+            if i % 50 == 49:
+                await writer.recv_until(lambda f, i=i: f["type"] == "ack" and f["client_id"] == f"s{i}", 30)
+        await asyncio.sleep(4)  # past the stall timeout, before ping interval + timeout would end it
+    with pytest.raises(websockets.ConnectionClosed) as info:
+        while True:
+            await asyncio.wait_for(stalled.recv(), 20)
+    assert info.value.rcvd is not None and info.value.rcvd.code == 1013
+    assert "stalled reader" in server.log()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -66,10 +67,19 @@ class Runtime:
         self.accepting = False
         self.overflows = 0
         self._drained = False
+        self._watchdog: asyncio.TimerHandle | None = None
         self.metrics = Metrics(self)  # last: registering the collector reads the fields above
         self.writer.on_commit = self.metrics.write_latency.observe
 
+    def _watch(self) -> None:
+        """Every second: find connections whose peer stopped reading (see SocketConnection.check_stalled)."""
+        now = time.monotonic()
+        for conn in list(self.connections):
+            conn.check_stalled(now, self.settings.stall_timeout)
+        self._watchdog = asyncio.get_running_loop().call_later(1.0, self._watch)
+
     async def start(self) -> None:
+        self._watchdog = asyncio.get_running_loop().call_later(1.0, self._watch)
         await self.store.connect()
         await self.backplane.connect()
         self.writer.start()
@@ -90,6 +100,8 @@ class Runtime:
         log.info("drained: %d writes committed, %d sockets closed 1001", self.writer.committed, len(conns))
 
     async def stop(self) -> None:
+        if self._watchdog is not None:
+            self._watchdog.cancel()
         await self.drain()
         self.presence.close()
         await self.backplane.disconnect()

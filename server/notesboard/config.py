@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     max_inflight: int = Field(256, ge=1, description="Writes one connection may have waiting for commit.")
     rate_limit: float = Field(0.0, ge=0.0, description="Frames/s per connection (token bucket); 0 turns it off.")
     rate_burst: int = Field(400, ge=1, description="Token bucket size for the rate limit.")
+    stall_timeout: float = Field(
+        10.0, ge=0.5, description="A send waiting this long means the client stopped reading: close it 1013."
+    )
     ping_interval: float = Field(20.0, ge=0.0, description="Transport ping every N seconds (0: off).")
     ping_timeout: float = Field(20.0, gt=0.0, description="Close a connection whose pong is this late.")
     ws_compression: bool = Field(False, description="permessage-deflate (costs hundreds of KB per socket).")

@@ -13,7 +13,7 @@ import time
 from collections.abc import Awaitable, Callable
 from enum import Enum
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -102,6 +102,32 @@ def _raw_text_sender(websocket: WebSocket) -> Callable[[str], Awaitable[None]]:
         await send({"type": "websocket.send", "text": text})
 
     return send_text
+
+
+def _close_behind_buffer(send: Any, code: int, reason: str) -> bool:
+    """Queue a close frame on uvicorn's sans-I/O WebSocket protocol without waiting for the transport.
+
+    ASGI has no way to close a connection whose peer stopped reading (`websocket.close` waits until the
+    transport drains). The server's `send` is a method of its protocol object; when that object has the
+    websockets sans-I/O connection and transport we expect, write the close frame directly, as uvicorn itself
+    does for its keepalive timeout. Returns False (the caller falls back to a normal close) otherwise.
+    """
+    proto = getattr(send, "__self__", None)
+    conn, transport = getattr(proto, "conn", None), getattr(proto, "transport", None)
+    if proto is None or conn is None or transport is None or getattr(proto, "close_sent", True):
+        return False
+    if not hasattr(conn, "send_close") or not hasattr(conn, "data_to_send") or transport.is_closing():
+        return False
+    try:
+        conn.send_close(code, reason)
+        transport.write(b"".join(conn.data_to_send()))
+    except Exception:  # unexpected protocol state: let the normal path handle it
+        log.debug("direct close failed", exc_info=True)
+        return False
+    proto.close_sent = True
+    timeout = getattr(proto, "close_timeout", 10.0)
+    proto.close_timer = asyncio.get_running_loop().call_later(timeout, transport.close)
+    return True
 
 
 class RawSendMiddleware:
@@ -314,6 +340,27 @@ class SocketConnection:
         log.info("slow consumer board=%s name=%s: closing 1013", self.board, self.name)
         self.rt.overflows += 1
         self._close_soon(CLOSE_TRY_AGAIN, "too slow to read; resume with since")
+
+    def check_stalled(self, now: float, limit: float) -> None:
+        """Called every second: a send that has waited `limit` seconds means the peer stopped reading.
+
+        Such a peer also stops answering transport pings, and uvicorn's keepalive would close it with 1011
+        ("keepalive ping timeout"). The contract says 1013 for a client too slow to read, so we close it
+        first, writing the close frame behind the data the transport already holds (a normal close would
+        wait for that data to drain, which is what never happens here).
+        """
+        since = self.outbox.blocked_since
+        if since is None or now - since < limit or self.state is not ConnState.OPEN:
+            return
+        log.info("stalled reader board=%s name=%s: closing 1013", self.board, self.name)
+        self.rt.overflows += 1
+        if _close_behind_buffer(self.ws.scope.get(RAW_SEND_KEY), CLOSE_TRY_AGAIN, "stopped reading; resume with since"):
+            self.state = ConnState.CLOSING
+            self.outbox.close()
+            if self._sender is not None:
+                self._sender.cancel()
+        else:
+            self._close_soon(CLOSE_TRY_AGAIN, "stopped reading; resume with since")
 
     def _close_soon(self, code: int, reason: str) -> None:
         if self.state is not ConnState.OPEN and self.state is not ConnState.SYNCING:

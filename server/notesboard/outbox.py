@@ -9,6 +9,7 @@ With batching on, everything waiting is sent as one message of newline-separated
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 
@@ -41,6 +42,7 @@ class Outbox:
         self._idle.set()
         self.closed = False
         self.sent_messages = 0
+        self.blocked_since: float | None = None  # monotonic time the current send started, while it waits
 
     def push(self, frame: str, count: int = 1) -> None:
         """Queue a frame (or a chunk of `count` newline-joined frames)."""
@@ -92,5 +94,7 @@ class Outbox:
                 message = first
             self._size -= size
             self._count -= count
+            self.blocked_since = time.monotonic()
             await self._send(message)
+            self.blocked_since = None
             self.sent_messages += 1
