@@ -13,7 +13,11 @@ from tests.helpers import ServerProcess
 
 def cli(*args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "notesboard", *args], capture_output=True, text=True, timeout=timeout, env={"COLUMNS": "200", "PATH": ""}
+        [sys.executable, "-m", "notesboard", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={"COLUMNS": "200", "PATH": ""},
     )
 
 
