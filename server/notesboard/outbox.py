@@ -9,11 +9,37 @@ With batching on, everything waiting is sent as one message of newline-separated
 from __future__ import annotations
 
 import asyncio
+import struct
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 
-__all__ = ["Outbox"]
+__all__ = ["Outbox", "text_frame"]
+
+_last_framed: tuple[str, bytes] | None = None
+
+
+def text_frame(text: str) -> bytes:
+    """`text` as one unmasked, final WebSocket text frame (RFC 6455 5.2) — what a server sends.
+
+    The fan-out hands the same chunk object to every connection of a board one after the other, so a
+    one-entry cache keyed on the object's identity encodes and frames it once per board, not per client.
+    """
+    global _last_framed
+    if _last_framed is not None and _last_framed[0] is text:
+        return _last_framed[1]
+    payload = text.encode()
+    n = len(payload)
+    if n < 126:
+        header = bytes((0x81, n))
+    elif n < 65536:
+        header = struct.pack("!BBH", 0x81, 126, n)
+    else:
+        header = struct.pack("!BBQ", 0x81, 127, n)
+    wire = header + payload
+    _last_framed = (text, wire)
+    return wire
+
 
 # One batched message carries at most this many characters (frames are never split).
 BATCH_CHARS = 64 * 1024
@@ -43,11 +69,24 @@ class Outbox:
         self.closed = False
         self.sent_messages = 0
         self.blocked_since: float | None = None  # monotonic time the current send started, while it waits
+        self._direct: Callable[[bytes], bool] | None = None
+
+    def enable_direct(self, write: Callable[[bytes], bool]) -> None:
+        """Let `push` write framed bytes straight to the transport while nothing is queued or sending.
+
+        `write` returns False when it cannot (transport paused or closing); the frame is then queued and
+        sent by `run()` as usual, so the order of frames never changes.
+        """
+        self._direct = write
 
     def push(self, frame: str, count: int = 1) -> None:
         """Queue a frame (or a chunk of `count` newline-joined frames)."""
         if self.closed:
             return
+        if self._direct is not None and not self._frames and self.blocked_since is None:
+            if self._direct(text_frame(frame)):
+                self.sent_messages += 1
+                return
         self._frames.append((frame, count))
         self._size += len(frame)
         self._count += count
