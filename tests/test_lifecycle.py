@@ -162,3 +162,20 @@ async def test_a_reader_that_stops_is_closed_1013_before_the_keepalive(fresh_ser
             await asyncio.wait_for(stalled.recv(), 20)
     assert info.value.rcvd is not None and info.value.rcvd.code == 1013
     assert "stalled reader" in server.log()
+
+
+async def test_a_reader_that_ignores_pings_is_closed_1013_not_1011(fresh_server: ServerProcess) -> None:
+    """Little data (no send ever blocks), but the reader stopped: the keepalive ends it with 1013."""
+    server = fresh_server
+    server.env = {"NOTESBOARD_PING_INTERVAL": "1", "NOTESBOARD_PING_TIMEOUT": "1", "NOTESBOARD_STALL_TIMEOUT": "100"}
+    server.start()
+    stalled = await _stalled_client(server, "no-pong")
+    async with connect(server, "no-pong") as writer:
+        for i in range(10):  # a few frames fill the stalled client's one-message queue: it stops reading
+            await writer.request({"type": "create", "text": "p", "client_id": f"p{i}"})
+        await asyncio.sleep(3.5)  # a ping goes unanswered for longer than ping_timeout
+    with pytest.raises(websockets.ConnectionClosed) as info:
+        while True:
+            await asyncio.wait_for(stalled.recv(), 20)
+    assert info.value.rcvd is not None and info.value.rcvd.code == 1013
+    assert "no pong" in server.log()

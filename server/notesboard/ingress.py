@@ -227,6 +227,7 @@ class SocketConnection:
     async def serve(self) -> None:
         rt = self.rt
         await self.ws.accept()
+        self._hook_keepalive()
         rt.connections.add(self)
         rt.per_address[self.address] += 1
         if self.grant.expires is not None:  # a live socket ends with its token
@@ -380,14 +381,47 @@ class SocketConnection:
         if since is None or now - since < limit or self.state is not ConnState.OPEN:
             return
         log.info("stalled reader board=%s name=%s: closing 1013", self.board, self.name)
+        self._close_unread(CLOSE_TRY_AGAIN, "stopped reading; resume with since")
+
+    def _close_unread(self, code: int, reason: str) -> None:
+        """Close a peer that is not reading: the close frame goes behind what is buffered (see above)."""
+        if self.state is not ConnState.OPEN and self.state is not ConnState.SYNCING:
+            return
         self.rt.overflows += 1
-        if _close_behind_buffer(self.ws.scope.get(RAW_SEND_KEY), CLOSE_TRY_AGAIN, "stopped reading; resume with since"):
+        if _close_behind_buffer(self.ws.scope.get(RAW_SEND_KEY), code, reason):
             self.state = ConnState.CLOSING
             self.outbox.close()
             if self._sender is not None:
                 self._sender.cancel()
         else:
-            self._close_soon(CLOSE_TRY_AGAIN, "stopped reading; resume with since")
+            self._close_soon(code, reason)
+
+    def _hook_keepalive(self) -> None:
+        """Make uvicorn's keepalive timeout close with 1013 instead of 1011.
+
+        A peer that leaves a transport ping unanswered for `ping_timeout` is either gone or not reading (its
+        unread data sits in socket buffers in front of the ping). uvicorn would fail the connection with 1011,
+        which the contract reserves; for us it is a client too slow to read, so 1013 and resume with `since`.
+        The protocol object looks up `keepalive_timeout` when it arms the timer, so an instance attribute
+        replaces it for this connection only. Without the attribute (another server), nothing changes.
+        """
+        proto = getattr(self.ws.scope.get(RAW_SEND_KEY), "__self__", None)
+        if proto is None or not callable(getattr(proto, "keepalive_timeout", None)):
+            return
+        original = proto.keepalive_timeout
+
+        def keepalive_timeout() -> None:
+            if self.state is not ConnState.OPEN:
+                original()
+                return
+            log.info("no pong board=%s name=%s: closing 1013", self.board, self.name)
+            proto.pong_timer = None
+            proto.pending_ping_payload = None
+            self._close_unread(CLOSE_TRY_AGAIN, "no answer to pings: too slow or gone; resume with since")
+            if self.state is ConnState.OPEN:  # could not close directly: let uvicorn end it
+                original()
+
+        proto.keepalive_timeout = keepalive_timeout
 
     def _close_soon(self, code: int, reason: str) -> None:
         if self.state is not ConnState.OPEN and self.state is not ConnState.SYNCING:
