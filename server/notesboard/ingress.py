@@ -112,11 +112,11 @@ def _direct_writer(send: Any) -> Callable[[bytes], bool] | None:
     so one framed chunk can go byte for byte to every connection of a board. Only without extensions
     (permessage-deflate would change the bytes) and only while the protocol is open and writable.
     """
-    proto = getattr(send, "__self__", None)
+    proto: Any = getattr(send, "__self__", None)
     transport = getattr(proto, "transport", None)
     writable = getattr(proto, "writable", None)
     conn = getattr(proto, "conn", None)
-    if transport is None or writable is None or conn is None or getattr(conn, "extensions", True):
+    if proto is None or transport is None or writable is None or conn is None or getattr(conn, "extensions", True):
         return None
 
     def write(wire: bytes) -> bool:

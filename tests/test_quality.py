@@ -1,0 +1,39 @@
+"""The code itself: ruff (lint and format) and mypy (strict, on the server package) pass, as in `make check`."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import ROOT
+
+BIN = Path(sys.executable).parent
+
+
+def _tool(name: str) -> str:
+    path = BIN / name
+    if path.exists():
+        return str(path)
+    found = shutil.which(name)
+    if found is None:
+        pytest.skip(f"{name} is not installed (pip install -e '.[dev]')")
+    return found
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["check", "server", "tests", "bench"], ["format", "--check", "server", "tests", "bench"]],
+    ids=["lint", "format"],
+)
+def test_ruff(args: list[str]) -> None:
+    r = subprocess.run([_tool("ruff"), *args], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_mypy() -> None:
+    r = subprocess.run([_tool("mypy")], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
