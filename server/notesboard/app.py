@@ -61,6 +61,7 @@ class Runtime:
         self.publisher = Publisher(self.backplane)
         self.writer = Writer(self.store, self.publisher, batch_max=settings.batch_max, queue_max=settings.write_queue)
         self.presence = Presence(self.hub, settings.presence_interval)
+        self.backplane.bind(self.hub, self.store, self.presence, settings)  # several processes: gap repair, presence
         self.notes = Notes(self.store, self.writer)
         self.connections: set[SocketConnection] = set()
         self.per_address: Counter[str] = Counter()

@@ -48,6 +48,11 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(code=1)
 
 
+def _sqlite_in_memory(url: str) -> bool:
+    path = url.split("://", 1)[1]
+    return path in ("", "/") or ":memory:" in path or "mode=memory" in path
+
+
 def _opt(help_text: str, envvar: str | None = None) -> Any:
     return typer.Option(help=help_text, envvar=envvar, show_default=False)
 
@@ -110,9 +115,15 @@ def serve(
         raise _fail("--workers above 1 needs a shared broker (redis:// or postgres://); memory:// is one process")
     if not settings.database_url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
         raise _fail("--database-url must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+    if settings.workers > 1 and settings.is_sqlite() and _sqlite_in_memory(settings.database_url):
+        raise _fail("--workers above 1 on SQLite needs a database file that every worker opens, not :memory:")
     from notesboard.server import run
 
     try:
+        if settings.workers > 1:
+            from notesboard.workers import run_workers
+
+            raise typer.Exit(run_workers(settings))
         run(settings)
     except OSError as exc:
         raise _fail(f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}") from None

@@ -76,6 +76,17 @@ class Settings(BaseSettings):
     presence_interval: float = Field(1.0, gt=0.0, le=1.0, description="Presence updates are coalesced this long.")
     shutdown_timeout: float = Field(10.0, gt=0.0, description="Seconds to drain writes and sockets at shutdown.")
 
+    # Several processes (a broker other than memory://; see backplane/ and docs/deploy.md).
+    presence_ttl: float = Field(
+        10.0, ge=1.0, le=300.0, description="Seconds a process's presence lasts unrefreshed (a crashed one's clients)."
+    )
+    gap_wait: float = Field(
+        0.25, ge=0.0, le=10.0, description="Seconds an early event waits for the missing ones before a database read."
+    )
+    seq_check_interval: float = Field(
+        5.0, ge=0.2, le=300.0, description="Seconds between checks of watched boards against the database."
+    )
+
     client_dir: Path | None = Field(None, description="Folder of the static client (default: the bundled one).")
 
     @field_validator("allowed_origins", mode="before")

@@ -12,12 +12,15 @@ from __future__ import annotations
 import asyncio
 from typing import Protocol
 
+from notesboard.errors import CLOSE_TRY_AGAIN
+
 __all__ = ["Hub", "Subscriber"]
 
 
 class Subscriber(Protocol):
     board: str
     batch: bool
+    seq: int  # the last event seq it was given (0 until its snapshot is read)
 
     def send_events(self, first: int, last: int, frames: list[tuple[int, str]], chunk: str | None) -> None:
         """Consecutive events `first`..`last`; `chunk` is them joined by newlines (for batching clients)."""
@@ -39,6 +42,8 @@ class Hub:
         self._rooms: dict[str, _Room] = {}
         self._delay = delay
         self.delivered = 0
+        # Connections per board on other server processes (kept by a cluster backplane's presence roster).
+        self.elsewhere: dict[str, int] = {}
 
     def join(self, sub: Subscriber) -> int:
         """Add a connection; returns the board's connection count, this one included."""
@@ -56,8 +61,43 @@ class Hub:
                 del self._rooms[sub.board]
 
     def count(self, board: str) -> int:
+        """Connections on the board: this process's, plus those on other processes sharing the broker."""
+        room = self._rooms.get(board)
+        return (len(room.subs) if room else 0) + self.elsewhere.get(board, 0)
+
+    def local_count(self, board: str) -> int:
         room = self._rooms.get(board)
         return len(room.subs) if room else 0
+
+    def boards(self) -> list[str]:
+        """Boards with a connection on this process."""
+        return [board for board, room in self._rooms.items() if room.subs]
+
+    def floor(self, board: str) -> int | None:
+        """The lowest seq any local connection of the board has (None: no connection here).
+
+        Whoever repairs a gap needs nothing at or below it; a connection still reading its snapshot reports 0.
+        """
+        room = self._rooms.get(board)
+        if room is None or not room.subs:
+            return None
+        return min(sub.seq for sub in room.subs)
+
+    def resync(self, board: str, missing: int) -> int:
+        """Event `missing` cannot be delivered (it was superseded before this process saw it): every connection
+        that has not seen it is asked to resume with `since` (close 1013). Returns how many were asked."""
+        room = self._rooms.get(board)
+        asked = 0
+        for sub in tuple(room.subs) if room else ():
+            if sub.seq < missing:
+                # SocketConnection has no public resync yet; `_close_soon(1013, ...)` is what it would call.
+                resync = getattr(sub, "resync", None)
+                if resync is not None:
+                    resync()
+                else:
+                    sub._close_soon(CLOSE_TRY_AGAIN, "missed events; resume with since")  # type: ignore[attr-defined]
+                asked += 1
+        return asked
 
     def room_sizes(self) -> list[int]:
         return [len(room.subs) for room in self._rooms.values() if room.subs]

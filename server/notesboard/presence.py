@@ -1,16 +1,29 @@
-"""Presence: who is on each board, announced at most once per `interval` per board (coalesced)."""
+"""Presence: who is on each board, announced at most once per `interval` per board (coalesced).
+
+With several server processes, `remote` (a cluster backplane's roster) adds the other processes' names, and
+the hub's count includes their connections; local joins and leaves are reported to it so it can tell them.
+"""
 
 from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from typing import Protocol
 
 from notesboard.fanout import Hub
 from notesboard.protocol import presence_frame
 
-__all__ = ["MAX_NAMES", "Presence"]
+__all__ = ["MAX_NAMES", "Presence", "RemotePresence"]
 
 MAX_NAMES = 100
+
+
+class RemotePresence(Protocol):
+    def local_changed(self, board: str) -> None:
+        """A connection joined or left this board on this process."""
+
+    def names(self, board: str) -> set[str]:
+        """Display names on this board on other processes."""
 
 
 class Presence:
@@ -20,11 +33,14 @@ class Presence:
         self._names: dict[str, Counter[str]] = {}
         self._dirty: set[str] = set()
         self._timer: asyncio.TimerHandle | None = None
+        self.remote: RemotePresence | None = None
 
     def joined(self, board: str, name: str | None) -> None:
         if name:
             self._names.setdefault(board, Counter())[name] += 1
         self._touch(board)
+        if self.remote is not None:
+            self.remote.local_changed(board)
 
     def left(self, board: str, name: str | None) -> None:
         names = self._names.get(board)
@@ -35,9 +51,20 @@ class Presence:
             if not names:
                 del self._names[board]
         self._touch(board)
+        if self.remote is not None:
+            self.remote.local_changed(board)
 
     def names(self, board: str) -> list[str]:
+        if self.remote is None:
+            return self.local_names(board)
+        return sorted(self.remote.names(board).union(self._names.get(board, ())))[:MAX_NAMES]
+
+    def local_names(self, board: str) -> list[str]:
         return sorted(self._names.get(board, ()))[:MAX_NAMES]
+
+    def changed(self, board: str) -> None:
+        """Presence on another process changed: announce the board again (coalesced like local changes)."""
+        self._touch(board)
 
     def _touch(self, board: str) -> None:
         self._dirty.add(board)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import asyncpg
 import sqlalchemy as sa
 from databases import Database
 from databases.core import Connection
@@ -91,6 +93,13 @@ NOTE_COLUMNS = (
     notes.c.updated_at,
     notes.c.deleted,
 )
+
+
+def _lost_a_race(exc: BaseException) -> bool:
+    """A write conflict with another process's concurrent transaction, worth one retry of the batch."""
+    if isinstance(exc, sqlite3.IntegrityError):
+        return "UNIQUE" in str(exc)
+    return isinstance(exc, asyncpg.UniqueViolationError | asyncpg.DeadlockDetectedError)
 
 
 def now_iso() -> str:
@@ -317,18 +326,15 @@ class Store:
     async def apply(self, ops: Sequence[WriteOp]) -> list[WriteResult | NotesError]:
         """Commit a batch in one transaction; per-op outcomes in order. Raises Unavailable if nothing committed."""
         try:
-            _, db = self._writer or await self._reconnect_writer()
-            await db.execute("BEGIN IMMEDIATE" if self.is_sqlite else "BEGIN")
             try:
-                results = await self._apply_in_tx(db, ops)
-                await db.execute("COMMIT")
-            except BaseException:
-                try:
-                    await db.execute("ROLLBACK")
-                except Exception:
-                    log.debug("rollback failed", exc_info=True)
-                raise
-            return results
+                return await self._apply_once(ops)
+            except Exception as exc:
+                if not _lost_a_race(exc):
+                    raise
+                # Another process committed first what this batch assumed absent (the same client_id, a new
+                # board) or Postgres broke a deadlock: the batch was rolled back; redo it, re-reading everything.
+                log.info("write batch lost a race with another process (%s); retrying it once", type(exc).__name__)
+                return await self._apply_once(ops)
         except NotesError:
             raise
         except Exception as exc:
@@ -337,6 +343,20 @@ class Store:
             await self._drop(broken[0] if broken else None)
             log.warning("write transaction failed: %s", exc)
             raise Unavailable(f"database unavailable: {type(exc).__name__}") from exc
+
+    async def _apply_once(self, ops: Sequence[WriteOp]) -> list[WriteResult | NotesError]:
+        _, db = self._writer or await self._reconnect_writer()
+        await db.execute("BEGIN IMMEDIATE" if self.is_sqlite else "BEGIN")
+        try:
+            results = await self._apply_in_tx(db, ops)
+            await db.execute("COMMIT")
+        except BaseException:
+            try:
+                await db.execute("ROLLBACK")
+            except Exception:
+                log.debug("rollback failed", exc_info=True)
+            raise
+        return results
 
     async def _apply_in_tx(self, db: _Driver, ops: Sequence[WriteOp]) -> list[WriteResult | NotesError]:
         now = now_iso()
@@ -551,6 +571,17 @@ class Store:
                 "SELECT board, live, seq FROM boards WHERE seq > 0 ORDER BY updated_at DESC, board LIMIT ?", [limit]
             )
         return [BoardSummary(r[0], int(r[1]), int(r[2])) for r in rows]
+
+    async def board_seqs(self, boards: Sequence[str]) -> dict[str, int]:
+        """Each board's current seq (boards without a change are absent); the multi-process backplane compares
+        these with what it delivered, to catch events the broker lost."""
+        found: dict[str, int] = {}
+        async with self._read() as db:
+            for i in range(0, len(boards), 1000):
+                where, params = db.in_list("board", boards[i : i + 1000])
+                for r in await db.fetch(f"SELECT board, seq FROM boards WHERE {where}", params):
+                    found[r[0]] = int(r[1])
+        return found
 
     async def healthy(self) -> bool:
         try:

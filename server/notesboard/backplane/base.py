@@ -1,11 +1,25 @@
-"""The backplane contract: carries committed events from the writer to every process's hub."""
+"""The backplane contract, and the broker contract under the multi-process backplane.
+
+`Backplane` is what the writer and the runtime see: it carries committed events to every process's hub.
+`Broker` is the six-method transport a multi-process backplane runs on (Redis pub/sub, Postgres
+LISTEN/NOTIFY, or in-process for tests), after encode/broadcaster's backends: text messages on named
+channels, nothing more. Ordering, gap repair and presence live above it, in `cluster.py`.
+"""
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-__all__ = ["Backplane", "Deliver"]
+if TYPE_CHECKING:
+    from notesboard.config import Settings
+    from notesboard.fanout import Hub
+    from notesboard.presence import Presence
+    from notesboard.store import Store
+
+__all__ = ["Backplane", "Broker", "BrokerError", "Deliver", "Message"]
 
 Deliver = Callable[[str, int, str], None]  # (board, seq, encoded event frame)
 
@@ -16,6 +30,9 @@ class Backplane(ABC):
     def __init__(self, deliver: Deliver) -> None:
         self.deliver = deliver
 
+    def bind(self, hub: Hub, store: Store, presence: Presence, settings: Settings) -> None:  # noqa: B027
+        """Called once by the runtime before `connect`; a multi-process backplane needs these to repair gaps."""
+
     async def connect(self) -> None:  # noqa: B027 - optional hook
         """Open connections to the broker, if any."""
 
@@ -25,3 +42,49 @@ class Backplane(ABC):
     @abstractmethod
     def publish(self, board: str, seq: int, frame: str) -> None:
         """Send one committed event; called by the single writer in commit order."""
+
+
+class BrokerError(Exception):
+    """The broker connection failed or was lost; the caller reconnects and repairs from the database."""
+
+
+@dataclass(slots=True, frozen=True)
+class Message:
+    channel: str
+    data: str
+
+
+class Broker(ABC):
+    """A pub/sub transport. One subscriber connection; `next_published` raises BrokerError when it is lost.
+
+    After a BrokerError the owner calls `connect()` and `subscribe()` again, which replace the subscriber
+    connection (publishing goes on through its own connection meanwhile): a broker never resubscribes behind
+    its owner's back, so the owner always knows when messages may have been missed. `disconnect()` closes all.
+    """
+
+    max_payload: int | None = None  # bytes per message, None for no practical limit
+    name = "notesboard"  # how its connections introduce themselves (Redis CLIENT SETNAME, Postgres application_name)
+
+    @abstractmethod
+    async def connect(self) -> None: ...
+
+    @abstractmethod
+    async def disconnect(self) -> None: ...
+
+    @abstractmethod
+    async def subscribe(self, channel: str) -> None:
+        """Returns once the subscription is live: anything published afterwards will be received."""
+
+    @abstractmethod
+    async def unsubscribe(self, channel: str) -> None: ...
+
+    @abstractmethod
+    async def publish(self, channel: str, data: str) -> None: ...
+
+    async def publish_many(self, channel: str, data: list[str]) -> None:
+        """Several messages, in order (brokers that can, send them in one round trip)."""
+        for item in data:
+            await self.publish(channel, item)
+
+    @abstractmethod
+    async def next_published(self) -> Message: ...

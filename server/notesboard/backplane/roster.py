@@ -1,0 +1,119 @@
+"""Presence across processes: each process tells the others its per-board counts and names, with a TTL.
+
+A process announces a board when its local connections on it change (coalesced, like presence frames) and
+re-announces every board it has connections on every `ttl / 3` seconds. Receivers keep each process's entry
+until it is replaced, withdrawn (count 0, or a goodbye at shutdown) or expires: a crashed process's
+connections disappear from everyone's presence within `ttl` seconds (plus one sweep).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from typing import Any
+
+from notesboard.fanout import Hub
+from notesboard.presence import MAX_NAMES, Presence
+
+__all__ = ["Roster"]
+
+Send = Callable[[dict[str, Any]], None]  # a presence message for the other processes
+
+
+class Roster:
+    """Implements `presence.RemotePresence`; `send` hands a message to the broker, `apply` takes one from it."""
+
+    def __init__(self, hub: Hub, presence: Presence, *, ttl: float, interval: float, send: Send) -> None:
+        self._hub = hub
+        self._presence = presence
+        self.ttl = ttl
+        self._interval = interval
+        self._send = send
+        # board -> origin -> (count, names, expires at)
+        self._remote: dict[str, dict[str, tuple[int, list[str], float]]] = {}
+        self._origins: dict[str, float] = {}  # other processes -> last heard from (monotonic)
+        self._dirty: set[str] = set()
+        self._timer: asyncio.TimerHandle | None = None
+        self.heartbeat_due = True  # a newcomer or a reconnect asks for our full state soon
+
+    # -- what this process says ------------------------------------------------------------------------
+
+    def local_changed(self, board: str) -> None:
+        self._dirty.add(board)
+        if self._timer is None:
+            self._timer = asyncio.get_running_loop().call_later(self._interval, self._announce)
+
+    def _announce(self) -> None:
+        self._timer = None
+        dirty, self._dirty = self._dirty, set()
+        if dirty:
+            self._send({"ttl": self.ttl, "b": {board: self._entry(board) for board in sorted(dirty)}})
+
+    def _entry(self, board: str) -> list[Any]:
+        return [self._hub.local_count(board), self._presence.local_names(board)]
+
+    def heartbeat(self) -> None:
+        """Every board this process has connections on (refreshes their TTL on the other processes)."""
+        self.heartbeat_due = False
+        boards = self._hub.boards()
+        if boards:
+            self._send({"ttl": self.ttl, "b": {board: self._entry(board) for board in boards}})
+
+    def goodbye(self) -> None:
+        self._send({"bye": True})
+
+    # -- what the others say -----------------------------------------------------------------------------
+
+    def names(self, board: str) -> set[str]:
+        names: set[str] = set()
+        for _, entry_names, _ in self._remote.get(board, {}).values():
+            names.update(entry_names)
+        return names
+
+    def apply(self, origin: str, message: dict[str, Any]) -> None:
+        now = time.monotonic()
+        if origin not in self._origins:
+            self.heartbeat_due = True  # tell the newcomer who is here
+        self._origins[origin] = now
+        if message.get("bye"):
+            self._origins.pop(origin, None)
+            for board in [b for b, entries in self._remote.items() if origin in entries]:
+                self._set(board, origin, None)
+            return
+        expires = now + float(message.get("ttl", self.ttl))
+        for board, (count, names) in message.get("b", {}).items():
+            self._set(board, origin, (int(count), [str(n) for n in names][:MAX_NAMES], expires) if count else None)
+
+    def expire(self) -> None:
+        now = time.monotonic()
+        for board, entries in list(self._remote.items()):
+            for origin in [o for o, (_, _, expires) in entries.items() if expires <= now]:
+                self._set(board, origin, None)
+        for origin in [o for o, seen in self._origins.items() if seen + 3 * self.ttl < now]:
+            del self._origins[origin]
+
+    def _set(self, board: str, origin: str, entry: tuple[int, list[str], float] | None) -> None:
+        entries = self._remote.setdefault(board, {})
+        before = entries.get(origin)
+        if entry is None:
+            entries.pop(origin, None)
+        else:
+            entries[origin] = entry
+        if not entries:
+            del self._remote[board]
+        total = sum(count for count, _, _ in entries.values())
+        if total:
+            self._hub.elsewhere[board] = total
+        else:
+            self._hub.elsewhere.pop(board, None)
+        changed = (before is None) != (entry is None) or (
+            before is not None and entry is not None and before[:2] != entry[:2]
+        )
+        if changed and self._hub.local_count(board):
+            self._presence.changed(board)
+
+    def close(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None

@@ -1,0 +1,77 @@
+"""The Redis broker against the machine's Redis (NOTESBOARD_TEST_REDIS); skipped, with the reason, if unreachable."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+import redis.asyncio as aioredis
+
+from notesboard.backplane import BrokerError
+from notesboard.backplane.redis import RedisBroker
+from tests.conftest import REDIS_URL, redis_reason
+
+
+def _broker() -> RedisBroker:
+    reason = redis_reason()
+    if reason:
+        pytest.skip(reason)
+    b = RedisBroker(REDIS_URL)
+    b.name = f"nbtest-{uuid.uuid4().hex[:12]}"  # to find (and kill) its connections, and nobody else's
+    return b
+
+
+@pytest.fixture
+async def broker() -> AsyncIterator[RedisBroker]:
+    b = _broker()
+    await b.connect()
+    yield b
+    await b.disconnect()
+
+
+async def kill_pubsub(name: str) -> int:
+    """CLIENT KILL the pub/sub connections named `name`; how many there were."""
+    admin = aioredis.Redis.from_url(REDIS_URL)
+    try:
+        killed = 0
+        for client in await admin.client_list(_type="pubsub"):
+            if client.get("name") == name:
+                killed += int(await admin.client_kill_filter(_id=client["id"]))
+        return killed
+    finally:
+        await admin.aclose()
+
+
+async def test_messages_arrive_in_order(broker: RedisBroker) -> None:
+    channel = f"nbtest-{uuid.uuid4().hex}"
+    await broker.subscribe(channel)
+    publisher = _broker()
+    await publisher.connect()
+    try:
+        await publisher.publish(channel, "one")
+        await publisher.publish_many(channel, [f"m{i}" for i in range(100)])
+        got = [(await asyncio.wait_for(broker.next_published(), 5)).data for _ in range(101)]
+        assert got == ["one", *(f"m{i}" for i in range(100))]
+    finally:
+        await publisher.disconnect()
+
+
+async def test_a_killed_subscription_raises_instead_of_silently_reconnecting(broker: RedisBroker) -> None:
+    channel = f"nbtest-{uuid.uuid4().hex}"
+    await broker.subscribe(channel)
+    assert await kill_pubsub(broker.name) == 1
+    with pytest.raises(BrokerError):
+        await asyncio.wait_for(broker.next_published(), 10)
+    await broker.disconnect()
+    await broker.connect()  # the owner reconnects and subscribes again
+    await broker.subscribe(channel)
+    await broker.publish(channel, "after")
+    assert (await asyncio.wait_for(broker.next_published(), 5)).data == "after"
+
+
+async def test_unreachable_redis_is_a_broker_error() -> None:
+    b = RedisBroker("redis://127.0.0.1:9/0")
+    with pytest.raises(BrokerError):
+        await b.connect()
