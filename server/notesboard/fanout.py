@@ -12,8 +12,6 @@ from __future__ import annotations
 import asyncio
 from typing import Protocol
 
-from notesboard.errors import CLOSE_TRY_AGAIN
-
 __all__ = ["Hub", "Subscriber"]
 
 
@@ -26,6 +24,9 @@ class Subscriber(Protocol):
         """Consecutive events `first`..`last`; `chunk` is them joined by newlines (for batching clients)."""
 
     def send_frame(self, frame: str) -> None: ...
+
+    def resync(self) -> None:
+        """Events were missed between processes: the connection should resume with `since` (close 1013)."""
 
 
 class _Room:
@@ -90,12 +91,7 @@ class Hub:
         asked = 0
         for sub in tuple(room.subs) if room else ():
             if sub.seq < missing:
-                # SocketConnection has no public resync yet; `_close_soon(1013, ...)` is what it would call.
-                resync = getattr(sub, "resync", None)
-                if resync is not None:
-                    resync()
-                else:
-                    sub._close_soon(CLOSE_TRY_AGAIN, "missed events; resume with since")  # type: ignore[attr-defined]
+                sub.resync()
                 asked += 1
         return asked
 

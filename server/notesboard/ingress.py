@@ -249,6 +249,9 @@ class SocketConnection:
                 await self.ws.send_text(error_frame(exc))
                 await self.ws.close(CLOSE_TRY_AGAIN, "database unavailable")
                 return
+            if self.state is not ConnState.SYNCING:  # closed while reading the snapshot (token expiry, resync)
+                reason = await self._read_loop()
+                return
             self.seq = snap.seq
             presence = rt.hub.count(self.board)
             frame = snapshot_frame(self.board, snap.epoch, snap.seq, snap.notes, presence, snap.reset)
@@ -363,6 +366,10 @@ class SocketConnection:
         if self._limited > burst:
             self._close_soon(CLOSE_POLICY, "sustained rate limit abuse")
         return False
+
+    def resync(self) -> None:
+        """Events were missed between processes (see Hub.resync): resume with since."""
+        self._close_soon(CLOSE_TRY_AGAIN, "missed events; resume with since")
 
     def _overflow(self) -> None:
         log.info("slow consumer board=%s name=%s: closing 1013", self.board, self.name)
