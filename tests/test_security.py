@@ -209,16 +209,19 @@ async def test_shutdown_is_bounded_even_with_a_stalled_reader(tmp_path: Path) ->
     import socket
 
     server = _server(tmp_path, NOTESBOARD_SHUTDOWN_TIMEOUT="2")
-    sock = socket.socket()
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    sock.connect(("127.0.0.1", server.port))
-    stalled = await websockets.connect(server.ws_url("bounded"), sock=sock, max_queue=1)
-    async with connect(server, "bounded") as w:
-        for i in range(300):
-            await w.send({"type": "create", "text": "z" * 2000, "client_id": f"z{i}"})
-            if i % 50 == 49:  # read our own acks and events as we go: a polite client
-                await w.recv_until(lambda f, i=i: f["type"] == "ack" and f["client_id"] == f"z{i}", 20)
-    started = time.monotonic()
-    server.stop(timeout=30)
-    assert time.monotonic() - started < 15
-    stalled.transport.abort()
+    try:
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.connect(("127.0.0.1", server.port))
+        stalled = await websockets.connect(server.ws_url("bounded"), sock=sock, max_queue=1)
+        async with connect(server, "bounded") as w:
+            for i in range(300):
+                await w.send({"type": "create", "text": "z" * 2000, "client_id": f"z{i}"})
+                if i % 50 == 49:  # read our own acks and events as we go: a polite client
+                    await w.recv_until(lambda f, i=i: f["type"] == "ack" and f["client_id"] == f"z{i}", 20)
+        started = time.monotonic()
+        server.stop(timeout=30)
+        assert time.monotonic() - started < 15
+        stalled.transport.abort()
+    finally:
+        server.kill()  # never leave a server behind, whatever failed above
