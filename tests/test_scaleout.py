@@ -21,9 +21,9 @@ import asyncpg
 import httpx
 import orjson
 import pytest
-import redis.asyncio as aioredis
 import websockets
 
+from tests.backplane.test_redis import kill_pubsub
 from tests.conftest import POSTGRES_ADMIN, REDIS_URL, Database, broker_url, redis_reason
 from tests.helpers import ServerProcess
 from tests.test_faults import CuttableProxy
@@ -284,15 +284,7 @@ async def drop_broker_connections(cluster: Cluster, epoch: str) -> int:
     """What a broker restart does to the servers' subscriptions: Redis CLIENT KILL, or pg_terminate_backend."""
     name = f"notesboard_{epoch}"
     if cluster.kind == "redis":
-        admin = aioredis.Redis.from_url(REDIS_URL)
-        try:
-            killed = 0
-            for client in await admin.client_list(_type="pubsub"):
-                if client.get("name") == name:
-                    killed += int(await admin.client_kill_filter(_id=client["id"]))
-            return killed
-        finally:
-            await admin.aclose()
+        return await kill_pubsub(name)
     conn = await asyncpg.connect(POSTGRES_ADMIN)
     try:
         return int(

@@ -98,9 +98,6 @@ class Hub:
     def room_sizes(self) -> list[int]:
         return [len(room.subs) for room in self._rooms.values() if room.subs]
 
-    def subscribers(self) -> list[Subscriber]:
-        return [s for room in self._rooms.values() for s in room.subs]
-
     def deliver(self, board: str, seq: int, frame: str) -> None:
         """Queue one committed event (called in seq order per board); it goes out at the board's next flush."""
         room = self._rooms.get(board)
