@@ -43,9 +43,16 @@ def main(
     """notesboard: a realtime sticky-notes board over WebSocket and REST."""
 
 
-def _fail(message: str) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
-    return typer.Exit(code=1)
+def _error(message: str) -> None:
+    """One `error:` line on stderr, never wrapped (scripts and log collectors read it whole)."""
+    from rich.markup import escape
+
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    _error(message)
+    return typer.Exit(code=code)
 
 
 def _sqlite_in_memory(url: str) -> bool:
@@ -93,18 +100,21 @@ def serve(
 
     Each option is also read from the environment as NOTESBOARD_<OPTION> (e.g. NOTESBOARD_MAX_TEXT); more
     settings (timeouts, batch sizes) exist only there: see README.md, section Settings.
+
+    Exit status: 0 stopped cleanly; 1 a bad setting; 2 a bad command line; 3 another start-up failure;
+    4 database unreachable; 5 database unwritable; 6 cannot listen on host:port; 7 broker unreachable.
     """
     from pydantic import ValidationError
 
-    given = {k: v for k, v in locals().items() if v is not None and k != "ValidationError"}
+    from notesboard import startup_errors as se
+
+    given = {k: v for k, v in locals().items() if v is not None and k not in ("ValidationError", "se")}
     try:
         settings = Settings.model_validate(given)
     except ValidationError as exc:
-        for e in exc.errors(include_url=False):
-            err.print(
-                f"[bold red]error:[/] --{'.'.join(map(str, e['loc'])).replace('_', '-')}: {e['msg']}", highlight=False
-            )
-        raise typer.Exit(code=1) from None
+        for line in se.settings_errors(exc):
+            _error(line)
+        raise typer.Exit(code=se.ExitCode.BAD_SETTING) from None
     from notesboard.backplane import check_url
 
     try:
@@ -120,29 +130,59 @@ def serve(
     from notesboard.server import run
 
     try:
+        se.preflight(settings)
         if settings.workers > 1:
             from notesboard.workers import run_workers
 
             raise typer.Exit(run_workers(settings))
         run(settings)
+    except se.StartupFailure as exc:
+        if settings.log_level == "debug":
+            err.print_exception()
+        raise _fail(str(exc), exc.code) from None
     except OSError as exc:
-        raise _fail(f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}") from None
+        if settings.log_level == "debug":
+            err.print_exception()
+        failure = se.port_failure(settings.host, settings.port, exc)
+        raise _fail(str(failure), failure.code) from None
 
 
 @app.command()
 def token(
-    board: Annotated[str, typer.Argument(help="Board name or glob pattern (e.g. 'team-*', or '*' for all).")],
+    board: Annotated[
+        str | None, typer.Argument(help="Board name or glob pattern: 'team-*', or '*' for all.", show_default=False)
+    ] = None,
     role: Annotated[str, typer.Option(help="read (see notes) or write (also change them).")] = "write",
     ttl: Annotated[str, typer.Option(help="Lifetime: seconds, or with a unit: 30m, 12h, 7d.")] = "1h",
     secret: Annotated[
-        str | None, typer.Option(envvar="NOTESBOARD_AUTH_SECRET", help="The server's --auth-secret.")
+        str | None, typer.Option(envvar="NOTESBOARD_AUTH_SECRET", help="The server's --auth-secret (32+ bytes).")
     ] = None,
+    new_secret: Annotated[
+        bool, typer.Option("--new-secret", help="Print a new random secret for --auth-secret instead, and exit.")
+    ] = False,
 ) -> None:
-    """Mint an access token for a server started with --auth-secret and print it."""
-    from notesboard.auth import mint
+    """Mint an access token for a server started with --auth-secret and print it.
 
+    Start such a server with a strong secret: SECRET=$(notesboard token --new-secret), then
+    notesboard serve --auth-secret "$SECRET" (or NOTESBOARD_AUTH_SECRET="$SECRET").
+    """
+    from notesboard import auth
+
+    if new_secret:
+        typer.echo(auth.new_secret())
+        return
+    if board is None:
+        raise _fail("give a board name or pattern (e.g. 'team-*'), or --new-secret")
+    try:
+        auth.check_pattern(board)
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
     if not secret:
-        raise _fail("give --secret or set NOTESBOARD_AUTH_SECRET (the server's --auth-secret)")
+        raise _fail(f"give --secret or set NOTESBOARD_AUTH_SECRET (the server's --auth-secret; {auth.SECRET_HINT})")
+    try:
+        auth.check_secret(secret)
+    except ValueError as exc:
+        raise _fail(f"--secret: {exc}") from None
     if role not in ("read", "write"):
         raise _fail("--role must be read or write")
     units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -151,9 +191,9 @@ def token(
         seconds = float(raw[:-1]) * units[raw[-1]] if raw and raw[-1] in units else float(raw)
     except ValueError:
         raise _fail(f"--ttl {ttl!r} is not a duration like 90, 30m, 12h or 7d") from None
-    if seconds <= 0:
-        raise _fail("--ttl must be positive")
-    typer.echo(mint(secret, board, role, seconds))  # type: ignore[arg-type]
+    if not 0 < seconds < 10 * 365 * 86400:
+        raise _fail("--ttl must be positive and under ten years")
+    typer.echo(auth.mint(secret, board, role, seconds))  # type: ignore[arg-type]
 
 
 @app.command()

@@ -89,6 +89,13 @@ class Settings(BaseSettings):
 
     client_dir: Path | None = Field(None, description="Folder of the static client (default: the bundled one).")
 
+    @field_validator("auth_secret")
+    @classmethod
+    def _strong_secret(cls, value: str | None) -> str | None:
+        from notesboard.auth import check_secret
+
+        return check_secret(value) if value else None  # empty: auth off, like unset
+
     @field_validator("allowed_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: Any) -> Any:
