@@ -11,7 +11,8 @@ import re
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr, ValidationError
+from pydantic_core import PydanticCustomError
 
 from notesboard.errors import BadRequest, TooLarge
 from notesboard.protocol import decode
@@ -19,6 +20,7 @@ from notesboard.protocol import decode
 __all__ = [
     "BOARD_RE",
     "CLIENT_ID_RE",
+    "NAME_MAX",
     "Command",
     "CreateCommand",
     "DeleteCommand",
@@ -26,6 +28,7 @@ __all__ = [
     "Ping",
     "UpdateCommand",
     "check_board",
+    "check_name",
     "create_command",
     "delete_command",
     "handshake",
@@ -37,13 +40,30 @@ __all__ = [
 BOARD_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 CLIENT_ID_RE = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 COORD_LIMIT = 1_000_000.0
+NAME_MAX = 64  # a display name: the socket's `name=` and a REST note's `author`
+NAME_RULE = f"must be at most {NAME_MAX} printable characters (no control characters)"
+
+
+def check_name(value: str) -> str:
+    """A display name shown to other people: printable (no NUL, ESC, newlines...) and short; ValueError if not."""
+    if len(value) > NAME_MAX or not value.isprintable():
+        raise ValueError(NAME_RULE)
+    return value
+
+
+def _name_field(value: str) -> str:
+    try:
+        return check_name(value)
+    except ValueError:
+        raise PydanticCustomError("display_name", NAME_RULE) from None
+
 
 ClientId = Annotated[StrictStr, Field(pattern=r"^[A-Za-z0-9_.:-]{1,64}$")]
 Color = Annotated[StrictStr, Field(pattern=r"^#[0-9A-Fa-f]{6}$")]
 # StrictFloat accepts ints but not bools or numeric strings; the bound also rules out inf and NaN.
 Coord = Annotated[StrictInt | StrictFloat, Field(ge=-COORD_LIMIT, le=COORD_LIMIT, allow_inf_nan=False)]
 PositiveInt = Annotated[StrictInt, Field(ge=1, le=2**63 - 1)]
-Author = Annotated[StrictStr, Field(max_length=64)]
+Author = Annotated[StrictStr, AfterValidator(_name_field)]
 
 
 class _Model(BaseModel):
@@ -245,8 +265,11 @@ def handshake(params: Any) -> Handshake:
     if epoch is not None and len(epoch) > 128:
         raise BadRequest("epoch is too long")
     name = params.get("name") or None
-    if name is not None and (len(name) > 64 or not name.isprintable()):
-        raise BadRequest("name must be 1 to 64 printable characters")
+    if name is not None:
+        try:
+            check_name(name)
+        except ValueError as exc:
+            raise BadRequest(f"name {exc}") from None
     raw_batch = params.get("batch", "0")
     if raw_batch not in ("0", "1", "true", "false", ""):
         raise BadRequest("batch must be 1 or 0")
