@@ -7,6 +7,7 @@ import re
 
 import uvicorn
 
+from notesboard import lognoise
 from notesboard.app import Runtime, create_app
 from notesboard.config import Settings
 
@@ -69,4 +70,5 @@ def run(settings: Settings) -> None:
     hygiene = LogHygiene()
     for name in ("uvicorn.error", "uvicorn.access", "notesboard"):
         logging.getLogger(name).addFilter(hygiene)
+    lognoise.install(settings.log_level)
     NotesServer(config).run()
