@@ -15,11 +15,11 @@ import os
 import socket
 from dataclasses import dataclass
 from enum import IntEnum, unique
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from notesboard.config import Settings
+from notesboard.dbfile import sqlite_file
 
 __all__ = ["ExitCode", "StartupFailure", "check_port", "classify_database", "preflight", "settings_errors"]
 
@@ -102,13 +102,6 @@ def _root(exc: BaseException) -> BaseException:
     return exc
 
 
-def _sqlite_path(url: str) -> Path | None:
-    raw = url.split("://", 1)[1].split("?", 1)[0]
-    if raw in ("", "/") or ":memory:" in raw:
-        return None
-    return Path(raw[1:] if raw.startswith("/") else raw)
-
-
 def classify_database(url: str, exc: BaseException) -> StartupFailure:
     """Why the database could not be opened: unreachable (code 4) or unwritable (code 5)."""
     root = _root(exc)
@@ -116,7 +109,7 @@ def classify_database(url: str, exc: BaseException) -> StartupFailure:
     where = redact(url)
     unwritable = ExitCode.DATABASE_UNWRITABLE
     if url.startswith("sqlite"):
-        path = _sqlite_path(url)
+        path = sqlite_file(url)
         if path is not None and not path.parent.exists():
             return StartupFailure(
                 f"cannot open the SQLite database {path}: folder {path.parent} does not exist (change {DATABASE})",
@@ -152,7 +145,7 @@ def _check_sqlite(url: str) -> None:
     """Open the file and take the write lock, as the server's writer will (plain sqlite3: no threads to outlive)."""
     import sqlite3
 
-    path = _sqlite_path(url)
+    path = sqlite_file(url)
     if path is None:
         return
     conn = sqlite3.connect(path, timeout=5)

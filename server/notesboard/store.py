@@ -30,6 +30,7 @@ from databases import Database
 from databases.core import Connection
 from sqlalchemy.schema import CreateIndex, CreateTable
 
+from notesboard.dbfile import FileIdentity, sqlite_file
 from notesboard.errors import Conflict, Forbidden, NotesError, NotFound, Unavailable
 from notesboard.protocol import Note, Op
 from notesboard.validate import CreateCommand, DeleteCommand, UpdateCommand
@@ -252,6 +253,7 @@ class Store:
         self._writer: tuple[Connection, _Driver] | None = None
         self._readers: list[_Reader] = []
         self._next_reader = 0
+        self._file: FileIdentity | None = None  # the SQLite file opened (see dbfile.py)
         self.epoch = ""
 
     # -- lifecycle -------------------------------------------------------------------------------------
@@ -263,6 +265,8 @@ class Store:
             await self._create_schema(self._writer[0])
             for _ in range(self._nreaders):
                 self._readers.append(_Reader(*await self._open_connection(writer=False)))
+            path = sqlite_file(self.url)
+            self._file = FileIdentity(path) if path is not None else None
         except Exception as exc:
             await self.close()
             raise Unavailable(f"cannot open database: {exc}") from exc
@@ -325,6 +329,8 @@ class Store:
 
     async def apply(self, ops: Sequence[WriteOp]) -> list[WriteResult | NotesError]:
         """Commit a batch in one transaction; per-op outcomes in order. Raises Unavailable if nothing committed."""
+        if self._file is not None and (why := self._file.problem()):
+            raise Unavailable(f"database file {why}; see the server log")
         try:
             try:
                 return await self._apply_once(ops)
@@ -584,9 +590,13 @@ class Store:
         return found
 
     async def healthy(self) -> bool:
-        try:
-            async with self._read() as db:
-                await db.fetch("SELECT 1")
-            return True
-        except Exception:  # noqa: BLE001
+        if self._file is not None and self._file.problem():
             return False
+        for _ in range(2):  # a reader whose connection died (a database restart) is reopened on the second try
+            try:
+                async with self._read() as db:
+                    await db.fetch("SELECT 1")
+                return True
+            except Exception:  # noqa: BLE001
+                continue
+        return False
