@@ -256,3 +256,8 @@ def tail(
 from notesboard.loadtest.command import loadtest as _loadtest  # noqa: E402
 
 app.command(name="loadtest")(_loadtest)
+from notesboard.backup import backup as _backup  # noqa: E402
+from notesboard.backup import restore as _restore  # noqa: E402
+
+app.command(name="backup")(_backup)
+app.command(name="restore")(_restore)
