@@ -253,9 +253,12 @@ def tail(
         raise _fail(str(exc)) from None
 
 
+from notesboard.exchange_cli import export_command, import_command  # noqa: E402
 from notesboard.loadtest.command import loadtest as _loadtest  # noqa: E402
 
 app.command(name="loadtest")(_loadtest)
+app.command(name="export")(export_command)
+app.command(name="import")(import_command)
 from notesboard.backup import backup as _backup  # noqa: E402
 from notesboard.backup import restore as _restore  # noqa: E402
 
