@@ -43,15 +43,10 @@ def main(
     """notesboard: a realtime sticky-notes board over WebSocket and REST."""
 
 
-def _error(message: str) -> None:
-    """One `error:` line on stderr, never wrapped (scripts and log collectors read it whole)."""
-    from rich.markup import escape
-
-    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
-
-
 def _fail(message: str, code: int = 1) -> typer.Exit:
-    _error(message)
+    from notesboard.startup_errors import error_line
+
+    error_line(message)
     return typer.Exit(code=code)
 
 
@@ -113,7 +108,7 @@ def serve(
         settings = Settings.model_validate(given)
     except ValidationError as exc:
         for line in se.settings_errors(exc):
-            _error(line)
+            se.error_line(line)
         raise typer.Exit(code=se.ExitCode.BAD_SETTING) from None
     from notesboard.backplane import check_url
 
@@ -127,24 +122,7 @@ def serve(
         raise _fail("--database-url must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
     if settings.workers > 1 and settings.is_sqlite() and _sqlite_in_memory(settings.database_url):
         raise _fail("--workers above 1 on SQLite needs a database file that every worker opens, not :memory:")
-    from notesboard.server import run
-
-    try:
-        se.preflight(settings)
-        if settings.workers > 1:
-            from notesboard.workers import run_workers
-
-            raise typer.Exit(run_workers(settings))
-        run(settings)
-    except se.StartupFailure as exc:
-        if settings.log_level == "debug":
-            err.print_exception()
-        raise _fail(str(exc), exc.code) from None
-    except OSError as exc:
-        if settings.log_level == "debug":
-            err.print_exception()
-        failure = se.port_failure(settings.host, settings.port, exc)
-        raise _fail(str(failure), failure.code) from None
+    raise typer.Exit(se.start(settings))
 
 
 @app.command()

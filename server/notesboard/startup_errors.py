@@ -21,7 +21,16 @@ from urllib.parse import urlsplit, urlunsplit
 from notesboard.config import Settings
 from notesboard.dbfile import sqlite_file
 
-__all__ = ["ExitCode", "StartupFailure", "check_port", "classify_database", "preflight", "settings_errors"]
+__all__ = [
+    "ExitCode",
+    "StartupFailure",
+    "check_port",
+    "classify_database",
+    "error_line",
+    "preflight",
+    "settings_errors",
+    "start",
+]
 
 
 @unique
@@ -204,3 +213,37 @@ def preflight(settings: Settings) -> None:
         await _check_broker(settings.broker)
 
     asyncio.run(check())
+
+
+def error_line(message: str) -> None:
+    """One `error:` line on stderr, never wrapped (scripts and log collectors read it whole)."""
+    from rich.console import Console
+    from rich.markup import escape
+
+    Console(stderr=True).print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+
+
+def start(settings: Settings) -> int:
+    """Check, then serve until stopped; the exit status. A start-up failure is one `error:` line (and its
+    traceback before it with --log-level debug)."""
+    try:
+        preflight(settings)
+        if settings.workers > 1:
+            from notesboard.workers import run_workers
+
+            return run_workers(settings)
+        from notesboard.server import run
+
+        run(settings)
+        return ExitCode.OK
+    except StartupFailure as exc:
+        failure = exc
+    except OSError as exc:  # the port, taken between the check and uvicorn's bind (or by --workers' own bind)
+        failure = port_failure(settings.host, settings.port, exc)
+        failure.__cause__ = exc
+    if settings.log_level == "debug":
+        import traceback
+
+        traceback.print_exception(failure.__cause__ or failure)
+    error_line(str(failure))
+    return failure.code
