@@ -184,10 +184,18 @@ def post(
         str | None, typer.Option("--token", envvar="NOTESBOARD_TOKEN", help="Access token, if needed.")
     ] = None,
     color: Annotated[str | None, typer.Option(help="#rrggbb colour.")] = None,
+    retry_for: Annotated[
+        float, typer.Option(help="Seconds to keep retrying while the server is unreachable or busy (503, 429).")
+    ] = 5.0,
 ) -> None:
-    """Create one note through the REST API and print it as JSON."""
-    import httpx
+    """Create one note through the REST API and print it as JSON.
+
+    Exits 1 at once on a refusal (bad input, no or a wrong token: the server's reason is printed); retries
+    only what may pass, with the same client_id, so the note is never stored twice.
+    """
     import orjson
+
+    from notesboard.post import Refused, Unreachable, post_note
 
     body: dict[str, Any] = {"text": text}
     if author:
@@ -195,17 +203,12 @@ def post(
     if color:
         body["color"] = color
     try:
-        headers = {"Authorization": f"Bearer {auth}"} if auth else {}
-        r = httpx.post(f"{url.rstrip('/')}/api/boards/{board}/notes", json=body, headers=headers, timeout=10)
-    except httpx.HTTPError as exc:
-        raise _fail(f"cannot reach {url}: {exc}") from None
-    if r.status_code >= 400:
-        try:
-            message = r.json()["error"]["message"]
-        except (ValueError, KeyError, TypeError):
-            message = r.text[:200]
-        raise _fail(f"{r.status_code}: {message}")
-    sys.stdout.write(orjson.dumps(r.json()).decode() + "\n")
+        note = post_note(url, board, body, token=auth, retry_for=max(0.0, retry_for), log=err)
+    except (Refused, Unreachable) as exc:
+        raise _fail(str(exc)) from None
+    except KeyboardInterrupt:
+        raise _fail("interrupted", 130) from None
+    sys.stdout.write(orjson.dumps(note).decode() + "\n")
 
 
 @app.command()
@@ -221,12 +224,14 @@ def tail(
     ] = None,
 ) -> None:
     """Print the board's live events, one JSON line each; reconnects and resumes with since."""
-    from notesboard.tail import tail_board
+    from notesboard.refusals import Refused
+    from notesboard.tail import tail_board, until_signalled
 
     try:
-        asyncio.run(tail_board(url, board, since=since, count=count, out=sys.stdout, log=err, token=auth))
-    except KeyboardInterrupt:
-        pass
+        follow = tail_board(url, board, since=since, count=count, out=sys.stdout, log=err, token=auth)
+        asyncio.run(until_signalled(follow))
+    except Refused as exc:
+        raise _fail(str(exc)) from None
     except ValueError as exc:
         raise _fail(str(exc)) from None
 

@@ -1,19 +1,28 @@
-"""`notesboard tail`: follow a board's events, reconnecting and resuming with since + epoch."""
+"""`notesboard tail`: follow a board's events, reconnecting and resuming with since + epoch.
+
+Only what may pass is retried (a dropped socket, the server restarting, 503, 429): a permanent refusal at
+the handshake (a bad token, a bad `--since`) raises `Refused` with the server's reason (see refusals.py).
+SIGTERM and SIGINT stop it at once (`until_signalled`).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import random
+import signal
+from collections.abc import Coroutine
 from typing import Any, TextIO
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import orjson
 import websockets
 from rich.console import Console
+from rich.markup import escape
 
+from notesboard.refusals import from_handshake, reason_of
 from notesboard.validate import BOARD_RE
 
-__all__ = ["tail_board", "ws_url"]
+__all__ = ["tail_board", "until_signalled", "ws_url"]
 
 
 def ws_url(base: str, board: str, **query: Any) -> str:
@@ -59,7 +68,38 @@ async def tail_board(
                         out.flush()
                         if count is not None and seen >= count:
                             return
+        except websockets.InvalidStatus as exc:
+            refused = from_handshake(exc)
+            if refused is not None:
+                raise refused from None
+            status = exc.response.status_code
+            reason = reason_of(status, bytes(exc.response.body or b""))
+            log.print(f"[yellow]refused for now ({status}: {escape(reason)}); retrying in {delay:.1f}s[/]")
         except (TimeoutError, OSError, websockets.WebSocketException) as exc:
             log.print(f"[yellow]disconnected ({type(exc).__name__}); reconnecting in {delay:.1f}s[/]")
         await asyncio.sleep(delay * (0.5 + random.random()))
         delay = min(delay * 2, 10.0)
+
+
+async def until_signalled(coro: Coroutine[Any, Any, None]) -> bool:
+    """Run `coro` until it ends or SIGTERM/SIGINT cancels it; True if a signal stopped it."""
+    loop = asyncio.get_running_loop()
+    task = asyncio.ensure_future(coro)
+    stopped = False
+
+    def stop() -> None:
+        nonlocal stopped
+        stopped = True
+        task.cancel()
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop)
+    try:
+        await task
+    except asyncio.CancelledError:
+        if not stopped:
+            raise
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)
+    return stopped
