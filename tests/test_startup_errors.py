@@ -5,14 +5,18 @@ Each case starts the real `notesboard serve` and looks at what an operator sees:
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from notesboard.startup_errors import ExitCode
+from tests.conftest import Database, _admin
 from tests.fsmount import tmpfs
 from tests.helpers import ROOT, free_port
 
@@ -46,6 +50,20 @@ def test_postgres_unreachable(tmp_path: Path) -> None:
     line = one_error_line(r, ExitCode.DATABASE_UNREACHABLE, "cannot connect to the database", "--database-url")
     assert "pw" not in line and "u:***@" in line  # the password is not printed
     assert "Connected to database" not in r.stdout + r.stderr
+
+
+def test_postgres_without_the_right_to_create_tables(tmp_path: Path) -> None:
+    db = Database("postgres", tmp_path)  # skips, saying why, without Postgres
+    role = f"nb_ro_{uuid.uuid4().hex[:10]}"
+    asyncio.run(_admin(f'CREATE ROLE "{role}" LOGIN'))
+    try:
+        parts = urlsplit(db.url)
+        url = urlunsplit(parts._replace(netloc=f"{role}@{parts.hostname}:{parts.port}"))
+        r = serve("--port", str(free_port()), "--database-url", url)
+    finally:
+        db.drop()
+        asyncio.run(_admin(f'DROP ROLE IF EXISTS "{role}"'))
+    one_error_line(r, ExitCode.DATABASE_UNWRITABLE, "cannot write the database", "permission denied", "--database-url")
 
 
 def test_sqlite_folder_missing(tmp_path: Path) -> None:
