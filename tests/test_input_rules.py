@@ -36,6 +36,19 @@ def test_bad_names_are_refused_on_both_transports(server: ServerProcess, name: s
     assert all(n["author"] != name for n in notes)  # nothing stored
 
 
+@pytest.mark.parametrize("name", BAD)
+def test_bad_names_are_refused_on_every_rest_write(server: ServerProcess, name: str) -> None:
+    api = f"{server.url}/api/boards/names-w/notes"
+    note = httpx.post(api, json={"text": "t"}).json()
+    for r in (
+        httpx.patch(f"{api}/{note['id']}", json={"text": "u", "author": name}),  # who changed it
+        httpx.delete(f"{api}/{note['id']}", params={"author": name}),
+    ):
+        assert r.status_code == 400 and "printable" in r.json()["error"]["message"], r.text
+    now = next(n for n in httpx.get(api, params={"limit": 1000}).json()["notes"] if n["id"] == note["id"])
+    assert now["version"] == note["version"] and not now["deleted"]  # neither went through
+
+
 @pytest.mark.parametrize("name", GOOD)
 async def test_good_names_are_stored_alike_on_both_transports(server: ServerProcess, name: str) -> None:
     r = httpx.post(f"{server.url}/api/boards/names-ok/notes", json={"text": "rest", "author": name})
