@@ -1,10 +1,12 @@
 """Start-up failures an operator meets, as one clear line and a distinct exit status each.
 
-`preflight()` runs before uvicorn starts: it checks the port, opens the database (creating the schema, as the
-server would) and reaches the broker, then closes them again. Whatever fails becomes a `StartupFailure`
-naming the setting to change; `serve` prints its one line and exits with its code. A traceback is printed
-only with `--log-level debug`. Doing this before uvicorn (not inside the lifespan) keeps uvicorn's own
-"startup failed" traceback out of the common cases, and lets `--workers` fail once instead of in every worker.
+`preflight()` runs before uvicorn starts: it checks the port, opens the database and creates a table in a
+transaction it rolls back (as the server's schema set-up will), and reaches the broker, then closes them.
+Whatever fails becomes a `StartupFailure` naming the setting to change; `serve` prints its one line and exits
+with its code. A traceback is printed only with `--log-level debug`. Doing this before uvicorn (not inside
+the lifespan) keeps uvicorn's own "startup failed" traceback out of the common cases, and lets `--workers`
+fail once instead of in every worker. It uses the drivers directly, not the store, so it stays independent
+of how the store is built.
 """
 
 from __future__ import annotations
@@ -167,16 +169,31 @@ def _check_sqlite(url: str) -> None:
         conn.close()
 
 
-async def _check_database(settings: Settings) -> None:
-    from notesboard.store import Store
+async def _check_postgres(url: str) -> None:
+    """Connect and create (then roll back) a table, as the server's schema set-up will."""
+    import asyncpg
 
+    conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://", 1), timeout=5)
+    try:
+        async with conn.transaction():
+            await conn.execute("CREATE TABLE IF NOT EXISTS notesboard_preflight (x integer)")
+            raise _RollBack
+    except _RollBack:
+        pass
+    finally:
+        await conn.close()
+
+
+class _RollBack(Exception):
+    pass
+
+
+async def _check_database(settings: Settings) -> None:
     try:
         if settings.is_sqlite():
             _check_sqlite(settings.database_url)
-            return
-        store = Store(settings.database_url, busy_timeout=settings.busy_timeout, readers=1)
-        await store.connect()
-        await store.close()
+        else:
+            await _check_postgres(settings.database_url)
     except Exception as exc:
         raise classify_database(settings.database_url, exc) from exc
 
