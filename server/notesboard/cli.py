@@ -96,7 +96,8 @@ def serve(
     Each option is also read from the environment as NOTESBOARD_<OPTION> (e.g. NOTESBOARD_MAX_TEXT); more
     settings (timeouts, batch sizes) exist only there: see README.md, section Settings.
 
-    Exit status: 0 stopped cleanly; 1 a bad setting; 2 a bad command line; 3 another start-up failure;
+    Exit status: 0 stopped; 1 bad setting; 2 bad command line; 3 other start-up failure.
+
     4 database unreachable; 5 database unwritable; 6 cannot listen on host:port; 7 broker unreachable.
     """
     from pydantic import ValidationError
@@ -141,8 +142,9 @@ def token(
 ) -> None:
     """Mint an access token for a server started with --auth-secret and print it.
 
-    Start such a server with a strong secret: SECRET=$(notesboard token --new-secret), then
-    notesboard serve --auth-secret "$SECRET" (or NOTESBOARD_AUTH_SECRET="$SECRET").
+    Make the server's secret with: SECRET=$(notesboard token --new-secret)
+
+    Then: notesboard serve --auth-secret "$SECRET" (or NOTESBOARD_AUTH_SECRET="$SECRET").
     """
     from notesboard import auth
 
@@ -190,8 +192,9 @@ def post(
 ) -> None:
     """Create one note through the REST API and print it as JSON.
 
-    Exits 1 at once on a refusal (bad input, no or a wrong token: the server's reason is printed); retries
-    only what may pass, with the same client_id, so the note is never stored twice.
+    A refusal (bad input, no token or a wrong one) exits 1 at once with the server's reason.
+
+    What may pass (no answer, 503, 429) is retried with the same client_id: the note is never stored twice.
     """
     import orjson
 

@@ -105,8 +105,9 @@ def loadtest(
 
     With --server-pid it also reports the server's CPU time and memory, read from /proc.
 
-    Exits 1 if anything was lost, duplicated, out of order, unacknowledged or an error; 2 on a bad argument or
-    output path and 3 when no server answers, both before any load.
+    Exits 1 if anything was lost, duplicated, out of order, unacknowledged or an error.
+
+    Exits 2 on a bad argument or output path and 3 when no server answers, both before any load.
     """
     try:
         if senders > clients:
