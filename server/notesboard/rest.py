@@ -19,7 +19,7 @@ from notesboard.store import WriteResult
 from notesboard.validate import check_board, create_command, delete_command, parse_int_param, update_command
 
 if TYPE_CHECKING:
-    from notesboard.app import Runtime
+    from notesboard.runtime import Runtime
 
 __all__ = ["JSONBody", "error_response", "router"]
 

@@ -32,6 +32,8 @@ from sqlalchemy.schema import CreateIndex, CreateTable
 
 from notesboard.errors import Conflict, Forbidden, NotesError, NotFound, Unavailable
 from notesboard.protocol import Note, Op
+from notesboard.storage.driver import Driver as _Driver
+from notesboard.storage.driver import Lease
 from notesboard.validate import CreateCommand, DeleteCommand, UpdateCommand
 
 __all__ = ["BoardPage", "BoardSummary", "Store", "WriteOp", "WriteResult", "now_iso"]
@@ -161,55 +163,12 @@ class BoardSummary:
     seq: int
 
 
-class _Driver:
-    """The driver connection under a `databases` connection, with one calling convention for both drivers.
-
-    SQL is written with `?` placeholders; for asyncpg they become `$1, $2, ...`. `IN` lists are built by
-    `in_list()`: `IN (?, ?)` on SQLite, `= ANY(?)` with one array parameter on Postgres.
-    """
-
-    def __init__(self, raw: Any, is_sqlite: bool) -> None:
-        self.raw = raw
-        self.is_sqlite = is_sqlite
-        self._sql: dict[str, str] = {}
-
-    def _dialect(self, sql: str) -> str:
-        if self.is_sqlite:
-            return sql
-        done = self._sql.get(sql)
-        if done is None:
-            parts = sql.split("?")
-            done = parts[0] + "".join(f"${i}{part}" for i, part in enumerate(parts[1:], start=1))
-            self._sql[sql] = done
-        return done
-
-    def in_list(self, column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
-        if self.is_sqlite:
-            return f"{column} IN ({', '.join('?' * len(values))})", list(values)
-        return f"{column} = ANY(?)", [list(values)]
-
-    async def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[Sequence[Any]]:
-        if self.is_sqlite:
-            return list(await self.raw.execute_fetchall(sql, params))
-        return list(await self.raw.fetch(self._dialect(sql), *params))
-
-    async def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
-        if self.is_sqlite:
-            await (await self.raw.execute(sql, params)).close()
-        else:
-            await self.raw.execute(self._dialect(sql), *params)
-
-    async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        if rows:
-            await self.raw.executemany(self._dialect(sql), rows)
-
-
 class _Reader:
     """A read connection and its lock; `db` is None after a failure until the next use reopens it."""
 
     __slots__ = ("conn", "db", "lock")
 
-    def __init__(self, conn: Connection | None, db: _Driver | None) -> None:
+    def __init__(self, conn: Lease | None, db: _Driver | None) -> None:
         self.conn = conn
         self.db = db
         self.lock = asyncio.Lock()
@@ -249,7 +208,7 @@ class Store:
         self._synchronous = synchronous
         self._nreaders = readers
         self._max_boards = max_boards
-        self._writer: tuple[Connection, _Driver] | None = None
+        self._writer: tuple[Lease, _Driver] | None = None
         self._readers: list[_Reader] = []
         self._next_reader = 0
         self.epoch = ""
@@ -260,7 +219,8 @@ class Store:
         try:
             await self._db.connect()
             self._writer = await self._open_connection(writer=True)
-            await self._create_schema(self._writer[0])
+            assert self._writer[0].connection is not None
+            await self._create_schema(self._writer[0].connection)
             for _ in range(self._nreaders):
                 self._readers.append(_Reader(*await self._open_connection(writer=False)))
         except Exception as exc:
@@ -271,22 +231,29 @@ class Store:
         conns = [r.conn for r in self._readers if r.conn] + ([self._writer[0]] if self._writer else [])
         self._readers, self._writer = [], None
         for conn in conns:
-            try:
-                await conn.__aexit__(None, None, None)
-            except Exception:
-                log.debug("closing a connection failed", exc_info=True)
+            await conn.close()
         if self._db.is_connected:
             await self._db.disconnect()
 
-    async def _open_connection(self, *, writer: bool) -> tuple[Connection, _Driver]:
-        conn = Connection(self._db, self._db._backend)
-        await conn.__aenter__()
-        driver = _Driver(conn.raw_connection, self.is_sqlite)
-        if self.is_sqlite:
-            if writer:
-                await driver.execute("PRAGMA journal_mode=WAL")
-            await driver.execute(f"PRAGMA synchronous={self._synchronous}")
-        return conn, driver
+    async def __aenter__(self) -> Store:
+        await self.connect()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def _open_connection(self, *, writer: bool) -> tuple[Lease, _Driver]:
+        lease = Lease(self._db)
+        driver = _Driver(await lease.open(), self.is_sqlite)
+        try:
+            if self.is_sqlite:
+                if writer:
+                    await driver.execute("PRAGMA journal_mode=WAL")
+                await driver.execute(f"PRAGMA synchronous={self._synchronous}")
+        except BaseException:
+            await lease.close()
+            raise
+        return lease, driver
 
     async def _create_schema(self, conn: Connection) -> None:
         for table in metadata.sorted_tables:
@@ -304,22 +271,16 @@ class Store:
         assert row is not None
         self.epoch = row["value"]
 
-    async def _reconnect_writer(self) -> tuple[Connection, _Driver]:
+    async def _reconnect_writer(self) -> tuple[Lease, _Driver]:
         old, self._writer = self._writer, None
         if old is not None:
-            try:
-                await old[0].__aexit__(None, None, None)
-            except Exception:  # noqa: BLE001
-                pass
+            await old[0].close()
         self._writer = await self._open_connection(writer=True)
         return self._writer
 
-    async def _drop(self, conn: Connection | None) -> None:
+    async def _drop(self, conn: Lease | None) -> None:
         if conn is not None:
-            try:
-                await conn.__aexit__(None, None, None)
-            except Exception:
-                log.debug("closing a broken connection failed", exc_info=True)
+            await conn.close()
 
     # -- writes ----------------------------------------------------------------------------------------
 

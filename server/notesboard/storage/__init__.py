@@ -1,0 +1,1 @@
+"""Storage: the database behind one package (schema, per-dialect SQL, driver connections, the store)."""
