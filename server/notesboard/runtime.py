@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 
 from notesboard.backplane import Backplane, MemoryBackplane, broker_from_url
 from notesboard.backplane.cluster import ClusterBackplane
@@ -105,23 +105,27 @@ class Runtime:
         """Graceful shutdown of the serving part; safe to call twice (the server calls it before uvicorn's)."""
         await self._serving.aclose()
 
+    @asynccontextmanager
+    async def open(self) -> AsyncIterator[Runtime]:
+        """Open every service in order, admit sockets, yield; close in reverse (also if start-up fails)."""
+        async with AsyncExitStack() as stack:
+            await stack.enter_async_context(self.store)
+            await stack.enter_async_context(self.backplane)
+            stack.enter_context(self.presence)
+            serving = await stack.enter_async_context(self._serving)
+            serving.callback(self._drained)
+            await serving.enter_async_context(self.registry)
+            await serving.enter_async_context(self.writer)
+            serving.callback(self.registry.refuse)
+            self.registry.open()
+            log.info("fast paths: %s", self.fast.summary())
+            yield self
+
     def _drained(self) -> None:
         closed = self.registry.closed_at_shutdown
         log.info("drained: %d writes committed, %d sockets closed 1001", self.writer.committed, closed)
 
 
-@asynccontextmanager
-async def open_runtime(settings: Settings, fast: FastPaths | None = None) -> AsyncIterator[Runtime]:
-    runtime = Runtime(settings, fast)
-    async with AsyncExitStack() as stack:
-        await stack.enter_async_context(runtime.store)
-        await stack.enter_async_context(runtime.backplane)
-        stack.enter_context(runtime.presence)
-        serving = await stack.enter_async_context(runtime._serving)
-        serving.callback(runtime._drained)
-        await serving.enter_async_context(runtime.registry)
-        await serving.enter_async_context(runtime.writer)
-        serving.callback(runtime.registry.refuse)
-        runtime.registry.open()
-        log.info("fast paths: %s", runtime.fast.summary())
-        yield runtime
+def open_runtime(settings: Settings, fast: FastPaths | None = None) -> AbstractAsyncContextManager[Runtime]:
+    """The lifespan: a new runtime, opened; closed on exit."""
+    return Runtime(settings, fast).open()

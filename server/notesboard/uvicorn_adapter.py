@@ -50,8 +50,8 @@ PROTOCOL_FIELDS = {
     "keepalive_1013": ("keepalive_timeout", "pong_timer", "pending_ping_payload"),
 }
 CONN_METHODS = ("send_close", "data_to_send")
-# uvicorn's own middlewares that hand `send` through untouched for WebSocket scopes.
-PASS_THROUGH = {"ProxyHeadersMiddleware"}
+# Middlewares that hand `send` through untouched for WebSocket scopes (uvicorn's, and ours below).
+PASS_THROUGH = {"ProxyHeadersMiddleware", "RawSendMiddleware"}
 
 
 @dataclass(slots=True)
@@ -66,7 +66,11 @@ class FastPaths:
 
     def summary(self) -> str:
         parts = [f"{p}={'on' if self.enabled(p) else 'off'}" for p in FAST_PATHS]
-        reasons = [f"{p}: {self.why_off[p]}" for p in FAST_PATHS if p in self.why_off]
+        by_reason: dict[str, list[str]] = {}
+        for p in FAST_PATHS:
+            if p in self.why_off:
+                by_reason.setdefault(self.why_off[p], []).append(p)
+        reasons = [f"{', '.join(ps) if len(ps) < len(FAST_PATHS) else 'all'}: {r}" for r, ps in by_reason.items()]
         return " ".join(parts) + (f" ({'; '.join(reasons)})" if reasons else "")
 
     @classmethod
@@ -88,11 +92,11 @@ def _assigned_names(cls: type) -> set[str]:
 def _send_wrappers(app: Any) -> list[str]:
     """Middlewares between uvicorn and the notesboard app that may wrap `send` (uvicorn's trace logger...)."""
     found: list[str] = []
-    while app is not None and not hasattr(app, "state"):
+    while app is not None and not hasattr(app, "state") and hasattr(app, "app"):  # down to the app itself
         name = type(app).__name__
         if name not in PASS_THROUGH:
             found.append(name)
-        app = getattr(app, "app", None)
+        app = app.app
     return found
 
 
