@@ -37,7 +37,7 @@ from notesboard.outbox import Outbox
 from notesboard.presence import Presence
 from notesboard.protocol import PONG, ack_frame, error_frame, snapshot_frame
 from notesboard.snapshot import read_snapshot
-from notesboard.store import Store, WriteResult
+from notesboard.store import Outcome, Store, WriteResult
 from notesboard.usecases import Notes
 from notesboard.uvicorn_adapter import FastPaths, SocketHandle
 from notesboard.validate import Command, Handshake, Ping, parse_frame
@@ -161,7 +161,11 @@ class SocketConnection:
         try:
             try:
                 snap = await read_snapshot(
-                    svc.store, self.board, self.query.since, self.query.epoch, svc.settings.snapshot_limit
+                    svc.store,
+                    self.board,
+                    self.query.since,
+                    self.query.epoch,
+                    self.query.limit or svc.settings.snapshot_limit,
                 )
             except NotesError as exc:
                 reason = f"snapshot failed: {exc.message}"
@@ -173,7 +177,8 @@ class SocketConnection:
                 reason = await self._read_loop()
                 return
             self.seq = snap.seq
-            frame = snapshot_frame(self.board, snap.epoch, snap.seq, snap.notes, svc.hub.count(self.board), snap.reset)
+            presence = svc.hub.count(self.board)
+            frame = snapshot_frame(self.board, snap.epoch, snap.seq, snap.notes, presence, snap.reset, snap.more)
             held, self._held = self._held, []
             self._enter(ConnState.OPEN)
             for seq, held_frame in held:
@@ -251,7 +256,7 @@ class SocketConnection:
             future = self.svc.notes.submit(self.board, command, self.name)
             future.add_done_callback(partial(self._committed, command.client_id))
 
-    def _committed(self, client_id: str | None, future: asyncio.Future[WriteResult]) -> None:
+    def _committed(self, client_id: str | None, future: asyncio.Future[Outcome]) -> None:
         self._inflight -= 1
         self._slot.set()
         if future.cancelled() or (self.state is not ConnState.OPEN and self.state is not ConnState.CLOSING):
@@ -259,6 +264,7 @@ class SocketConnection:
         exc = future.exception()
         if exc is None:
             result = future.result()
+            assert isinstance(result, WriteResult)  # the socket sends note commands only
             self.outbox.push(ack_frame(client_id, result.seq, result.note))
         elif isinstance(exc, NotesError):
             self._error(exc)

@@ -34,7 +34,7 @@ async def websocket_endpoint(websocket: WebSocket, board: str) -> None:
         if not origin_allowed(websocket.headers.get("origin"), websocket.headers.get("host"), settings.allowed_origins):
             raise Forbidden("this Origin may not open sockets here (see --allowed-origins)")
         check_board(board)
-        query = handshake(websocket.query_params)
+        query = handshake(websocket.query_params, settings.snapshot_max)
         grant = authorize(settings.auth_secret, query.token, board)
         services.registry.admit(address)
     except NotesError as exc:
