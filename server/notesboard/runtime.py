@@ -21,12 +21,12 @@ from notesboard.backplane.repair import Relay
 from notesboard.backplane.roster import Roster
 from notesboard.config import Settings
 from notesboard.fanout import Hub
-from notesboard.ingress.connection import Services
 from notesboard.ingress.registry import Registry
+from notesboard.ingress.services import Services
 from notesboard.metrics import Metrics, Recorder
 from notesboard.presence import Presence
 from notesboard.publish import Publisher
-from notesboard.store import Store
+from notesboard.storage import Store
 from notesboard.usecases import Notes
 from notesboard.uvicorn_adapter import FastPaths
 from notesboard.writer import Writer

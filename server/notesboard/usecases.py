@@ -10,13 +10,21 @@ from __future__ import annotations
 
 import asyncio
 
-from notesboard.store import BoardCleared, BoardPage, BoardSummary, Outcome, Store, WriteOp, WriteResult
-from notesboard.validate import CreateCommand, DeleteBoardCommand, DeleteCommand, UpdateCommand
+from notesboard.model import (
+    BoardCleared,
+    BoardPage,
+    BoardSummary,
+    CreateCommand,
+    DeleteBoardCommand,
+    NoteCommand,
+    Outcome,
+    WriteOp,
+    WriteResult,
+)
+from notesboard.storage import Store
 from notesboard.writer import Writer
 
 __all__ = ["ImportResult", "Notes"]
-
-NoteCommand = CreateCommand | UpdateCommand | DeleteCommand
 
 
 class ImportResult:

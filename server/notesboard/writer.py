@@ -16,8 +16,9 @@ from collections.abc import Callable
 from enum import Enum
 
 from notesboard.errors import NotesError, Unavailable
+from notesboard.model import BoardCleared, Outcome, WriteOp, WriteResult
 from notesboard.publish import Publisher
-from notesboard.store import BoardCleared, Outcome, Store, WriteOp, WriteResult
+from notesboard.storage import Store
 
 __all__ = ["Writer", "WriterState"]
 

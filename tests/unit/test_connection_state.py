@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from notesboard.ingress.connection import TRANSITIONS, ConnState, SocketConnection
+from notesboard.ingress.state import TRANSITIONS, ConnState, StateMachine
 
 S = ConnState
 
@@ -21,7 +21,7 @@ def test_the_table() -> None:
 @pytest.mark.parametrize("start", list(S))
 @pytest.mark.parametrize("to", list(S))
 def test_enter_allows_exactly_the_table(start: ConnState, to: ConnState) -> None:
-    conn = SocketConnection.__new__(SocketConnection)  # the state machine alone, without a socket
+    conn = StateMachine()
     conn.state = start
     if to in TRANSITIONS[start]:
         conn._enter(to)

@@ -86,7 +86,7 @@ def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 
 def test_the_walk_sees_the_package() -> None:
     graph = _graph(lazy=False)
-    assert "notesboard.runtime" in graph and "notesboard.store" in graph["notesboard.runtime"]
+    assert "notesboard.runtime" in graph and "notesboard.storage" in graph["notesboard.runtime"]
     assert "notesboard.uvicorn_adapter" in graph["notesboard.ingress.connection"]
 
 

@@ -1,6 +1,6 @@
 """One WebSocket connection after the handshake: snapshot, read loop, bounded outbox, and how it ends.
 
-Its life is a checked state machine (`ConnState`, moved only by `_enter`): SYNCING while the snapshot is read
+Its life is a checked state machine (`state.py`, moved only by `_enter`): SYNCING while the snapshot is read
 (events are held back), OPEN once it is sent, CLOSING when a close was decided (overflow, shutdown, abuse;
 input is ignored), CLOSED when the endpoint returns. Writes are handed to the use cases without waiting:
 acks and errors come back through the outbox after the commit, so one client can pipeline many writes.
@@ -11,15 +11,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
-from enum import Enum
 from functools import partial
 
 from starlette.websockets import WebSocket
 
 from notesboard.auth import Grant
-from notesboard.config import Settings
 from notesboard.errors import (
     CLOSE_GOING_AWAY,
     CLOSE_POLICY,
@@ -30,54 +26,22 @@ from notesboard.errors import (
     RateLimited,
     Unavailable,
 )
-from notesboard.fanout import Hub
 from notesboard.ingress.ratelimit import TokenBucket
-from notesboard.ingress.registry import Registry
+from notesboard.ingress.services import Services
+from notesboard.ingress.state import LIVE, ConnState, StateMachine
+from notesboard.model import Command, Outcome, Ping, WriteResult
 from notesboard.outbox import Outbox
-from notesboard.presence import Presence
 from notesboard.protocol import PONG, ack_frame, error_frame, snapshot_frame
 from notesboard.snapshot import read_snapshot
-from notesboard.store import Outcome, Store, WriteResult
-from notesboard.usecases import Notes
-from notesboard.uvicorn_adapter import FastPaths, SocketHandle
-from notesboard.validate import Command, Handshake, Ping, parse_frame
+from notesboard.uvicorn_adapter import SocketHandle
+from notesboard.validate import Handshake, parse_frame
 
-__all__ = ["ConnState", "Services", "SocketConnection"]
+__all__ = ["SocketConnection"]
 
 log = logging.getLogger("notesboard.ingress")
 
 
-class ConnState(Enum):
-    SYNCING = "syncing"  # accepted, snapshot being read: events are held back
-    OPEN = "open"  # snapshot sent: events flow
-    CLOSING = "closing"  # a close was decided (overflow, shutdown, abuse): input is ignored
-    CLOSED = "closed"
-
-
-TRANSITIONS: dict[ConnState, frozenset[ConnState]] = {
-    ConnState.SYNCING: frozenset({ConnState.OPEN, ConnState.CLOSING, ConnState.CLOSED}),
-    ConnState.OPEN: frozenset({ConnState.CLOSING, ConnState.CLOSED}),
-    ConnState.CLOSING: frozenset({ConnState.CLOSED}),
-    ConnState.CLOSED: frozenset(),
-}
-LIVE = frozenset({ConnState.SYNCING, ConnState.OPEN})
-
-
-@dataclass(slots=True, frozen=True)
-class Services:
-    """What a connection uses of the runtime (built once by it)."""
-
-    settings: Settings
-    hub: Hub
-    presence: Presence
-    store: Store
-    notes: Notes
-    registry: Registry
-    error: Callable[[str], None]  # counts an error sent to a client, by code (metrics)
-    fast: FastPaths
-
-
-class SocketConnection:
+class SocketConnection(StateMachine):
     def __init__(
         self, websocket: WebSocket, services: Services, board: str, query: Handshake, grant: Grant, address: str
     ) -> None:
@@ -89,7 +53,7 @@ class SocketConnection:
         self.query = query
         self.name = query.name
         self.batch = query.batch
-        self.state = ConnState.SYNCING
+        super().__init__()
         self.seq = 0  # the last event seq this connection was given
         settings = services.settings
         self.handle = SocketHandle(websocket.scope, services.fast)
@@ -106,16 +70,6 @@ class SocketConnection:
         self._sender: asyncio.Task[None] | None = None
         self._closer: asyncio.Task[None] | None = None
         self._bucket = TokenBucket(settings.rate_limit, settings.rate_burst, time.monotonic())
-
-    def _enter(self, state: ConnState) -> None:
-        """The one place the state changes; a transition outside TRANSITIONS is a bug."""
-        if state not in TRANSITIONS[self.state]:
-            raise RuntimeError(f"connection cannot go from {self.state.value} to {state.value}")
-        self.state = state
-
-    @property
-    def is_open(self) -> bool:
-        return self.state is ConnState.OPEN
 
     # -- called by the hub (synchronously, never awaiting the socket) --------------------------------------
 

@@ -11,7 +11,8 @@ from starlette.websockets import WebSocket
 
 from notesboard.auth import authorize, origin_allowed
 from notesboard.errors import CLOSE_POLICY, Forbidden, NotesError
-from notesboard.ingress.connection import Services, SocketConnection
+from notesboard.ingress.connection import SocketConnection
+from notesboard.ingress.services import Services
 from notesboard.validate import check_board, handshake
 
 __all__ = ["websocket_endpoint"]

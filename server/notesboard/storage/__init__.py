@@ -1,1 +1,6 @@
-"""Storage: the database behind one package (schema, per-dialect SQL, driver connections, the store)."""
+"""Storage, behind one package: `schema` (tables, creation, migration), `sql` (the hot paths' SQL per
+dialect), `driver` (driver connections through `databases`' public API) and `store` (`Store`)."""
+
+from notesboard.storage.store import Store
+
+__all__ = ["Store"]

@@ -13,15 +13,24 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
+import asyncpg
 from databases import Database
 from databases.core import Connection
 
-__all__ = ["Driver", "Lease"]
+__all__ = ["Driver", "Lease", "lost_a_race"]
 
 log = logging.getLogger("notesboard.store")
+
+
+def lost_a_race(exc: BaseException) -> bool:
+    """A write conflict with another process's concurrent transaction, worth one retry of the batch."""
+    if isinstance(exc, sqlite3.IntegrityError):
+        return "UNIQUE" in str(exc)
+    return isinstance(exc, asyncpg.UniqueViolationError | asyncpg.DeadlockDetectedError)
 
 
 class Driver:
