@@ -115,7 +115,7 @@ def probe(config: Any, *, direct_writes: bool = True) -> FastPaths:
         elif wrappers:
             why = f"{', '.join(wrappers)} wraps send"
         elif path == "direct_write" and not direct_writes:
-            why = "turned off (--no-direct-writes)"
+            why = "turned off (the direct_writes setting)"
         elif path == "direct_write" and getattr(config, "ws_per_message_deflate", False):
             why = "permessage-deflate is on (--ws-compression)"
         else:
