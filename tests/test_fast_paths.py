@@ -7,7 +7,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import sqlite_url
 from tests.helpers import ServerProcess
 
 
@@ -25,7 +24,7 @@ from tests.helpers import ServerProcess
     ids=["default", "direct-writes-off"],
 )
 def test_the_server_says_which_fast_paths_are_on(tmp_path: Path, env: dict[str, str], direct: int, line: str) -> None:
-    server = ServerProcess(sqlite_url(tmp_path / "nb.db"), tmp_path / "server.log", env=env).start()
+    server = ServerProcess(f"sqlite+aiosqlite:///{tmp_path / 'nb.db'}", tmp_path / "server.log", env=env).start()
     try:
         metrics = httpx.get(f"{server.url}/metrics").text
         assert f'notesboard_fast_path{{path="direct_write"}} {direct}.0' in metrics
