@@ -2,8 +2,7 @@
 
 Its life is a checked state machine (`state.py`, moved only by `_enter`): SYNCING while the snapshot is read
 (events are held back), OPEN once it is sent, CLOSING when a close was decided (overflow, shutdown, abuse;
-input is ignored), CLOSED when the endpoint returns. Writes are handed to the use cases without waiting:
-acks and errors come back through the outbox after the commit, so one client can pipeline many writes.
+input is ignored), CLOSED when the endpoint returns. Frames read while OPEN go to its `FrameReader`.
 """
 
 from __future__ import annotations
@@ -11,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from functools import partial
 
 from starlette.websockets import WebSocket
 
@@ -20,21 +18,16 @@ from notesboard.errors import (
     CLOSE_GOING_AWAY,
     CLOSE_POLICY,
     CLOSE_TRY_AGAIN,
-    BadRequest,
-    Forbidden,
     NotesError,
-    RateLimited,
-    Unavailable,
 )
-from notesboard.ingress.ratelimit import TokenBucket
+from notesboard.ingress.reader import FrameReader
 from notesboard.ingress.services import Services
 from notesboard.ingress.state import LIVE, ConnState, StateMachine
-from notesboard.model import Command, Outcome, Ping, WriteResult
 from notesboard.outbox import Outbox
-from notesboard.protocol import PONG, ack_frame, error_frame, snapshot_frame
+from notesboard.protocol import error_frame, snapshot_frame
 from notesboard.snapshot import read_snapshot
 from notesboard.uvicorn_adapter import SocketHandle
-from notesboard.validate import Handshake, parse_frame
+from notesboard.validate import Handshake
 
 __all__ = ["SocketConnection"]
 
@@ -64,12 +57,18 @@ class SocketConnection(StateMachine):
             batch=query.batch,
             on_overflow=self._overflow,
         )
+        self.reader = FrameReader(
+            services,
+            board,
+            query.name,
+            grant,
+            push=self.outbox.push,
+            wants_replies=lambda: self.state is ConnState.OPEN or self.state is ConnState.CLOSING,
+            abusive=lambda: self._close_soon(CLOSE_POLICY, "sustained rate limit abuse"),
+        )
         self._held: list[tuple[int | None, str]] = []  # frames that arrive while SYNCING
-        self._inflight = 0
-        self._slot = asyncio.Event()
         self._sender: asyncio.Task[None] | None = None
         self._closer: asyncio.Task[None] | None = None
-        self._bucket = TokenBucket(settings.rate_limit, settings.rate_burst, time.monotonic())
 
     # -- called by the hub (synchronously, never awaiting the socket) --------------------------------------
 
@@ -173,70 +172,13 @@ class SocketConnection(StateMachine):
             self.outbox.close()
 
     async def _read_loop(self) -> str:
-        receive = self.ws.receive
-        settings = self.svc.settings
-        limit = settings.rate_limit > 0
+        receive, frame = self.ws.receive, self.reader.frame
         while True:
             message = await receive()
             if message["type"] == "websocket.disconnect":
                 return f"disconnect code={message.get('code')}"
-            if self.state is not ConnState.OPEN:
-                continue
-            text = message.get("text")
-            if text is None:
-                self._error(BadRequest("binary frames are not accepted; send JSON text"))
-                continue
-            command: Command | NotesError
-            try:
-                command = parse_frame(text, settings.max_text)
-            except NotesError as exc:
-                command = exc
-            # Rate limiting comes after parsing so that a refusal can carry the request's client_id.
-            if limit and not self._take_token(getattr(command, "client_id", None)):
-                continue
-            if isinstance(command, NotesError):
-                self._error(command)
-                continue
-            if isinstance(command, Ping):
-                self.outbox.push(PONG)
-                continue
-            if not self.grant.can_write():
-                self._error(Forbidden("this token is read-only", command.client_id))
-                continue
-            while self._inflight >= settings.max_inflight:
-                self._slot.clear()
-                await self._slot.wait()
-            self._inflight += 1
-            future = self.svc.notes.submit(self.board, command, self.name)
-            future.add_done_callback(partial(self._committed, command.client_id))
-
-    def _committed(self, client_id: str | None, future: asyncio.Future[Outcome]) -> None:
-        self._inflight -= 1
-        self._slot.set()
-        if future.cancelled() or (self.state is not ConnState.OPEN and self.state is not ConnState.CLOSING):
-            return
-        exc = future.exception()
-        if exc is None:
-            result = future.result()
-            assert isinstance(result, WriteResult)  # the socket sends note commands only
-            self.outbox.push(ack_frame(client_id, result.seq, result.note))
-        elif isinstance(exc, NotesError):
-            self._error(exc)
-        else:
-            self._error(Unavailable(f"write failed: {type(exc).__name__}", client_id))
-
-    def _error(self, exc: NotesError) -> None:
-        self.svc.error(exc.code)
-        self.outbox.push(error_frame(exc))
-
-    def _take_token(self, client_id: str | None) -> bool:
-        bucket = self._bucket
-        if bucket.take(time.monotonic()):
-            return True
-        self._error(RateLimited(f"more than {bucket.rate:g} frames/s; slow down", client_id))
-        if bucket.abusive:
-            self._close_soon(CLOSE_POLICY, "sustained rate limit abuse")
-        return False
+            if self.state is ConnState.OPEN:
+                await frame(message.get("text"))
 
     # -- closing -------------------------------------------------------------------------------------------
 
