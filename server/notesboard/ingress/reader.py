@@ -24,6 +24,21 @@ __all__ = ["FrameReader"]
 
 
 class FrameReader:
+    __slots__ = (
+        "_abusive",
+        "_board",
+        "_bucket",
+        "_grant",
+        "_inflight",
+        "_max_inflight",
+        "_max_text",
+        "_name",
+        "_push",
+        "_slot",
+        "_svc",
+        "_wants_replies",
+    )
+
     def __init__(
         self,
         services: Services,

@@ -97,12 +97,13 @@ class Lease:
             async with self._database.connection() as conn:
                 ready.set_result(conn)
                 await self._release.wait()
-        except BaseException as exc:
+        except asyncio.CancelledError:
+            ready.cancel()  # no-op once the connection was handed out
+            raise
+        except Exception as exc:
             if not ready.done():
-                ready.set_exception(exc)
+                ready.set_exception(exc)  # acquiring failed: open() raises it
                 return
-            if not isinstance(exc, Exception):
-                raise
             log.debug("releasing a database connection failed", exc_info=True)
 
     async def close(self) -> None:

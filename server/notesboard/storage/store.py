@@ -3,9 +3,12 @@
 Writes go through `apply()`, called by the single writer task with a whole batch (group commit): one
 transaction (`BEGIN IMMEDIATE` on SQLite, board rows locked `FOR UPDATE` on Postgres) that loads what the
 batch depends on, lets `domain.decide` apply the note rules, and persists the plan; every change gets its
-board's next seq. Reads use a few long-lived reader connections; each read is one statement, which sees one
-consistent snapshot by itself on both databases, so a page's notes and seq agree without an explicit
-transaction (and without its extra round trips).
+board's next seq. The transaction is plain SQL on the driver connection, not `databases`' `transaction()`,
+which would open a deferred `BEGIN`: the writer must hold SQLite's write lock from the first read.
+
+Reads use a few long-lived reader connections; each read is one statement, which sees one consistent
+snapshot by itself on both databases, so a page's notes and seq agree without an explicit transaction (and
+without its extra round trips).
 
 Database failures are translated here into `Unavailable`; nothing above this package sees a driver error.
 """
