@@ -199,12 +199,12 @@ async def _check_database(settings: Settings) -> None:
 
 
 async def _check_broker(url: str) -> None:
-    from notesboard.backplane import from_url
+    from notesboard.backplane import broker_from_url
 
-    backplane = from_url(url, lambda *args: None)
-    broker = getattr(backplane, "broker", None)  # memory:// has none
-    if broker is None:
+    found = broker_from_url(url)
+    if found is None:  # memory://: no broker to reach
         return
+    broker = found[0]
     try:
         await asyncio.wait_for(broker.connect(), 10)
     except Exception as exc:
