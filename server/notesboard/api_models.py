@@ -61,8 +61,11 @@ Coord = Annotated[float, Field(ge=-COORD_LIMIT, le=COORD_LIMIT)]
 Size = Annotated[float, Field(ge=SIZE_MIN, le=SIZE_MAX)]
 Stack = Annotated[int, Field(ge=-Z_LIMIT, le=Z_LIMIT, description="stacking order, higher on top")]
 PositiveInt = Annotated[int, Field(ge=1, le=MAX_INT)]
-Author = Annotated[str, Field(max_length=64, description="display name; empty means none")]
-Text = Annotated[str, Field(description="0 to max_text code points, stored verbatim (longer: 413)")]
+NO_NUL = r"^[^\x00]*$"  # U+0000 is refused (PostgreSQL cannot store it)
+Author = Annotated[str, Field(max_length=64, pattern=NO_NUL, description="display name; empty means none")]
+Text = Annotated[
+    str, Field(pattern=NO_NUL, description="0 to max_text code points, stored verbatim (longer: 413), no U+0000")
+]
 Timestamp = Annotated[str, Field(examples=["2026-11-25T14:50:59.480Z"], description="UTC, milliseconds, Z")]
 
 
@@ -171,7 +174,7 @@ class NoteChange(Schema):
 
     model_config = ConfigDict(json_schema_extra=_partial)
 
-    text: Annotated[str, Field(description="never null; send an empty string for an empty note")] = ""
+    text: Annotated[Text, Field(description="never null; send an empty string for an empty note")] = ""
     color: Color | None = None
     x: Coord | None = None
     y: Coord | None = None

@@ -93,6 +93,8 @@ notes = sa.Table(
 
 boards_by_time = sa.Index("boards_updated_at", boards.c.updated_at)
 
+MAX_SQLITE_ID, MAX_POSTGRES_ID = 2**63 - 1, 2**31 - 1  # notes.id is INTEGER: 64 bits in SQLite, 32 in Postgres
+
 NOTE_COLUMNS = (
     notes.c.id,
     notes.c.board,
@@ -444,7 +446,11 @@ class Store:
             for r in await db.fetch(select_boards.format(where), params):  # another process may have won
                 seqs[r[0]], live[r[0]] = int(r[1]), int(r[2])
 
-        ids = sorted({op.command.id for op in ops if isinstance(op.command, UpdateCommand | DeleteCommand)})
+        # An id past the column's range (INTEGER on Postgres) names no note: it is not_found, and must not reach
+        # the query, where Postgres would refuse it and fail the whole batch (found by schemathesis).
+        top = MAX_SQLITE_ID if self.is_sqlite else MAX_POSTGRES_ID
+        targets = [op.command.id for op in ops if isinstance(op.command, UpdateCommand | DeleteCommand)]
+        ids = sorted({i for i in targets if i <= top})
         current: dict[int, Note] = {}
         if ids:
             where, params = db.in_list("id", ids)
