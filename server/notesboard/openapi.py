@@ -4,9 +4,10 @@ The choice: the route handlers keep parsing requests themselves with `validate.p
 messages, never a 422), so FastAPI cannot infer the contract from their signatures. Instead `install()`
 replaces `app.openapi()` with a document built from FastAPI's own route list plus the table `OPERATIONS`
 below (keyed by handler name) and the pydantic models of `api_models.py`. A route without an entry fails
-the build, so the document cannot silently drift from the routes; tests/test_api_schema.py runs
-schemathesis against a real server's document to check the rest. Settings that change the contract
-(`max_text`, `max_import`, auth) are read when the document is built, so it describes this server.
+the build (and so tests/test_api_schema.py, which fetches the document), so the document cannot silently
+drift from the routes; that test also runs schemathesis against a real server's document to check the
+rest. Settings that change the contract (`max_text`, `max_import`, auth) are read when the document is
+built, so it describes this server.
 """
 
 from __future__ import annotations
