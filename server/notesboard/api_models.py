@@ -9,6 +9,7 @@ messages). These models restate what those validators accept, built from the sam
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -47,6 +48,8 @@ __all__ = [
     "NotesPage",
     "PositiveInt",
     "Schema",
+    "display_name_schema",
+    "printable_pattern",
 ]
 
 MAX_INT = 2**63 - 1
@@ -67,6 +70,37 @@ Text = Annotated[
     str, Field(pattern=NO_NUL, description="0 to max_text code points, stored verbatim (longer: 413), no U+0000")
 ]
 Timestamp = Annotated[str, Field(examples=["2026-11-25T14:50:59.480Z"], description="UTC, milliseconds, Z")]
+
+
+@cache
+def printable_pattern(max_length: int = 64) -> str:
+    """A regex matching what Python's `str.isprintable` accepts (check_author's rule), built once."""
+    ranges: list[tuple[int, int]] = []
+    start: int | None = None
+    for cp in range(0x110000):
+        if chr(cp).isprintable():
+            start = cp if start is None else start
+        elif start is not None:
+            ranges.append((start, cp - 1))
+            start = None
+    if start is not None:
+        ranges.append((start, 0x10FFFF))
+
+    def char(cp: int) -> str:
+        return "\\" + chr(cp) if chr(cp) in "\\]^-[" else chr(cp)
+
+    body = "".join(char(a) if a == b else f"{char(a)}-{char(b)}" for a, b in ranges)
+    return f"^[{body}]{{0,{max_length}}}$"
+
+
+def display_name_schema() -> dict[str, Any]:
+    """A display name in a query string (REST `?author=`, the socket's `name=`): check_author's rule."""
+    return {
+        "type": "string",
+        "maxLength": 64,
+        "pattern": printable_pattern(),
+        "description": "0 to 64 printable characters (Python's str.isprintable); empty means none",
+    }
 
 
 class Schema(BaseModel):

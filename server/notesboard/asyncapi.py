@@ -123,7 +123,7 @@ QUERY = {
     "properties": {
         "since": {"type": "string", "pattern": "^[0-9]{1,19}$", "description": "resume after this seq (0..2^63-1)"},
         "epoch": {"type": "string", "maxLength": 128, "description": "the epoch of the snapshot `since` came from"},
-        "name": {"type": "string", "maxLength": 64, "description": "display name, printable; empty means none"},
+        "name": {"$ref": "#/components/schemas/DisplayName"},
         "batch": {"type": "string", "enum": ["1", "true", "0", "false", ""], "description": "several frames a message"},
         "token": {"type": "string", "description": "a JWT (required when the server has an auth_secret)"},
         "limit": {"type": "string", "pattern": "^[0-9]+$", "description": "fresh snapshot size, 1..snapshot_max"},
@@ -181,7 +181,7 @@ def build_asyncapi() -> dict[str, Any]:
             }
         },
         "operations": operations,
-        "components": {"messages": messages, "schemas": top["$defs"]},
+        "components": {"messages": messages, "schemas": {**top["$defs"], "DisplayName": m.display_name_schema()}},
     }
 
 

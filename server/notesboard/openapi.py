@@ -69,27 +69,6 @@ class Param:
         }
 
 
-@cache
-def printable_pattern(max_length: int = 64) -> str:
-    """A regex matching what Python's `str.isprintable` accepts (check_author's rule), built once."""
-    ranges: list[tuple[int, int]] = []
-    start: int | None = None
-    for cp in range(0x110000):
-        if chr(cp).isprintable():
-            start = cp if start is None else start
-        elif start is not None:
-            ranges.append((start, cp - 1))
-            start = None
-    if start is not None:
-        ranges.append((start, 0x10FFFF))
-
-    def char(cp: int) -> str:
-        return "\\" + chr(cp) if chr(cp) in "\\]^-[" else chr(cp)
-
-    body = "".join(char(a) if a == b else f"{char(a)}-{char(b)}" for a, b in ranges)
-    return f"^[{body}]{{0,{max_length}}}$"
-
-
 INT = {"type": "integer", "maximum": m.MAX_INT}
 BOARD = Param("board", "path", {"type": "string", "pattern": m.BOARD_PATTERN}, "the board's name")
 NOTE_ID = Param("note_id", "path", {**INT, "minimum": 1}, "the note's id (unique per database)")
@@ -197,12 +176,7 @@ def _components(settings: Settings) -> dict[str, Any]:
     for name in ("NoteCreate", "NoteUpdate", "ImportNote"):
         schemas[name]["properties"]["text"]["maxLength"] = settings.max_text
     schemas["ImportBody"]["properties"]["notes"]["maxItems"] = settings.max_import
-    schemas["DisplayName"] = {
-        "type": "string",
-        "maxLength": 64,
-        "pattern": printable_pattern(),
-        "description": "0 to 64 printable characters (Python's str.isprintable)",
-    }
+    schemas["DisplayName"] = m.display_name_schema()
     return schemas
 
 
