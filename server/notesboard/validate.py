@@ -125,6 +125,21 @@ def _explain(exc: ValidationError) -> str:
 def _check_text(text: str | None, max_text: int, client_id: str | None) -> None:
     if text is not None and len(text) > max_text:
         raise TooLarge(f"text is {len(text)} characters; the limit is {max_text}", client_id)
+    _no_nul("text", text, client_id)
+
+
+def _no_nul(name: str, value: str | None, client_id: str | None) -> None:
+    """U+0000 cannot be stored in PostgreSQL text; refuse it on every database alike (found by schemathesis:
+    it failed the whole group-commit batch as `unavailable`)."""
+    if value is not None and "\x00" in value:
+        raise BadRequest(f"{name}: NUL characters (U+0000) are not allowed", client_id)
+
+
+def _author(author: str | None, allow: bool, client_id: str | None) -> str | None:
+    if not allow:
+        return None
+    _no_nul("author", author, client_id)
+    return author or None
 
 
 def _finite(value: float | None) -> float | None:
@@ -142,7 +157,7 @@ def create_command(body: Any, max_text: int, *, allow_author: bool) -> CreateCom
     except ValidationError as exc:
         raise BadRequest(_explain(exc), cid) from None
     _check_text(m.text, max_text, cid)
-    author = m.author if allow_author else None
+    author = _author(m.author, allow_author, cid)
     return CreateCommand(
         m.text, m.client_id, m.color, _finite(m.x), _finite(m.y), author or None, float(m.w), float(m.h), m.z
     )
@@ -174,7 +189,7 @@ def update_command(
     if not changes and not restore:
         raise BadRequest("nothing to update: send at least one of text, color, x, y, w, h, z, deleted", cid)
     _check_text(changes.get("text"), max_text, cid)
-    return UpdateCommand(m.id, changes, m.version, m.client_id, restore, (m.author or None) if allow_author else None)
+    return UpdateCommand(m.id, changes, m.version, m.client_id, restore, _author(m.author, allow_author, cid))
 
 
 def delete_command(body: Any, note_id: int | None = None, *, allow_author: bool = False) -> DeleteCommand:
@@ -187,7 +202,7 @@ def delete_command(body: Any, note_id: int | None = None, *, allow_author: bool 
         m = _Delete.model_validate(body)
     except ValidationError as exc:
         raise BadRequest(_explain(exc), cid) from None
-    return DeleteCommand(m.id, m.version, m.client_id, (m.author or None) if allow_author else None)
+    return DeleteCommand(m.id, m.version, m.client_id, _author(m.author, allow_author, cid))
 
 
 def parse_frame(raw: str, max_text: int) -> Command:
