@@ -7,6 +7,8 @@ import pytest
 
 from tests.helpers import ServerProcess, connect
 
+SERVER_ENV = {"NOTESBOARD_LIST_BOARDS": "true"}  # test_list_boards_most_recent_first lists every board
+
 
 def api(server: ServerProcess, path: str) -> str:
     return f"{server.url}/api/boards/{path}"
