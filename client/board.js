@@ -118,8 +118,7 @@ export class BoardView {
   }
 
   /** Every note's box, for fit-to-screen and free spots. */
-  boxes() {
-    const auto = autoPlaces(this.store.entries.values(), this.viewport.visible().width);
+  boxes(auto = autoPlaces(this.store.entries.values(), this.viewport.visible().width)) {
     const out = [];
     for (const entry of this.store.entries.values()) {
       const v = entry.view();
@@ -275,6 +274,7 @@ export class BoardView {
       button.focus();
     });
     el.append(palette);
+    el.classList.add("palette-open");
     button.setAttribute("aria-expanded", "true");
     this._palette = { el: palette, entry, button };
     (palette.querySelector('[aria-pressed="true"]') ?? palette.firstElementChild).focus();
@@ -282,6 +282,7 @@ export class BoardView {
 
   closePalette() {
     if (this._palette === null) return;
+    this._palette.el.parentElement?.classList.remove("palette-open");
     this._palette.el.remove();
     this._palette.button.setAttribute("aria-expanded", "false");
     this._palette = null;
@@ -312,7 +313,9 @@ export class BoardView {
     }
     const dirty = [...this._dirty];
     this._dirty.clear();
-    const auto = autoPlaces(this.store.entries.values(), this.viewport.visible().width);
+    // Read the viewport before writing anything, so the flush forces no layout.
+    const visible = this.viewport.visible();
+    const auto = autoPlaces(this.store.entries.values(), visible.width);
     const ctx = { match: this.match, now: Date.now(), onConflict: this._conflict };
     const fresh = document.createDocumentFragment();
     for (const entry of dirty) {
@@ -336,13 +339,13 @@ export class BoardView {
         el.style.top = `${pos.y}px`;
       }
     }
-    this._fitCanvas();
+    this.viewport.fitCanvas(bounds(this.boxes(auto)), visible);
     this._updateEmpty();
   }
 
   /** @private */
   _fitCanvas() {
-    this.viewport.fitCanvas(bounds(this.boxes()));
+    this.viewport.fitCanvas(bounds(this.boxes()), this.viewport.visible());
   }
 
   /** The "empty board" hint, once we know the board's content. @private */

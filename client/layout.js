@@ -140,12 +140,12 @@ export class Viewport {
     this.setZoom(z, { x: (box.left + box.right) / 2, y: (box.top + box.bottom) / 2 });
   }
 
-  /** Grow the canvas to hold `box` plus room to drag further. */
-  fitCanvas(box) {
+  /** Grow the canvas to hold `box` plus room to drag further (`visible`: the view, read beforehand). */
+  fitCanvas(box, visible) {
     const right = box === null ? 0 : box.right;
     const bottom = box === null ? 0 : box.bottom;
-    const minW = this.scroller.clientWidth / this.zoom;
-    const minH = this.scroller.clientHeight / this.zoom;
+    const minW = visible.width;
+    const minH = visible.height;
     this.canvas.style.width = `${Math.max(minW, right + CANVAS_MARGIN)}px`;
     this.canvas.style.height = `${Math.max(minH, bottom + CANVAS_MARGIN)}px`;
   }
