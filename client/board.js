@@ -104,17 +104,32 @@ export class BoardView {
     this._scheduleAll();
   }
 
-  /** The z that brings a note to the front, or null when it is on top already. */
+  /**
+   * The z that brings a note to the front, or null when nothing covers it: a note no other note overlaps
+   * from above is not changed (no version bump, no write) by picking it.
+   */
   frontZ(entry) {
+    const own = this._placedBox(entry);
+    const z = entry.view().z;
     let top = -Infinity;
+    let covered = false;
     for (const other of this.store.entries.values()) {
       if (other === entry) continue;
-      const z = other.view().z;
-      if (z > top) top = z;
+      const oz = other.view().z;
+      top = Math.max(top, oz);
+      if (covered || oz < z || own === null) continue;
+      const box = this._placedBox(other);
+      covered = box !== null && box.left < own.right && own.left < box.right && box.top < own.bottom && own.top < box.bottom;
     }
-    const own = entry.view().z;
-    if (top === -Infinity || own > top) return null;
-    return top + 1;
+    return covered ? top + 1 : null;
+  }
+
+  /** A note's box as drawn (its element's place), or null when it has none. @private */
+  _placedBox(entry) {
+    const el = this.elements.get(entry.key);
+    if (el === undefined || el.hidden) return null;
+    const v = entry.view();
+    return boxOf({ x: parseFloat(el.style.left) || 0, y: parseFloat(el.style.top) || 0, w: v.w, h: v.h });
   }
 
   /** Every note's box, for fit-to-screen and free spots. */

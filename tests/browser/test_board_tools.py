@@ -128,7 +128,7 @@ def test_resize_and_bring_to_front_sync(server: ServerProcess, open_board: OpenB
     a.page.keyboard.press("PageUp")
     a.note("under").focus()
     a.page.keyboard.press("Alt+ArrowRight")
-    expect(b.notes.filter(has_text="line")).to_have_css("z-index", "2")  # the edit did not lift it; PageUp below
+    expect(b.notes.filter(has_text="line")).to_have_css("z-index", "2")
     expect(b.note("under")).to_have_css("width", re.compile(r"30\d(\.\d+)?px"))
 
 
