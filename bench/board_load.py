@@ -86,7 +86,9 @@ def measure(label: str, n: int, runs: int, env: dict[str, str], tmp: Path) -> di
         res.raise_for_status()
         times = []
         with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"])
+            browser = pw.chromium.launch(
+                executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"]
+            )
             for _ in range(runs):
                 context = browser.new_context(viewport={"width": 1280, "height": 800})
                 page = context.new_page()

@@ -6,7 +6,7 @@ import { NOTE_DEFAULTS } from "./notes.js";
 
 const GAP = 24;
 const CANVAS_MARGIN = 600; // room beyond the farthest note, so there is always space to drag to
-export const ZOOM_STEPS = [0.1, 0.15, 0.25, 0.33, 0.5, 0.67, 0.8, 1, 1.25, 1.5, 2];
+export const ZOOM_STEPS = [0.02, 0.05, 0.1, 0.15, 0.25, 0.33, 0.5, 0.67, 0.8, 1, 1.25, 1.5, 2];
 
 /**
  * Positions for notes without x/y: a grid, in the order they appeared.

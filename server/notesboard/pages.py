@@ -61,7 +61,8 @@ def bad_board_page(board: str) -> str:
 </head>
 <body class="picker-page">
   <header class="topbar">
-    <a class="brand" href="/"><span class="brand-mark" aria-hidden="true"></span><span class="brand-name">notesboard</span></a>
+    <a class="brand" href="/"><span class="brand-mark" aria-hidden="true"></span>
+      <span class="brand-name">notesboard</span></a>
   </header>
   <main class="picker">
     <section class="card hero" data-testid="bad-board">

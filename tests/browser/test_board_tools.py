@@ -132,7 +132,9 @@ def test_resize_and_bring_to_front_sync(server: ServerProcess, open_board: OpenB
     expect(b.note("under")).to_have_css("width", re.compile(r"30\d(\.\d+)?px"))
 
 
-def test_delete_board_and_import_appear_live(server: ServerProcess, open_board: OpenBoard, rest: Rest, tmp_path: Any) -> None:
+def test_delete_board_and_import_appear_live(
+    server: ServerProcess, open_board: OpenBoard, rest: Rest, tmp_path: Any
+) -> None:
     api = rest(server)
     for i in range(3):
         api.post("/api/boards/doomed/notes", json={"text": f"n{i}", "author": "zoe"})
@@ -235,7 +237,8 @@ CONTRAST_JS = """() => {
     const bg = lum(getComputedStyle(note).backgroundColor);
     for (const el of note.querySelectorAll('.note-text, .note-author, .note-time')) {
       const st = getComputedStyle(el);
-      let op = 1; for (let e = el; e && e !== note.parentElement; e = e.parentElement) op *= Number(getComputedStyle(e).opacity);
+      let op = 1;
+      for (let e = el; e && e !== note.parentElement; e = e.parentElement) op *= Number(getComputedStyle(e).opacity);
       const fg = lum(st.color);
       const [hi, lo] = [Math.max(fg, bg), Math.min(fg, bg)];
       out.push({ color: note.dataset.color, cls: el.className, ratio: (hi + 0.05) / (lo + 0.05), opacity: op });
@@ -247,9 +250,24 @@ CONTRAST_JS = """() => {
 
 def test_note_text_contrast_on_every_colour(server: ServerProcess, open_board: OpenBoard, rest: Rest) -> None:
     api = rest(server)
-    colours = ["#fde68a", "#fdba74", "#f9a8d4", "#c4b5fd", "#93c5fd", "#86efac", "#e5e7eb", "#00eb14", "#767676", "#0000ff", "#ff0000"]
+    colours = [
+        "#fde68a",
+        "#fdba74",
+        "#f9a8d4",
+        "#c4b5fd",
+        "#93c5fd",
+        "#86efac",
+        "#e5e7eb",
+        "#00eb14",
+        "#767676",
+        "#0000ff",
+        "#ff0000",
+    ]
     for i, c in enumerate(colours):
-        api.post("/api/boards/ink/notes", json={"text": c, "author": "ann", "color": c, "x": 10 + (i % 5) * 220, "y": 10 + (i // 5) * 170})
+        api.post(
+            "/api/boards/ink/notes",
+            json={"text": c, "author": "ann", "color": c, "x": 10 + (i % 5) * 220, "y": 10 + (i // 5) * 170},
+        )
     page = open_board(server, "ink")
     expect(page.notes).to_have_count(len(colours))
     rows = page.page.evaluate(CONTRAST_JS)
