@@ -5,12 +5,12 @@
 // is in noteview.js, gestures in gestures.js, geometry and zoom in layout.js. setReadOnly(true) (a
 // read-only access token) turns every way to change a note off.
 
-import { MAX_TEXT, PALETTE } from "./constants.js";
+import { openEditor } from "./editor.js";
 import { Gestures, clampCoord } from "./gestures.js";
 import { Viewport, autoPlaces, boxOf, bounds, freeSpot } from "./layout.js";
 import { buildNote, renderNote } from "./noteview.js";
 import { NOTE_DEFAULTS } from "./notes.js";
-import { h } from "./ui.js";
+import { Palette } from "./palette.js";
 
 export class BoardView {
   /**
@@ -40,7 +40,11 @@ export class BoardView {
     this._frame = null;
     this._synced = false; // a first snapshot arrived
     this._editors = new Set(); // cancel functions of the open text editors
-    this._palette = null; // {el, entry, button} while the colour palette is open
+    this.palette = new Palette((entry, color) => {
+      if (this.readOnly || entry.removed) return;
+      colorPicked(color);
+      store.setColor(entry, color);
+    });
     this._conflict = {
       useMine: (entry) => this.store.resolveConflict(entry, true),
       keepTheirs: (entry) => this.store.resolveConflict(entry, false),
@@ -79,11 +83,7 @@ export class BoardView {
         else if (action === "palette") this.togglePalette(entry, el);
       }),
     );
-    document.addEventListener("pointerdown", (ev) => {
-      if (this._palette !== null && !this._palette.el.contains(ev.target) && !this._palette.button.contains(ev.target)) {
-        this.closePalette();
-      }
-    });
+    document.addEventListener("pointerdown", (ev) => this.palette.closeUnless(ev.target));
     window.addEventListener("resize", () => this._scheduleAll());
     this.viewport.subscribe(() => this._fitCanvas());
     setInterval(() => this._scheduleAll(), 60_000); // "5 min ago" stays true
@@ -172,68 +172,13 @@ export class BoardView {
   startEdit(entry) {
     const el = this.elements.get(entry.key);
     if (this.readOnly || el === undefined || el.querySelector(".note-editor") !== null || entry.deleting) return;
-    this.store.beginEdit(entry);
-    const text = el.parts.text;
-    const editor = h("textarea", {
-      class: "note-editor",
-      "data-testid": "note-editor",
-      "aria-label": "Note text (Enter saves, Shift+Enter adds a line, Escape cancels)",
-      rows: 4,
+    const cancel = openEditor(el, entry, this.store, {
+      closed: () => {
+        this._editors.delete(cancel);
+        this._schedule(entry);
+      },
     });
-    const limit = h("p", { class: "note-limit", "data-testid": "note-limit", role: "status", hidden: true });
-    editor.value = entry.view().text;
-    text.hidden = true;
-    text.after(editor, limit);
-    el.classList.add("editing");
-    let done = false;
-    const tooLong = () => editor.value.length > MAX_TEXT;
-    const showLimit = () => {
-      const n = editor.value.length;
-      limit.hidden = n < MAX_TEXT * 0.9;
-      limit.classList.toggle("over", n > MAX_TEXT);
-      limit.textContent =
-        n > MAX_TEXT
-          ? `${n.toLocaleString()} / ${MAX_TEXT.toLocaleString()} characters: too long to save, remove ${(n - MAX_TEXT).toLocaleString()}.`
-          : `${n.toLocaleString()} / ${MAX_TEXT.toLocaleString()} characters`;
-    };
-    const finish = (value) => {
-      if (done) return;
-      if (value !== null && tooLong()) {
-        showLimit();
-        value = null; // never cut the text silently: leaving keeps the saved version, the draft says why
-        if (entry.draft) this.store.say("error", `The note is longer than ${MAX_TEXT.toLocaleString()} characters and was not saved.`);
-        else this.store.say("error", `Not saved: the text is longer than ${MAX_TEXT.toLocaleString()} characters.`);
-      }
-      done = true;
-      this._editors.delete(cancel);
-      const hadFocus = document.activeElement === editor;
-      editor.remove();
-      limit.remove();
-      text.hidden = false;
-      el.classList.remove("editing");
-      this.store.finishEdit(entry, value);
-      this._schedule(entry);
-      if (hadFocus && el.isConnected) el.focus({ preventScroll: true });
-    };
-    const cancel = () => finish(null);
     this._editors.add(cancel);
-    editor.addEventListener("keydown", (ev) => {
-      ev.stopPropagation(); // keys typed here are text, not shortcuts
-      if (ev.isComposing) return;
-      if (ev.key === "Enter" && !ev.shiftKey) {
-        ev.preventDefault();
-        if (tooLong()) showLimit();
-        else finish(editor.value);
-      } else if (ev.key === "Escape") {
-        ev.preventDefault();
-        finish(null);
-      }
-    });
-    editor.addEventListener("blur", () => finish(editor.value));
-    editor.addEventListener("input", showLimit);
-    editor.focus({ preventScroll: true });
-    editor.setSelectionRange(editor.value.length, editor.value.length);
-    showLimit();
   }
 
   /** Ask, then delete. */
@@ -251,56 +196,12 @@ export class BoardView {
     return el ? this._entryOf(el) : null;
   }
 
-  // -- the colour palette (one for the board, opened next to a note) ------------------------------------
-
   togglePalette(entry, el) {
-    if (this.readOnly) return;
-    const was = this._palette?.entry;
-    this.closePalette();
-    if (was === entry) return;
-    const button = el.parts.color;
-    const current = el.dataset.color;
-    const swatches = PALETTE.map(({ name, color }) =>
-      h("button", {
-        type: "button",
-        class: "swatch",
-        title: name,
-        "aria-label": name,
-        "aria-pressed": String(color.toLowerCase() === current),
-        "data-testid": "swatch",
-        dataset: { color: color.toLowerCase() },
-        style: `--swatch:${color}`,
-        on: {
-          click: () => {
-            this.closePalette();
-            if (this.readOnly || entry.removed) return;
-            this.colorPicked(color);
-            this.store.setColor(entry, color);
-            el.focus({ preventScroll: true });
-          },
-        },
-      }),
-    );
-    const palette = h("div", { class: "note-palette", role: "group", "aria-label": "Note colour" }, ...swatches);
-    palette.addEventListener("keydown", (ev) => {
-      ev.stopPropagation();
-      if (ev.key !== "Escape") return;
-      this.closePalette();
-      button.focus();
-    });
-    el.append(palette);
-    el.classList.add("palette-open");
-    button.setAttribute("aria-expanded", "true");
-    this._palette = { el: palette, entry, button };
-    (palette.querySelector('[aria-pressed="true"]') ?? palette.firstElementChild).focus();
+    if (!this.readOnly) this.palette.toggle(entry, el);
   }
 
   closePalette() {
-    if (this._palette === null) return;
-    this._palette.el.parentElement?.classList.remove("palette-open");
-    this._palette.el.remove();
-    this._palette.button.setAttribute("aria-expanded", "false");
-    this._palette = null;
+    this.palette.close();
   }
 
   // -- rendering ----------------------------------------------------------------------------------------
@@ -376,7 +277,7 @@ export class BoardView {
     if (el === undefined) return;
     this.elements.delete(entry.key);
     const hadFocus = el.contains(document.activeElement);
-    if (this._palette?.entry === entry) this.closePalette();
+    if (this.palette.entry === entry) this.closePalette();
     el.remove();
     if (hadFocus) this.scroller.focus({ preventScroll: true });
   }
