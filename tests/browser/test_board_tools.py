@@ -147,6 +147,11 @@ def test_delete_board_and_import_appear_live(
     assert href == "/api/boards/doomed/export?format=md"
 
     a.by("board-menu-button").click()
+    with a.page.expect_download() as download:
+        a.by("export-json").click()
+    saved = json.loads(download.value.path().read_text(encoding="utf-8"))
+    assert saved["format"] == "notesboard-export" and len(saved["notes"]) == 3
+    assert download.value.suggested_filename == "doomed.json"
     a.by("delete-board").click()
     expect(a.by("confirm-dialog")).to_contain_text("Delete the board")
     a.by("confirm-ok").click()
