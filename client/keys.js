@@ -92,7 +92,11 @@ export class ShortcutOverlay {
       h(
         "tr",
         { "data-testid": "shortcut" },
-        h("td", {}, ...keys.split("  ").map((k) => h("kbd", { text: k.trim() }))),
+        h(
+          "td",
+          {},
+          ...keys.split("  ").map((k, i) => (i > 0 && /^(or|\/)$/.test(k.trim()) ? ` ${k.trim()} ` : h("kbd", { text: k.trim() }))),
+        ),
         h("td", { text: what }),
         h("td", { class: "muted", text: where }),
       ),
