@@ -126,7 +126,7 @@ QUERY = {
         "name": {"$ref": "#/components/schemas/DisplayName"},
         "batch": {"type": "string", "enum": ["1", "true", "0", "false", ""], "description": "several frames a message"},
         "token": {"type": "string", "description": "a JWT (required when the server has an auth_secret)"},
-        "limit": {"type": "string", "pattern": "^[0-9]+$", "description": "fresh snapshot size, 1..snapshot_max"},
+        "limit": {"type": "string", "pattern": "^[0-9]+$", "description": "fresh snapshot size (cut to snapshot_max)"},
     },
 }
 DESCRIPTION = """\

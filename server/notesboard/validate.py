@@ -263,7 +263,7 @@ class Handshake:
     name: str | None
     batch: bool
     token: str | None
-    limit: int | None = None  # a larger fresh snapshot than snapshot_limit (up to snapshot_max)
+    limit: int | None = None  # a larger fresh snapshot than snapshot_limit (cut to snapshot_max)
 
 
 def handshake(params: Any, snapshot_max: int = 10_000) -> Handshake:
@@ -278,5 +278,8 @@ def handshake(params: Any, snapshot_max: int = 10_000) -> Handshake:
     raw_batch = params.get("batch", "0")
     if raw_batch not in ("0", "1", "true", "false", ""):
         raise BadRequest("batch must be 1 or 0")
-    limit = parse_int_param("limit", params.get("limit"), low=1, high=snapshot_max)
+    # Above snapshot_max is cut to it, not refused: a client asking for a whole board still gets in, and the
+    # snapshot's `more` tells it what was left out.
+    limit = parse_int_param("limit", params.get("limit"), low=1, high=2**63 - 1)
+    limit = None if limit is None else min(limit, snapshot_max)
     return Handshake(since, epoch, name, raw_batch in ("1", "true"), params.get("token") or None, limit)
