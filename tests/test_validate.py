@@ -123,5 +123,5 @@ def test_display_names_refused_on_both_paths(name: str) -> None:
         check_name(name)
     with pytest.raises(BadRequest, match="printable"):
         handshake({"name": name})
-    with pytest.raises(BadRequest, match="author: must be at most 64 printable"):
+    with pytest.raises(BadRequest, match=r"^author: .*printable"):
         create_command({"text": "t", "author": name}, 10, allow_author=True)

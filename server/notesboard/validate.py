@@ -69,10 +69,13 @@ Z_LIMIT = 1_000_000_000
 LAYOUT_FIELDS = ("w", "h", "z")  # may be set, never cleared: null is bad_request
 NAME_MAX = 64  # a display name: the socket's `name=` and a REST note's `author`
 NAME_RULE = f"must be at most {NAME_MAX} printable characters (no control characters)"
+NAME_NUL = "NUL characters (U+0000) are not allowed: a name must be printable"
 
 
 def check_name(value: str) -> str:
     """A display name shown to other people: printable (no NUL, ESC, newlines...) and short; ValueError if not."""
+    if "\x00" in value:
+        raise ValueError(NAME_NUL)
     if len(value) > NAME_MAX or not value.isprintable():
         raise ValueError(NAME_RULE)
     return value
@@ -81,8 +84,8 @@ def check_name(value: str) -> str:
 def _name_field(value: str) -> str:
     try:
         return check_name(value)
-    except ValueError:
-        raise PydanticCustomError("display_name", NAME_RULE) from None
+    except ValueError as exc:
+        raise PydanticCustomError("display_name", str(exc)) from None
 
 
 ClientId = Annotated[StrictStr, Field(pattern=r"^[A-Za-z0-9_.:-]{1,64}$")]
@@ -270,7 +273,7 @@ def check_author(raw: str | None) -> str | None:
     try:
         return check_name(raw)
     except ValueError as exc:
-        raise BadRequest(f"author {exc}") from None
+        raise BadRequest(f"author: {exc}") from None
 
 
 def parse_int_param(name: str, raw: str | None, *, low: int, high: int) -> int | None:
@@ -308,7 +311,7 @@ def handshake(params: Any, snapshot_max: int = 10_000) -> Handshake:
         try:
             check_name(name)
         except ValueError as exc:
-            raise BadRequest(f"name {exc}") from None
+            raise BadRequest(f"name: {exc}") from None
     raw_batch = params.get("batch", "0")
     if raw_batch not in ("0", "1", "true", "false", ""):
         raise BadRequest("batch must be 1 or 0")
