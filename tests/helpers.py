@@ -1,111 +1,17 @@
-"""Test support: a real notesboard server in a subprocess on a free port, and a small socket client.
-
-The server is started through the real CLI (`python -m notesboard serve`), so tests cover exactly what
-users run. Each `ServerProcess` can be stopped (SIGTERM, graceful), killed (SIGKILL) and started again on
-the same database and port.
-"""
+"""A small socket client for tests that speak raw notesboard frames (servers: notesboard.testing)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
-import httpx
 import orjson
 import websockets
 from websockets.asyncio.client import ClientConnection
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class ServerProcess:
-    """`notesboard serve` in a child process; `url`/`ws_url()` point at it."""
-
-    def __init__(self, database_url: str, log_path: Path, env: dict[str, str] | None = None, port: int | None = None):
-        self.database_url = database_url
-        self.log_path = log_path
-        self.env = env or {}
-        self.port = port or free_port()
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def pid(self) -> int:
-        assert self.proc is not None
-        return self.proc.pid
-
-    def ws_url(self, board: str, **query: Any) -> str:
-        qs = urlencode({k: v for k, v in query.items() if v is not None})
-        return f"ws://127.0.0.1:{self.port}/ws/{board}" + (f"?{qs}" if qs else "")
-
-    def start(self, timeout: float = 20.0) -> ServerProcess:
-        env = {**os.environ, "NOTESBOARD_LOG_LEVEL": "info", **self.env}
-        cmd = [sys.executable, "-m", "notesboard", "serve", "--host", "127.0.0.1", "--port", str(self.port)]
-        cmd += ["--database-url", self.database_url]
-        log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
-        log.close()
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited with {self.proc.returncode}:\n{self.log()}")
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.05)
-        self.kill()
-        raise RuntimeError(f"server did not become healthy:\n{self.log()}")
-
-    def stop(self, timeout: float = 20.0) -> int:
-        """SIGTERM and wait: the graceful path."""
-        if self.proc is None or self.proc.poll() is not None:
-            return self.proc.returncode if self.proc else 0
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            return self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-            raise
-
-    def kill(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-
-    def restart(self) -> ServerProcess:
-        self.stop()
-        return self.start()
-
-    def rss_kb(self) -> int:
-        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-        raise RuntimeError("no VmRSS")
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")[-8000:] if self.log_path.exists() else ""
+from notesboard.testing import ServerProcess
 
 
 class Client:

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from tests.helpers import ServerProcess
+from notesboard.testing import ServerProcess
 
 
 def cli(*args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:

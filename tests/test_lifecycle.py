@@ -11,7 +11,8 @@ import orjson
 import pytest
 import websockets
 
-from tests.helpers import Client, ServerProcess, connect
+from notesboard.testing import ServerProcess
+from tests.helpers import Client, connect
 
 
 async def test_seq_continues_across_a_restart(fresh_server: ServerProcess) -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.helpers import ServerProcess, connect
+from notesboard.testing import ServerProcess
+from tests.helpers import connect
 
 
 def api(server: ServerProcess, path: str) -> str:

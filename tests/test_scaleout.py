@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -17,16 +18,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 import orjson
 import pytest
 import websockets
 
-from tests.backplane.test_redis import kill_pubsub
-from tests.conftest import POSTGRES_ADMIN, REDIS_URL, Database, broker_url, redis_reason
-from tests.helpers import ServerProcess
-from tests.test_faults import CuttableProxy
+from notesboard.testing import Database, ServerProcess
+from notesboard.testing.brokers import REDIS_URL, broker_url, drop_listeners, kill_pubsub, redis_port, require_redis
+from notesboard.testing.procfs import ESTABLISHED, LISTEN, socket_counts
+from notesboard.testing.proxy import CuttableProxy
 
 PRESENCE_TTL = 2.0
 CLUSTER_ENV = {
@@ -285,16 +285,7 @@ async def drop_broker_connections(cluster: Cluster, epoch: str) -> int:
     name = f"notesboard_{epoch}"
     if cluster.kind == "redis":
         return await kill_pubsub(name)
-    conn = await asyncpg.connect(POSTGRES_ADMIN)
-    try:
-        return int(
-            await conn.fetchval(
-                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = $1",
-                f"{name}-listen",
-            )
-        )
-    finally:
-        await conn.close()
+    return await drop_listeners(f"{name}-listen")
 
 
 async def test_dropped_broker_connections_lose_and_reorder_nothing(cluster: Cluster) -> None:
@@ -320,10 +311,8 @@ async def test_dropped_broker_connections_lose_and_reorder_nothing(cluster: Clus
 @pytest.fixture
 def cut_off_cluster(tmp_path: Path) -> Iterator[tuple[Cluster, CuttableProxy]]:
     """A Redis-backed cluster whose broker connections pass through a proxy that can cut them."""
-    reason = redis_reason()
-    if reason:
-        pytest.skip(reason)
-    target = int(REDIS_URL.rsplit(":", 1)[1].split("/")[0])
+    require_redis()
+    target = redis_port()
     proxy = CuttableProxy(target)
     cluster = Cluster("redis", tmp_path, broker=REDIS_URL.replace(f":{target}", f":{proxy.port}"))
     try:
@@ -389,29 +378,18 @@ async def test_presence_and_snapshots_count_every_process(cluster: Cluster) -> N
         await w.close()
 
 
-def _worker_sockets(supervisor: int, port: int, state: str) -> dict[int, int]:
-    """Sockets on `port` in `state` (01 established, 0A listening) held by each worker of the supervisor."""
-    inodes: set[str] = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        for line in Path(table).read_text().splitlines()[1:]:
-            parts = line.split()
-            if int(parts[1].rsplit(":", 1)[1], 16) == port and parts[3] == state:
-                inodes.add(parts[9])
-    counts: dict[int, int] = {}
-    for pid in map(int, Path(f"/proc/{supervisor}/task/{supervisor}/children").read_text().split()):
-        if b"resource_tracker" in Path(f"/proc/{pid}/cmdline").read_bytes():
-            continue  # multiprocessing's helper, not a worker
-        links = [os.readlink(fd) for fd in Path(f"/proc/{pid}/fd").iterdir()]
-        counts[pid] = sum(1 for link in links if link.startswith("socket:[") and link[8:-1] in inodes)
-    return counts
+def _worker_sockets(server: ServerProcess, state: str) -> dict[int, int]:
+    """Sockets on the server's port in `state` held by each worker of the supervisor."""
+    return socket_counts(server.workers(), server.port, state)
 
 
 async def _until_workers_listen(server: ServerProcess, n: int) -> None:
+    listening: dict[int, int] = {}
     for _ in range(200):
-        listening = _worker_sockets(server.pid, server.port, "0A")
+        listening = _worker_sockets(server, LISTEN)
         if len(listening) == n and all(listening.values()):
             return
-        await asyncio.sleep(0.1)
+        await asyncio.sleep(0.05)
     raise AssertionError(f"workers not listening: {listening}")
 
 
@@ -422,8 +400,10 @@ def workers(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ServerPr
     try:
         env = {**CLUSTER_ENV, "NOTESBOARD_WORKERS": "2", "NOTESBOARD_BROKER": broker_url("redis", db)}
         server = ServerProcess(db.url, tmp_path / "workers.log", env=env)
-        yield server.start()
-        server.kill()
+        try:
+            yield server.start()
+        finally:
+            server.kill()
     finally:
         db.drop()
 
@@ -432,7 +412,7 @@ async def test_workers_share_one_port_and_each_drains_on_sigterm(workers: Server
     server = workers
     await _until_workers_listen(server, 2)
     watchers = [await Watcher([server], "workers").connect() for _ in range(16)]
-    per_worker = _worker_sockets(server.pid, server.port, "01")
+    per_worker = _worker_sockets(server, ESTABLISHED)
     assert len(per_worker) == 2 and all(n >= 2 for n in per_worker.values()), per_worker
     acked = await asyncio.gather(*(write(server, "workers", f"w{k}", 25) for k in range(4)))
     assert sorted(s for seqs in acked for s in seqs) == list(range(1, 101))
@@ -505,27 +485,49 @@ def nginx_site(listen: str, backends: list[str]) -> str:
 """
 
 
+def _start_nginx(binary: str, cluster: Cluster, tmp: Path) -> tuple[subprocess.Popen[bytes], ServerProcess] | None:
+    """nginx on a port that was free a moment ago; None if another process took it first (try another)."""
+    with socket.socket() as probe:  # nginx cannot listen on port 0, so it gets a port that was just free
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    front = ServerProcess(cluster.db.url, tmp / "unused.log", port=port)  # only for .port/.url/.ws_url
+    site = nginx_site(f"127.0.0.1:{port}", [f"127.0.0.1:{s.port}" for s in cluster.servers])
+    conf = tmp / "nginx.conf"
+    conf.write_text(NGINX_CONF.format(dir=tmp, body=site))
+    (tmp / "error.log").unlink(missing_ok=True)
+    proc = subprocess.Popen([binary, "-c", str(conf), "-p", str(tmp)], stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            errors = (tmp / "error.log").read_text() if (tmp / "error.log").exists() else ""
+            if "Address already in use" in errors:
+                return None
+            raise AssertionError(f"nginx exited with {proc.returncode}: {errors}")
+        try:
+            if httpx.get(f"{front.url}/healthz", timeout=1).status_code == 200:
+                return proc, front
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.05)
+    proc.terminate()
+    proc.wait(10)
+    raise AssertionError(f"nginx did not start: {(tmp / 'error.log').read_text()}")
+
+
 @pytest.fixture
 def nginx(fresh_cluster: Cluster, tmp_path: Path) -> Iterator[ServerProcess]:
-    """nginx on a free port in front of the cluster's two processes; a ServerProcess-like handle to it."""
+    """nginx in front of the cluster's two processes; a ServerProcess-like handle to it."""
     binary = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
     if binary is None:
         pytest.skip("nginx is not installed (apt-get install nginx-light)")
-    front = ServerProcess(fresh_cluster.db.url, tmp_path / "unused.log")  # only for .port/.url/.ws_url
-    site = nginx_site(f"127.0.0.1:{front.port}", [f"127.0.0.1:{s.port}" for s in fresh_cluster.servers])
-    conf = tmp_path / "nginx.conf"
-    conf.write_text(NGINX_CONF.format(dir=tmp_path, body=site))
-    proc = subprocess.Popen([binary, "-c", str(conf), "-p", str(tmp_path)], stderr=subprocess.DEVNULL)
+    for _ in range(5):
+        started = _start_nginx(binary, fresh_cluster, tmp_path)
+        if started is not None:
+            break
+    else:
+        raise AssertionError("nginx found its port taken five times")
+    proc, front = started
     try:
-        for _ in range(100):
-            try:
-                if httpx.get(f"{front.url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.05)
-        else:
-            raise AssertionError(f"nginx did not start: {(tmp_path / 'error.log').read_text()}")
         yield front
     finally:
         proc.terminate()

@@ -11,7 +11,7 @@ import pytest
 
 from notesboard.backplane import BrokerError
 from notesboard.backplane.postgres import PostgresBroker
-from tests.conftest import POSTGRES_ADMIN
+from notesboard.testing import POSTGRES_ADMIN
 
 
 @pytest.fixture

@@ -7,11 +7,10 @@ import uuid
 from collections.abc import AsyncIterator
 
 import pytest
-import redis.asyncio as aioredis
 
 from notesboard.backplane import BrokerError
 from notesboard.backplane.redis import RedisBroker
-from tests.conftest import REDIS_URL, redis_reason
+from notesboard.testing.brokers import REDIS_URL, kill_pubsub, redis_reason
 
 
 def _broker() -> RedisBroker:
@@ -29,19 +28,6 @@ async def broker() -> AsyncIterator[RedisBroker]:
     await b.connect()
     yield b
     await b.disconnect()
-
-
-async def kill_pubsub(name: str) -> int:
-    """CLIENT KILL the pub/sub connections named `name`; how many there were."""
-    admin = aioredis.Redis.from_url(REDIS_URL)
-    try:
-        killed = 0
-        for client in await admin.client_list(_type="pubsub"):
-            if client.get("name") == name:
-                killed += int(await admin.client_kill_filter(_id=client["id"]))
-        return killed
-    finally:
-        await admin.aclose()
 
 
 async def test_messages_arrive_in_order(broker: RedisBroker) -> None:
