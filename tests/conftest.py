@@ -51,12 +51,13 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 @pytest.fixture(scope="module")
 def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    """One server per test module and database backend (and broker, in BROKER_MODULES)."""
+    """One server per test module and database backend (and broker, in BROKER_MODULES); a module's
+    `SERVER_ENV` dict adds settings."""
     backend, _, broker = request.param.partition("-")
     tmp = tmp_path_factory.mktemp("server")
     db = Database(backend, tmp)
     try:
-        env = {"NOTESBOARD_BROKER": broker_url(broker or "memory", db)}
+        env = {"NOTESBOARD_BROKER": broker_url(broker or "memory", db), **getattr(request.module, "SERVER_ENV", {})}
     except BaseException:
         db.drop()
         raise

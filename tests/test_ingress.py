@@ -25,6 +25,10 @@ NOTE_KEYS = {
     "created_at",
     "updated_at",
     "deleted",
+    "w",  # size and stacking, and who changed it last: docs/protocol.md, extensions
+    "h",
+    "z",
+    "updated_by",
 }
 
 

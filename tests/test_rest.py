@@ -8,6 +8,8 @@ import pytest
 from notesboard.testing import ServerProcess
 from tests.helpers import connect
 
+SERVER_ENV = {"NOTESBOARD_LIST_BOARDS": "true"}  # test_list_boards_most_recent_first lists every board
+
 
 def api(server: ServerProcess, path: str) -> str:
     return f"{server.url}/api/boards/{path}"

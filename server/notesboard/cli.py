@@ -213,6 +213,9 @@ def tail(
         raise _fail(str(exc)) from None
 
 
+from notesboard.exchange_cli import export_command, import_command  # noqa: E402
 from notesboard.loadtest.command import loadtest as _loadtest  # noqa: E402
 
 app.command(name="loadtest")(_loadtest)
+app.command(name="export")(export_command)
+app.command(name="import")(import_command)

@@ -40,6 +40,13 @@ class Settings(BaseSettings):
     max_text: int = Field(10_000, ge=0, le=1_000_000, description="Longest note text, in code points.")
     max_frame_bytes: int = Field(256 * 1024, ge=1024, le=16 * 1024 * 1024, description="Largest client frame.")
     snapshot_limit: int = Field(1000, ge=1, le=100_000, description="Live notes in a snapshot without `since`.")
+    snapshot_max: int = Field(
+        10_000, ge=1, le=100_000, description="Largest fresh snapshot a socket may ask for with `limit=`."
+    )
+    list_boards: bool = Field(
+        False, description="Let anyone list every board (GET /api/boards); off: board names act as share links."
+    )
+    max_import: int = Field(10_000, ge=1, le=100_000, description="Notes one import may create.")
 
     # Connection limits.
     max_connections: int = Field(10_000, ge=1, description="Open WebSocket connections per process.")

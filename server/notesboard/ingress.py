@@ -33,7 +33,7 @@ from notesboard.errors import (
 from notesboard.outbox import Outbox
 from notesboard.protocol import PONG, ack_frame, error_frame, snapshot_frame
 from notesboard.snapshot import read_snapshot
-from notesboard.store import WriteResult
+from notesboard.store import Outcome, WriteResult
 from notesboard.validate import Command, Handshake, Ping, check_board, handshake, parse_frame
 
 if TYPE_CHECKING:
@@ -73,7 +73,7 @@ async def websocket_endpoint(websocket: WebSocket, board: str) -> None:
         if not origin_allowed(websocket.headers.get("origin"), websocket.headers.get("host"), settings.allowed_origins):
             raise Forbidden("this Origin may not open sockets here (see --allowed-origins)")
         check_board(board)
-        query = handshake(websocket.query_params)
+        query = handshake(websocket.query_params, settings.snapshot_max)
         grant = authorize(settings.auth_secret, query.token, board)
         if not runtime.accepting:
             raise Unavailable("server is shutting down")
@@ -241,7 +241,11 @@ class SocketConnection:
         try:
             try:
                 snap = await read_snapshot(
-                    rt.store, self.board, self.query.since, self.query.epoch, rt.settings.snapshot_limit
+                    rt.store,
+                    self.board,
+                    self.query.since,
+                    self.query.epoch,
+                    self.query.limit or rt.settings.snapshot_limit,
                 )
             except NotesError as exc:
                 reason = f"snapshot failed: {exc.message}"
@@ -254,7 +258,7 @@ class SocketConnection:
                 return
             self.seq = snap.seq
             presence = rt.hub.count(self.board)
-            frame = snapshot_frame(self.board, snap.epoch, snap.seq, snap.notes, presence, snap.reset)
+            frame = snapshot_frame(self.board, snap.epoch, snap.seq, snap.notes, presence, snap.reset, snap.more)
             held, self._held = self._held, []
             self.state = ConnState.OPEN
             for seq, held_frame in held:
@@ -335,7 +339,7 @@ class SocketConnection:
             future = self.rt.notes.submit(self.board, command, self.name)
             future.add_done_callback(partial(self._committed, command.client_id))
 
-    def _committed(self, client_id: str | None, future: asyncio.Future[WriteResult]) -> None:
+    def _committed(self, client_id: str | None, future: asyncio.Future[Outcome]) -> None:
         self._inflight -= 1
         self._slot.set()
         if future.cancelled() or (self.state is not ConnState.OPEN and self.state is not ConnState.CLOSING):
@@ -343,6 +347,7 @@ class SocketConnection:
         exc = future.exception()
         if exc is None:
             result = future.result()
+            assert isinstance(result, WriteResult)  # the socket sends note commands only
             self.outbox.push(ack_frame(client_id, result.seq, result.note))
         elif isinstance(exc, NotesError):
             self._error(exc)

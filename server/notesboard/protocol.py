@@ -36,11 +36,15 @@ class Note(TypedDict):
     color: str | None
     x: float | None
     y: float | None
+    w: float
+    h: float
+    z: int
     version: int
     seq: int
     created_at: str
     updated_at: str
     deleted: bool
+    updated_by: str | None
 
 
 def encode(obj: Any) -> str:
@@ -55,7 +59,9 @@ def decode(data: str | bytes) -> Any:
 PONG = encode({"type": "pong"})
 
 
-def snapshot_frame(board: str, epoch: str, seq: int, notes: list[Note], presence: int, reset: bool) -> str:
+def snapshot_frame(
+    board: str, epoch: str, seq: int, notes: list[Note], presence: int, reset: bool, more: bool = False
+) -> str:
     return encode(
         {
             "type": "snapshot",
@@ -65,6 +71,7 @@ def snapshot_frame(board: str, epoch: str, seq: int, notes: list[Note], presence
             "notes": notes,
             "presence": presence,
             "reset": reset,
+            "more": more,
         }
     )
 

@@ -12,11 +12,19 @@ from typing import TYPE_CHECKING, Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from notesboard.auth import Grant, authorize, origin_allowed
+from notesboard.auth import OPEN, Grant, authorize, origin_allowed
 from notesboard.errors import BadRequest, Forbidden, NotesError, TooLarge
+from notesboard.exchange import FORMATS, export_board, parse_import
 from notesboard.protocol import decode, encode
-from notesboard.store import WriteResult
-from notesboard.validate import check_board, create_command, delete_command, parse_int_param, update_command
+from notesboard.store import WriteResult, now_iso
+from notesboard.validate import (
+    check_author,
+    check_board,
+    create_command,
+    delete_command,
+    parse_int_param,
+    update_command,
+)
 
 if TYPE_CHECKING:
     from notesboard.app import Runtime
@@ -26,6 +34,7 @@ __all__ = ["JSONBody", "error_response", "router"]
 router = APIRouter()
 
 MAX_LIMIT = 10_000
+IMPORT_BODY_BYTES = 16 * 1024 * 1024
 
 
 class JSONBody(Response):
@@ -60,8 +69,8 @@ def _authorize(request: Request, board: str | None, *, write: bool) -> Grant:
     return grant
 
 
-async def _body(request: Request) -> Any:
-    limit = _runtime(request).settings.max_frame_bytes
+async def _body(request: Request, limit: int | None = None) -> Any:
+    limit = limit or _runtime(request).settings.max_frame_bytes
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise TooLarge(f"body over {limit} bytes")
@@ -100,8 +109,11 @@ async def healthz(request: Request) -> Response:
 
 @router.get("/api/boards")
 async def list_boards(request: Request) -> Response:
+    """Off unless `list_boards` is set or a token says which boards may be seen: names act as share links."""
     grant = _authorize(request, None, write=False)
     limit = parse_int_param("limit", request.query_params.get("limit"), low=1, high=MAX_LIMIT) or 100
+    if not _runtime(request).settings.list_boards and grant is OPEN:  # auth off: no token to say which
+        raise Forbidden("listing boards is off on this server (start it with --list-boards, or send a token)")
     summaries = await _runtime(request).notes.boards(limit)
     visible = [s for s in summaries if grant.pattern == "*" or fnmatchcase(s.board, grant.pattern)]
     return JSONBody([{"board": s.board, "notes": s.notes, "seq": s.seq} for s in visible])
@@ -132,7 +144,7 @@ async def update_note(request: Request, board: str, note_id: str) -> Response:
     check_board(board)
     _authorize(request, board, write=True)
     runtime = _runtime(request)
-    command = update_command(await _body(request), runtime.settings.max_text, _note_id(note_id))
+    command = update_command(await _body(request), runtime.settings.max_text, _note_id(note_id), allow_author=True)
     return _note(await runtime.notes.change(board, command))
 
 
@@ -142,5 +154,43 @@ async def delete_note(request: Request, board: str, note_id: str) -> Response:
     _authorize(request, board, write=True)
     version = parse_int_param("version", request.query_params.get("version"), low=1, high=2**63 - 1)
     body: dict[str, Any] = {} if version is None else {"version": version}
-    command = delete_command(body, _note_id(note_id))
+    author = check_author(request.query_params.get("author"))
+    if author:
+        body["author"] = author
+    command = delete_command(body, _note_id(note_id), allow_author=True)
     return _note(await _runtime(request).notes.change(board, command))
+
+
+@router.delete("/api/boards/{board}")
+async def delete_board(request: Request, board: str) -> Response:
+    check_board(board)
+    _authorize(request, board, write=True)
+    author = check_author(request.query_params.get("author"))
+    cleared = await _runtime(request).notes.delete_board(board, author)
+    return JSONBody({"board": board, "deleted": len(cleared.deleted), "seq": cleared.seq})
+
+
+@router.get("/api/boards/{board}/export")
+async def export(request: Request, board: str) -> Response:
+    check_board(board)
+    _authorize(request, board, write=False)
+    fmt = request.query_params.get("format", "json")
+    if fmt not in FORMATS:
+        raise BadRequest(f"format must be one of {', '.join(FORMATS)}")
+    page = await _runtime(request).notes.page(board, None, None)
+    media, ext = FORMATS[fmt]
+    body = export_board(board, page.notes, fmt, now_iso())
+    headers = {"Content-Disposition": f'attachment; filename="{board}.{ext}"'}
+    return Response(body, media_type=media, headers=headers)
+
+
+@router.post("/api/boards/{board}/import")
+async def import_notes(request: Request, board: str) -> Response:
+    check_board(board)
+    _authorize(request, board, write=True)
+    runtime = _runtime(request)
+    settings = runtime.settings
+    body = await _body(request, max(settings.max_frame_bytes, IMPORT_BODY_BYTES))
+    commands = parse_import(body, settings.max_text, settings.max_import)
+    done = await runtime.notes.import_notes(board, commands)
+    return JSONBody({"board": board, "created": done.created, "skipped": done.skipped, "seq": done.seq})

@@ -16,6 +16,7 @@ class Snapshot:
     seq: int
     notes: list[Note]
     reset: bool
+    more: bool = False  # live notes were left out of a fresh snapshot (the socket's `limit=` asks for more)
 
 
 async def read_snapshot(store: Store, board: str, since: int | None, epoch: str | None, limit: int) -> Snapshot:
@@ -29,4 +30,4 @@ async def read_snapshot(store: Store, board: str, since: int | None, epoch: str 
         if since <= page.seq:
             return Snapshot(page.epoch, page.seq, page.notes, False)
     page = await store.read_notes(board, None, limit)
-    return Snapshot(page.epoch, page.seq, page.notes, since is not None)
+    return Snapshot(page.epoch, page.seq, page.notes, since is not None, page.more)

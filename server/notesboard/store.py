@@ -32,9 +32,17 @@ from sqlalchemy.schema import CreateIndex, CreateTable
 
 from notesboard.errors import Conflict, Forbidden, NotesError, NotFound, Unavailable
 from notesboard.protocol import Note, Op
-from notesboard.validate import CreateCommand, DeleteCommand, UpdateCommand
+from notesboard.validate import (
+    DEFAULT_H,
+    DEFAULT_W,
+    DEFAULT_Z,
+    CreateCommand,
+    DeleteBoardCommand,
+    DeleteCommand,
+    UpdateCommand,
+)
 
-__all__ = ["BoardPage", "BoardSummary", "Store", "WriteOp", "WriteResult", "now_iso"]
+__all__ = ["BoardCleared", "BoardPage", "BoardSummary", "Outcome", "Store", "WriteOp", "WriteResult", "now_iso"]
 
 log = logging.getLogger("notesboard.store")
 
@@ -54,6 +62,7 @@ boards = sa.Table(
     sa.Column("seq", sa.BigInteger, nullable=False),
     sa.Column("live", sa.Integer, nullable=False),
     sa.Column("updated_at", sa.String(40), nullable=False),
+    sa.Column("deleted_at", sa.String(40)),  # set by a board delete; the board is unlisted while it is empty
 )
 
 notes = sa.Table(
@@ -73,6 +82,11 @@ notes = sa.Table(
     sa.Column("deleted", sa.Boolean, nullable=False),
     sa.Column("client_id", sa.String(64)),
     sa.Column("created_seq", sa.BigInteger, nullable=False),  # the ack seq of an idempotent create's replay
+    # Added after the first release (see ADDED_COLUMNS): NULL in old rows, read back as the defaults.
+    sa.Column("w", sa.Float),
+    sa.Column("h", sa.Float),
+    sa.Column("z", sa.BigInteger),
+    sa.Column("updated_by", sa.String(64)),
     sa.Index("notes_board_seq", "board", "seq", unique=True),
     sa.Index("notes_board_client_id", "board", "client_id", unique=True),
 )
@@ -92,7 +106,18 @@ NOTE_COLUMNS = (
     notes.c.created_at,
     notes.c.updated_at,
     notes.c.deleted,
+    notes.c.w,
+    notes.c.h,
+    notes.c.z,
+    notes.c.updated_by,
 )
+
+# Columns added to existing tables after the first release (name, SQL type, as in the tables above, valid on
+# SQLite and Postgres); `_migrate` adds the ones a database lacks.
+ADDED_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
+    "notes": (("w", "FLOAT"), ("h", "FLOAT"), ("z", "BIGINT"), ("updated_by", "VARCHAR(64)")),
+    "boards": (("deleted_at", "VARCHAR(40)"),),
+}
 
 
 def _lost_a_race(exc: BaseException) -> bool:
@@ -124,6 +149,10 @@ def _note(row: Sequence[Any]) -> Note:
         "created_at": row[9],
         "updated_at": row[10],
         "deleted": bool(row[11]),
+        "w": DEFAULT_W if row[12] is None else row[12],
+        "h": DEFAULT_H if row[13] is None else row[13],
+        "z": DEFAULT_Z if row[14] is None else int(row[14]),
+        "updated_by": row[15],
     }
 
 
@@ -132,7 +161,7 @@ class WriteOp:
     """One change waiting for the writer."""
 
     board: str
-    command: CreateCommand | UpdateCommand | DeleteCommand
+    command: CreateCommand | UpdateCommand | DeleteCommand | DeleteBoardCommand
     author: str | None = None  # a socket's display name; REST passes it in the command
 
 
@@ -143,6 +172,18 @@ class WriteResult:
     note: Note
     seq: int
     op: Op | None
+
+
+@dataclass(slots=True)
+class BoardCleared:
+    """A committed board delete: one tombstone (and event) per note that was live, in seq order."""
+
+    board: str
+    seq: int
+    deleted: list[WriteResult]
+
+
+Outcome = WriteResult | BoardCleared
 
 
 @dataclass(slots=True)
@@ -217,10 +258,11 @@ class _Reader:
 
 INSERT_NOTE = (
     "INSERT INTO notes (id, board, text, author, color, x, y, version, seq, created_at, updated_at, deleted,"
-    " client_id, created_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " client_id, created_seq, w, h, z, updated_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 UPDATE_NOTE = (
-    "UPDATE notes SET text = ?, color = ?, x = ?, y = ?, version = ?, seq = ?, updated_at = ?, deleted = ? WHERE id = ?"
+    "UPDATE notes SET text = ?, color = ?, x = ?, y = ?, version = ?, seq = ?, updated_at = ?, deleted = ?,"
+    " w = ?, h = ?, z = ?, updated_by = ? WHERE id = ?"
 )
 UPDATE_BOARD = "UPDATE boards SET seq = ?, live = ?, updated_at = ? WHERE board = ?"
 
@@ -303,6 +345,27 @@ class Store:
         row = await conn.fetch_one(sa.select(meta_table.c.value).where(meta_table.c.key == "epoch"))
         assert row is not None
         self.epoch = row["value"]
+        await self._migrate(conn)
+
+    async def _migrate(self, conn: Connection) -> None:
+        """Add the columns of ADDED_COLUMNS that a database made by an older release lacks."""
+        for table, columns in ADDED_COLUMNS.items():
+            if self.is_sqlite:
+                have = {r[1] for r in await conn.fetch_all(sa.text(f"PRAGMA table_info({table})"))}
+            else:
+                query = sa.text("SELECT column_name FROM information_schema.columns WHERE table_name = :t")
+                have = {r[0] for r in await conn.fetch_all(query.bindparams(t=table))}
+            for name, sql_type in columns:
+                if name in have:
+                    continue
+                exists = "" if self.is_sqlite else "IF NOT EXISTS "
+                ddl = f"ALTER TABLE {table} ADD COLUMN {exists}{name} {sql_type}"
+                try:
+                    await conn.execute(sa.text(ddl))
+                except sqlite3.OperationalError as exc:  # another process sharing the file added it first
+                    if "duplicate column" not in str(exc):
+                        raise
+                log.info("database upgraded: added %s.%s", table, name)
 
     async def _reconnect_writer(self) -> tuple[Connection, _Driver]:
         old, self._writer = self._writer, None
@@ -323,7 +386,7 @@ class Store:
 
     # -- writes ----------------------------------------------------------------------------------------
 
-    async def apply(self, ops: Sequence[WriteOp]) -> list[WriteResult | NotesError]:
+    async def apply(self, ops: Sequence[WriteOp]) -> list[Outcome | NotesError]:
         """Commit a batch in one transaction; per-op outcomes in order. Raises Unavailable if nothing committed."""
         try:
             try:
@@ -344,7 +407,7 @@ class Store:
             log.warning("write transaction failed: %s", exc)
             raise Unavailable(f"database unavailable: {type(exc).__name__}") from exc
 
-    async def _apply_once(self, ops: Sequence[WriteOp]) -> list[WriteResult | NotesError]:
+    async def _apply_once(self, ops: Sequence[WriteOp]) -> list[Outcome | NotesError]:
         _, db = self._writer or await self._reconnect_writer()
         await db.execute("BEGIN IMMEDIATE" if self.is_sqlite else "BEGIN")
         try:
@@ -358,7 +421,7 @@ class Store:
             raise
         return results
 
-    async def _apply_in_tx(self, db: _Driver, ops: Sequence[WriteOp]) -> list[WriteResult | NotesError]:
+    async def _apply_in_tx(self, db: _Driver, ops: Sequence[WriteOp]) -> list[Outcome | NotesError]:
         now = now_iso()
         board_names = sorted({op.board for op in ops})
         where, params = db.in_list("board", board_names)
@@ -381,11 +444,16 @@ class Store:
             for r in await db.fetch(select_boards.format(where), params):  # another process may have won
                 seqs[r[0]], live[r[0]] = int(r[1]), int(r[2])
 
-        ids = sorted({op.command.id for op in ops if not isinstance(op.command, CreateCommand)})
+        ids = sorted({op.command.id for op in ops if isinstance(op.command, UpdateCommand | DeleteCommand)})
         current: dict[int, Note] = {}
         if ids:
             where, params = db.in_list("id", ids)
             for r in await db.fetch(f"SELECT {NOTE_FIELDS} FROM notes WHERE {where}", params):
+                current[r[0]] = _note(r)
+        cleared = sorted({op.board for op in ops if isinstance(op.command, DeleteBoardCommand)} & seqs.keys())
+        if cleared:
+            where, params = db.in_list("board", cleared)
+            for r in await db.fetch(f"SELECT {NOTE_FIELDS} FROM notes WHERE {where} AND deleted = ?", [*params, False]):
                 current[r[0]] = _note(r)
 
         client_ids = sorted(
@@ -396,12 +464,23 @@ class Store:
             where, params = db.in_list("client_id", client_ids)
             for r in await db.fetch(f"SELECT {NOTE_FIELDS}, client_id, created_seq FROM notes WHERE {where}", params):
                 if r[1] in seqs:
-                    known[(r[1], r[12])] = WriteResult(_note(r), int(r[13]), None)
+                    known[(r[1], r[16])] = WriteResult(_note(r), int(r[17]), None)
 
-        results: list[WriteResult | NotesError] = []
+        # Ids for every create, reserved up front so that a board delete later in the batch sees them too.
+        creates = sum(isinstance(op.command, CreateCommand) for op in ops)
+        fresh_ids = iter(await self._reserve_ids(db, creates)) if creates else iter(())
+
+        results: list[Outcome | NotesError] = []
         inserts: list[tuple[Note, str | None]] = []
         dirty: dict[int, Note] = {}
         touched: set[str] = set()
+
+        def change(found: Note, author: str | None) -> Note:
+            board = found["board"]
+            seq = seqs[board] = seqs[board] + 1
+            touched.add(board)
+            return {**found, "version": found["version"] + 1, "seq": seq, "updated_at": now, "updated_by": author}
+
         for op in ops:
             cmd = op.command
             board = op.board
@@ -419,29 +498,50 @@ class Store:
                 seq = seqs[board] = seqs[board] + 1
                 live[board] += 1
                 touched.add(board)
+                author = cmd.author if cmd.author is not None else op.author
                 note: Note = {
-                    "id": 0,
+                    "id": next(fresh_ids),
                     "board": board,
                     "text": cmd.text,
-                    "author": cmd.author if cmd.author is not None else op.author,
+                    "author": author,
                     "color": cmd.color,
                     "x": cmd.x,
                     "y": cmd.y,
+                    "w": cmd.w,
+                    "h": cmd.h,
+                    "z": cmd.z,
                     "version": 1,
                     "seq": seq,
                     "created_at": now,
                     "updated_at": now,
                     "deleted": False,
+                    "updated_by": author,
                 }
                 inserts.append((note, cmd.client_id))
+                current[note["id"]] = note
                 result = WriteResult(note, seq, "created")
                 if key is not None:
                     known[key] = result  # a second create with this client_id in the same batch replays it
                 results.append(result)
                 continue
 
+            if isinstance(cmd, DeleteBoardCommand):
+                author = cmd.author if cmd.author is not None else op.author
+                gone: list[WriteResult] = []
+                for old in sorted(current.values(), key=lambda n: n["seq"]):
+                    if old["board"] == board and not old["deleted"]:
+                        tomb = change(old, author)
+                        tomb["deleted"] = True
+                        tomb["text"] = ""  # a deleted board leaves tombstones, not its content
+                        current[old["id"]] = dirty[old["id"]] = tomb
+                        live[board] -= 1
+                        gone.append(WriteResult(tomb, tomb["seq"], "deleted"))
+                results.append(BoardCleared(board, seqs.get(board, 0), gone))
+                continue
+
             found = current.get(cmd.id)
-            if found is None or found["board"] != board or found["deleted"]:
+            restoring = isinstance(cmd, UpdateCommand) and cmd.restore
+            if found is None or found["board"] != board or (found["deleted"] and not restoring):
                 results.append(NotFound(f"note {cmd.id} not found on board {board}", cmd.client_id))
                 continue
             if cmd.version is not None and cmd.version != found["version"]:
@@ -449,22 +549,27 @@ class Store:
                     Conflict(f"note {cmd.id} is at version {found['version']}, not {cmd.version}", cmd.client_id)
                 )
                 continue
-            seq = seqs[board] = seqs[board] + 1
-            touched.add(board)
-            changed: Note = {**found, "version": found["version"] + 1, "seq": seq, "updated_at": now}
+            author = cmd.author if cmd.author is not None else op.author
             if isinstance(cmd, UpdateCommand):
-                changed.update(cmd.changes)  # type: ignore[typeddict-item]
+                if restoring and not found["deleted"] and not cmd.changes:
+                    results.append(Conflict(f"note {cmd.id} is not deleted", cmd.client_id))
+                    continue
                 op_name: Op = "updated"
+                changed = change(found, author)
+                changed.update(cmd.changes)  # type: ignore[typeddict-item]
+                if found["deleted"]:  # a restore: the note is back, announced as created for every client
+                    changed["deleted"] = False
+                    live[board] += 1
+                    op_name = "created"
             else:
+                changed = change(found, author)
                 changed["deleted"] = True
                 live[board] -= 1
                 op_name = "deleted"
             current[cmd.id] = dirty[cmd.id] = changed
-            results.append(WriteResult(changed, seq, op_name))
+            results.append(WriteResult(changed, changed["seq"], op_name))
 
         if inserts:
-            for (note, _), note_id in zip(inserts, await self._reserve_ids(db, len(inserts)), strict=True):
-                note["id"] = note_id
             await db.executemany(
                 INSERT_NOTE,
                 [
@@ -483,6 +588,10 @@ class Store:
                         False,
                         cid,
                         n["seq"],
+                        n["w"],
+                        n["h"],
+                        n["z"],
+                        n["updated_by"],
                     )
                     for n, cid in inserts
                 ],
@@ -490,11 +599,27 @@ class Store:
         await db.executemany(
             UPDATE_NOTE,
             [
-                (n["text"], n["color"], n["x"], n["y"], n["version"], n["seq"], n["updated_at"], n["deleted"], n["id"])
+                (
+                    n["text"],
+                    n["color"],
+                    n["x"],
+                    n["y"],
+                    n["version"],
+                    n["seq"],
+                    n["updated_at"],
+                    n["deleted"],
+                    n["w"],
+                    n["h"],
+                    n["z"],
+                    n["updated_by"],
+                    n["id"],
+                )
                 for n in dirty.values()
             ],
         )
         await db.executemany(UPDATE_BOARD, [(seqs[b], live[b], now, b) for b in sorted(touched)])
+        if cleared:
+            await db.executemany("UPDATE boards SET deleted_at = ? WHERE board = ?", [(now, b) for b in cleared])
         return results
 
     async def _reserve_ids(self, db: _Driver, n: int) -> list[int]:
@@ -568,7 +693,9 @@ class Store:
     async def list_boards(self, limit: int) -> list[BoardSummary]:
         async with self._read() as db:
             rows = await db.fetch(
-                "SELECT board, live, seq FROM boards WHERE seq > 0 ORDER BY updated_at DESC, board LIMIT ?", [limit]
+                "SELECT board, live, seq FROM boards WHERE seq > 0 AND (deleted_at IS NULL OR live > 0)"
+                " ORDER BY updated_at DESC, board LIMIT ?",
+                [limit],
             )
         return [BoardSummary(r[0], int(r[1]), int(r[2])) for r in rows]
 

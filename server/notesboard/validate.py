@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr, ValidationError
 
 from notesboard.errors import BadRequest, TooLarge
 from notesboard.protocol import decode
@@ -21,10 +21,12 @@ __all__ = [
     "CLIENT_ID_RE",
     "Command",
     "CreateCommand",
+    "DeleteBoardCommand",
     "DeleteCommand",
     "Handshake",
     "Ping",
     "UpdateCommand",
+    "check_author",
     "check_board",
     "create_command",
     "delete_command",
@@ -37,11 +39,17 @@ __all__ = [
 BOARD_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 CLIENT_ID_RE = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 COORD_LIMIT = 1_000_000.0
+SIZE_MIN, SIZE_MAX = 60.0, 4000.0
+Z_LIMIT = 1_000_000_000
+DEFAULT_W, DEFAULT_H, DEFAULT_Z = 208.0, 150.0, 0
+LAYOUT_FIELDS = ("w", "h", "z")  # may be set, never cleared: null is bad_request
 
 ClientId = Annotated[StrictStr, Field(pattern=r"^[A-Za-z0-9_.:-]{1,64}$")]
 Color = Annotated[StrictStr, Field(pattern=r"^#[0-9A-Fa-f]{6}$")]
 # StrictFloat accepts ints but not bools or numeric strings; the bound also rules out inf and NaN.
 Coord = Annotated[StrictInt | StrictFloat, Field(ge=-COORD_LIMIT, le=COORD_LIMIT, allow_inf_nan=False)]
+Size = Annotated[StrictInt | StrictFloat, Field(ge=SIZE_MIN, le=SIZE_MAX, allow_inf_nan=False)]
+Stack = Annotated[StrictInt, Field(ge=-Z_LIMIT, le=Z_LIMIT)]
 PositiveInt = Annotated[StrictInt, Field(ge=1, le=2**63 - 1)]
 Author = Annotated[StrictStr, Field(max_length=64)]
 
@@ -57,6 +65,10 @@ class _Create(_Model):
     color: Color | None = None
     x: Coord | None = None
     y: Coord | None = None
+    # The defaults are not validated; a client's explicit null is refused because None is not a Size.
+    w: Size = DEFAULT_W
+    h: Size = DEFAULT_H
+    z: Stack = DEFAULT_Z
     author: Author | None = None
 
 
@@ -66,14 +78,20 @@ class _Update(_Model):
     color: Color | None = None
     x: Coord | None = None
     y: Coord | None = None
+    w: Size = DEFAULT_W
+    h: Size = DEFAULT_H
+    z: Stack = DEFAULT_Z
+    deleted: StrictBool = True
     version: PositiveInt | None = None
     client_id: ClientId | None = None
+    author: Author | None = None
 
 
 class _Delete(_Model):
     id: PositiveInt
     version: PositiveInt | None = None
     client_id: ClientId | None = None
+    author: Author | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +102,9 @@ class CreateCommand:
     x: float | None
     y: float | None
     author: str | None
+    w: float = DEFAULT_W
+    h: float = DEFAULT_H
+    z: int = DEFAULT_Z
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +113,8 @@ class UpdateCommand:
     changes: dict[str, Any]  # only the fields the client sent; None clears color/x/y
     version: int | None
     client_id: str | None
+    restore: bool = False  # "deleted": false: bring a tombstone back (undo of a delete)
+    author: str | None = None  # REST: who made the change (`updated_by`); the socket uses its name=
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +122,15 @@ class DeleteCommand:
     id: int
     version: int | None
     client_id: str | None
+    author: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteBoardCommand:
+    """Delete every live note of a board (REST `DELETE /api/boards/{board}`); text is not kept."""
+
+    author: str | None = None
+    client_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,10 +179,14 @@ def create_command(body: Any, max_text: int, *, allow_author: bool) -> CreateCom
         raise BadRequest(_explain(exc), cid) from None
     _check_text(m.text, max_text, cid)
     author = m.author if allow_author else None
-    return CreateCommand(m.text, m.client_id, m.color, _finite(m.x), _finite(m.y), author or None)
+    return CreateCommand(
+        m.text, m.client_id, m.color, _finite(m.x), _finite(m.y), author or None, float(m.w), float(m.h), m.z
+    )
 
 
-def update_command(body: Any, max_text: int, note_id: int | None = None) -> UpdateCommand:
+def update_command(
+    body: Any, max_text: int, note_id: int | None = None, *, allow_author: bool = False
+) -> UpdateCommand:
     """Validate a partial update; `note_id` comes from the REST path, otherwise from the body."""
     cid = _echo_id(body)
     if not isinstance(body, dict):
@@ -164,17 +200,20 @@ def update_command(body: Any, max_text: int, note_id: int | None = None) -> Upda
     except ValidationError as exc:
         raise BadRequest(_explain(exc), cid) from None
     changes: dict[str, Any] = {}
-    for name in ("text", "color", "x", "y"):
+    for name in ("text", "color", "x", "y", "w", "h", "z"):
         if name in m.model_fields_set:
             value = getattr(m, name)
-            changes[name] = _finite(value) if name in ("x", "y") else value
-    if not changes:
-        raise BadRequest("nothing to update: send at least one of text, color, x, y", cid)
+            changes[name] = _finite(value) if name in ("x", "y") else float(value) if name in ("w", "h") else value
+    restore = "deleted" in m.model_fields_set
+    if restore and m.deleted:
+        raise BadRequest('deleted: only false (a restore) is accepted here; send a "delete" to delete', cid)
+    if not changes and not restore:
+        raise BadRequest("nothing to update: send at least one of text, color, x, y, w, h, z, deleted", cid)
     _check_text(changes.get("text"), max_text, cid)
-    return UpdateCommand(m.id, changes, m.version, m.client_id)
+    return UpdateCommand(m.id, changes, m.version, m.client_id, restore, (m.author or None) if allow_author else None)
 
 
-def delete_command(body: Any, note_id: int | None = None) -> DeleteCommand:
+def delete_command(body: Any, note_id: int | None = None, *, allow_author: bool = False) -> DeleteCommand:
     cid = _echo_id(body)
     if not isinstance(body, dict):
         raise BadRequest("expected a JSON object", cid)
@@ -184,7 +223,7 @@ def delete_command(body: Any, note_id: int | None = None) -> DeleteCommand:
         m = _Delete.model_validate(body)
     except ValidationError as exc:
         raise BadRequest(_explain(exc), cid) from None
-    return DeleteCommand(m.id, m.version, m.client_id)
+    return DeleteCommand(m.id, m.version, m.client_id, (m.author or None) if allow_author else None)
 
 
 def parse_frame(raw: str, max_text: int) -> Command:
@@ -215,6 +254,15 @@ def check_board(board: str) -> str:
     return board
 
 
+def check_author(raw: str | None) -> str | None:
+    """A display name from a query string (REST `?author=`): empty means none."""
+    if not raw:
+        return None
+    if len(raw) > 64 or not raw.isprintable():
+        raise BadRequest("author must be 1 to 64 printable characters")
+    return raw
+
+
 def parse_int_param(name: str, raw: str | None, *, low: int, high: int) -> int | None:
     """A query-string integer: absent -> None; anything but plain digits in [low, high] -> BadRequest."""
     if raw is None:
@@ -236,9 +284,10 @@ class Handshake:
     name: str | None
     batch: bool
     token: str | None
+    limit: int | None = None  # a larger fresh snapshot than snapshot_limit (up to snapshot_max)
 
 
-def handshake(params: Any) -> Handshake:
+def handshake(params: Any, snapshot_max: int = 10_000) -> Handshake:
     """`params` is a mapping of query parameters; unknown ones are ignored."""
     since = parse_int_param("since", params.get("since"), low=0, high=2**63 - 1)
     epoch = params.get("epoch") or None
@@ -250,4 +299,5 @@ def handshake(params: Any) -> Handshake:
     raw_batch = params.get("batch", "0")
     if raw_batch not in ("0", "1", "true", "false", ""):
         raise BadRequest("batch must be 1 or 0")
-    return Handshake(since, epoch, name, raw_batch in ("1", "true"), params.get("token") or None)
+    limit = parse_int_param("limit", params.get("limit"), low=1, high=snapshot_max)
+    return Handshake(since, epoch, name, raw_batch in ("1", "true"), params.get("token") or None, limit)

@@ -17,7 +17,7 @@ from enum import Enum
 
 from notesboard.errors import NotesError, Unavailable
 from notesboard.publish import Publisher
-from notesboard.store import Store, WriteOp, WriteResult
+from notesboard.store import BoardCleared, Outcome, Store, WriteOp, WriteResult
 
 __all__ = ["Writer", "WriterState"]
 
@@ -37,7 +37,7 @@ class Writer:
         self._publisher = publisher
         self._batch_max = batch_max
         self._queue_max = queue_max
-        self._queue: deque[tuple[WriteOp, asyncio.Future[WriteResult]]] = deque()
+        self._queue: deque[tuple[WriteOp, asyncio.Future[Outcome]]] = deque()
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.state = WriterState.IDLE
@@ -50,9 +50,9 @@ class Writer:
         self.state = WriterState.RUNNING
         self._task = asyncio.get_running_loop().create_task(self._run(), name="notesboard-writer")
 
-    def submit(self, op: WriteOp) -> asyncio.Future[WriteResult]:
+    def submit(self, op: WriteOp) -> asyncio.Future[Outcome]:
         """Queue a write; the future resolves after commit (or fails with a NotesError)."""
-        fut: asyncio.Future[WriteResult] = asyncio.get_running_loop().create_future()
+        fut: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
         if self.state is not WriterState.RUNNING:
             fut.set_exception(Unavailable("server is shutting down", op.command.client_id))
         elif len(self._queue) >= self._queue_max:
@@ -106,7 +106,7 @@ class Writer:
             self.committed += n
             if self.on_commit is not None:
                 self.on_commit(time.perf_counter() - started)
-            self._publisher.publish([o for o in outcomes if isinstance(o, WriteResult) and o.op is not None])
+            self._publisher.publish(_events(outcomes))
             for (_, fut), outcome in zip(batch, outcomes, strict=True):
                 if fut.done():
                     continue
@@ -114,3 +114,14 @@ class Writer:
                     fut.set_exception(outcome)
                 else:
                     fut.set_result(outcome)
+
+
+def _events(outcomes: list[Outcome | NotesError]) -> list[WriteResult]:
+    """The changes to announce, in commit order (a board delete is one event per note it deleted)."""
+    events: list[WriteResult] = []
+    for o in outcomes:
+        if isinstance(o, BoardCleared):
+            events.extend(o.deleted)
+        elif isinstance(o, WriteResult) and o.op is not None:
+            events.append(o)
+    return events

@@ -38,7 +38,9 @@ FAST = "backoffBase=100&backoffMax=500&ping=2000&pingTimeout=2000"
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     """One server per test module, on its own SQLite file."""
     tmp = tmp_path_factory.mktemp("browser-server")
-    srv = ServerProcess(f"sqlite+aiosqlite:///{tmp / 'notes.db'}", tmp / "server.log").start()
+    # The picker's "all boards" list needs the server-wide list, which is off by default (unlisted boards).
+    env = {"NOTESBOARD_LIST_BOARDS": "true"}
+    srv = ServerProcess(f"sqlite+aiosqlite:///{tmp / 'notes.db'}", tmp / "server.log", env=env).start()
     yield srv
     srv.stop()
 
