@@ -4,7 +4,7 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 
-.PHONY: run test lint typecheck check bench screenshot clean
+.PHONY: run test lint typecheck check bench screenshot docs clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PY) >/dev/null 2>&1 || { echo "error: $(PY) not found (set PY=/path/to/python3.11)"; exit 1; }
@@ -37,6 +37,10 @@ bench: $(STAMP)
 ## Save docs/screenshot.png: a board with several notes, drawn by headless Chromium (needs /usr/bin/chromium)
 screenshot: $(STAMP)
 	NOTESBOARD_SCREENSHOT=docs/screenshot.png $(BIN)/python -m pytest tests/browser/test_board_page.py::test_screenshot -q
+
+## Regenerate README's settings table from Settings (server/notesboard/config.py)
+docs: $(STAMP)
+	$(BIN)/python -m notesboard.settings_cli README.md
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

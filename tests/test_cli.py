@@ -50,6 +50,7 @@ def test_top_level_help_and_version() -> None:
         (["--database-url", "mysql://x"], "--database-url must start with"),
         (["--workers", "2"], "needs a shared broker"),
         (["--broker", "kafka://x"], "unsupported broker"),
+        (["--stall-timeout", "0.1"], "--stall-timeout"),  # once only an environment variable
     ],
 )
 def test_serve_refuses_bad_settings_with_exit_1(args: list[str], message: str) -> None:
