@@ -17,9 +17,10 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/notesboard serve --host 127.0.0.1 --port 8000
 
-## Run the whole test suite (starts real servers on free ports)
+## Run the whole test suite (starts real servers, each on a port it picks), TEST_JOBS at a time
+TEST_JOBS ?= 2
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_JOBS) --dist loadscope
 
 lint: $(STAMP)
 	$(BIN)/ruff check server tests bench

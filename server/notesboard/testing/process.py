@@ -10,6 +10,7 @@ run; `command()` can be overridden for another server (bench/ runs the tutorial 
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -134,6 +135,14 @@ class ServerProcess:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")[-8000:] if self.log_path.exists() else ""
+
+    async def until_logged(self, text: str, timeout: float = 10.0) -> None:
+        """Wait until the server's log contains `text` (what a fixed sleep would only hope for)."""
+        deadline = time.monotonic() + timeout
+        while not (self.log_path.exists() and text in self.log_path.read_text(errors="replace")):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{text!r} not logged within {timeout} s:\n{self.log()}")
+            await asyncio.sleep(0.05)
 
     def __enter__(self) -> ServerProcess:
         return self.start()
