@@ -1,0 +1,41 @@
+"""The notesboard wire client: one implementation of the contract's client side, in layers.
+
+- `urls`: the socket URL for a board (http(s) base -> ws(s)://host/ws/BOARD?query).
+- `frames`: encoding frames, and decoding a message (with `batch=1` one message carries several frames).
+- `stream`: seq and epoch tracking: what a snapshot brings (fresh, resumed, reset), whether an event is
+  the next one, a repeat or after a gap, and the `since` + `epoch` query that resumes.
+- `errors`: error frames as typed exceptions (`NotesError` and one subclass per contract code).
+- `backoff`: jittered exponential reconnect delays.
+- `connection`: one socket over `websockets`: snapshot on open, frames queued in arrival order and fed to
+  the tracker, request/ack by client_id.
+
+`notesboard tail`, the tests and (for URLs and frame decoding) the load tester use it; the richer public
+client of issue #12 (`connect(url, board)`, acks as awaitables, an offline queue) builds on these layers.
+"""
+
+from __future__ import annotations
+
+from notesboard.client.backoff import Backoff
+from notesboard.client.connection import Connection
+from notesboard.client.errors import Conflict, Forbidden, NotesError, NotFound, RateLimited, Unavailable
+from notesboard.client.frames import decode, encode
+from notesboard.client.stream import ProtocolError, SeqTracker, SnapshotKind, Verdict
+from notesboard.client.urls import ws_url
+
+__all__ = [
+    "Backoff",
+    "Conflict",
+    "Connection",
+    "Forbidden",
+    "NotFound",
+    "NotesError",
+    "ProtocolError",
+    "RateLimited",
+    "SeqTracker",
+    "SnapshotKind",
+    "Unavailable",
+    "Verdict",
+    "decode",
+    "encode",
+    "ws_url",
+]
