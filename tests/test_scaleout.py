@@ -23,6 +23,7 @@ import orjson
 import pytest
 import websockets
 
+from notesboard.client import Connection, SeqTracker, SnapshotKind, Verdict
 from notesboard.testing import Database, ServerProcess
 from notesboard.testing.brokers import REDIS_URL, broker_url, drop_listeners, kill_pubsub, redis_port, require_redis
 from notesboard.testing.procfs import ESTABLISHED, LISTEN, socket_counts
@@ -103,7 +104,11 @@ def fresh_cluster(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Cl
 
 
 class Watcher:
-    """A strict client: asserts each event is the next seq; resumes with since+epoch after a close."""
+    """A strict client: asserts each event is the next seq; resumes with since+epoch after a close.
+
+    The package's wire client does the tracking (notesboard.client: a resume snapshot out of order or older
+    than `since` raises ProtocolError); the watcher adds the strictness and moving to another server.
+    """
 
     def __init__(self, servers: list[ServerProcess], board: str, name: str | None = None, batch: bool = False):
         self.servers = servers
@@ -111,48 +116,60 @@ class Watcher:
         self.name = name
         self.batch = batch
         self.index = 0
-        self.seq = 0
-        self.epoch: str | None = None
+        self.tracker = SeqTracker()
         self.events: list[int] = []
         self.received: list[int] = []  # events, and the changes a resume snapshot brought
         self.closes: list[int | None] = []
         self.presence: dict[str, Any] | None = None
         self.snapshot: dict[str, Any] = {}
-        self.ws: websockets.ClientConnection | None = None
+        self.conn: Connection | None = None
+        self._seq = 0
+        self._checked = 0
+
+    @property
+    def seq(self) -> int:
+        """The last seq consumed (the tracker counts on arrival: a batch message may be ahead)."""
+        return self._seq
+
+    @property
+    def epoch(self) -> str | None:
+        return self.tracker.epoch
+
+    @property
+    def ws(self) -> websockets.ClientConnection | None:
+        return self.conn.ws if self.conn is not None else None
 
     async def connect(self) -> Watcher:
         for _ in range(100):
             server = self.servers[self.index % len(self.servers)]
-            query: dict[str, Any] = {"name": self.name, "batch": 1 if self.batch else None}
-            if self.epoch is not None:
-                query |= {"since": self.seq, "epoch": self.epoch}
+            resuming = self.tracker.epoch is not None
             try:
-                self.ws = await websockets.connect(
-                    server.ws_url(self.board, **query), max_size=None, max_queue=None, open_timeout=5
+                self.conn = await Connection.open(
+                    server.url, self.board, tracker=self.tracker, name=self.name, batch=1 if self.batch else None
                 )
-                self.snapshot = orjson.loads(await asyncio.wait_for(self.ws.recv(), 10))
             except (OSError, TimeoutError, websockets.InvalidHandshake, websockets.ConnectionClosed):
                 self.index += 1
                 await asyncio.sleep(0.1)
                 continue
-            assert self.snapshot["type"] == "snapshot"
-            if self.epoch is not None:  # a resume: the changes missed, in order, and nothing older
-                assert self.snapshot["reset"] is False and self.snapshot["epoch"] == self.epoch
-                missed = [n["seq"] for n in self.snapshot["notes"]]
-                assert missed == sorted(missed) and all(seq > self.seq for seq in missed)
-                self.received += missed
-            self.epoch = self.snapshot["epoch"]
-            self.seq = self.snapshot["seq"]
+            self.snapshot = self.conn.snapshot
+            if resuming:  # the changes missed, in order, and nothing older (checked by the tracker)
+                assert self.conn.snapshot_kind is SnapshotKind.RESUMED, self.snapshot
+                self.received += self.tracker.missed
+            self._seq = self.tracker.seq
+            self._checked = 0
             return self
         raise AssertionError("could not connect to any server")
 
     def _take(self, frame: dict[str, Any]) -> None:
         if frame["type"] == "event":
-            assert frame["seq"] == self.seq + 1, f"{self.board}: event {frame['seq']} after {self.seq}"
+            assert self.conn is not None
+            seq, verdict = self.conn.verdicts[self._checked]
+            self._checked += 1
+            assert verdict is Verdict.NEXT, f"{self.board}: event {seq} after {self.seq} ({verdict.value})"
             assert frame["note"]["seq"] == frame["seq"]
-            self.seq = frame["seq"]
-            self.events.append(self.seq)
-            self.received.append(self.seq)
+            self._seq = seq
+            self.events.append(seq)
+            self.received.append(seq)
         elif frame["type"] == "presence":
             self.presence = frame
 
@@ -162,9 +179,9 @@ class Watcher:
         deadline = loop.time() + timeout
         while not until(self):
             assert loop.time() < deadline, f"{self.board}: stuck at seq {self.seq}"
-            assert self.ws is not None
+            assert self.conn is not None
             try:
-                raw = await asyncio.wait_for(self.ws.recv(), max(0.05, min(1.0, deadline - loop.time())))
+                frame = await self.conn.recv(max(0.05, min(1.0, deadline - loop.time())))
             except TimeoutError:
                 continue
             except websockets.ConnectionClosed as exc:
@@ -173,15 +190,14 @@ class Watcher:
                     self.index += 1  # its server is going away: resume on another
                 await self.connect()
                 continue
-            for line in str(raw).split("\n"):
-                self._take(orjson.loads(line))
+            self._take(frame)
 
     async def until_seq(self, seq: int, timeout: float = 30.0) -> None:
         await self.read_until(lambda w: w.seq >= seq, timeout)
 
     async def close(self) -> None:
-        if self.ws is not None:
-            await self.ws.close()
+        if self.conn is not None:
+            await self.conn.close()
 
 
 async def write(
