@@ -21,43 +21,54 @@ import logging
 import re
 import time
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import orjson
 
-from notesboard.backplane.base import Backplane, Broker, BrokerError, Deliver
+from notesboard.backplane.base import Backplane, Broker, BrokerError
+from notesboard.backplane.outgoing import Outgoing
 from notesboard.backplane.repair import Relay
 from notesboard.backplane.roster import Roster
+from notesboard.presence import Presence
 
-if TYPE_CHECKING:
-    from notesboard.config import Settings
-    from notesboard.fanout import Hub
-    from notesboard.presence import Presence
-    from notesboard.store import Store
-
-__all__ = ["ClusterBackplane"]
+__all__ = ["ClusterBackplane", "HasEpoch"]
 
 log = logging.getLogger("notesboard.backplane")
 
-MAX_QUEUED_LINES = 100_000  # events waiting for a slow or absent broker; older ones are dropped (repair covers)
 TICK_S = 0.5
 CONNECT_WAIT_S = 5.0
 BACKOFF_S = (0.1, 0.2, 0.5, 1.0, 2.0, 5.0)
 
 
+class HasEpoch(Protocol):
+    epoch: str  # the database's; known once the store is open
+
+
 class ClusterBackplane(Backplane):
-    def __init__(self, deliver: Deliver, broker: Broker, *, channel: str | None = None) -> None:
-        super().__init__(deliver)
+    """Built by the runtime from its parts; `connect` once the store is open (the channel names its epoch)."""
+
+    def __init__(
+        self,
+        broker: Broker,
+        *,
+        relay: Relay,
+        roster: Roster,
+        presence: Presence,
+        outgoing: Outgoing,
+        database: HasEpoch,
+        channel: str | None = None,
+        check_interval: float = 5.0,
+    ) -> None:
         self.broker = broker
+        self.relay = relay
+        self.roster = roster
+        self._presence = presence
+        self._out = outgoing
+        self._database = database
         self.origin = uuid.uuid4().hex[:12]
         self._channel_option = channel
         self.channel = channel or ""
-        self.relay: Relay | None = None
-        self.roster: Roster | None = None
-        self._check_interval = 5.0
-        self._lines: list[str] = []  # events waiting to be published
-        self._messages: list[str] = []  # presence messages waiting to be published
-        self._wake = asyncio.Event()
+        self._check_interval = check_interval
         self._live = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._checks: set[asyncio.Task[None]] = set()
@@ -65,29 +76,18 @@ class ClusterBackplane(Backplane):
         self.up = False
         self._failed_at = -1e9  # when a publish last failed (monotonic)
         self.published = 0
-        self.dropped = 0  # events never sent to the broker (it was down); the others repaired them
+        self._dropped = 0  # events never sent to the broker (it was down); the others repaired them
         self.outages = 0
 
-    def bind(self, hub: Hub, store: Store, presence: Presence, settings: Settings) -> None:
-        self._store = store
-        self.relay = Relay(hub, store, gap_wait=settings.gap_wait)
-        # Announce soon (0.1 s): each receiving process coalesces again over its own presence_interval.
-        self.roster = Roster(
-            hub,
-            presence,
-            ttl=settings.presence_ttl,
-            interval=min(0.1, settings.presence_interval),
-            send=self._send_presence,
-        )
-        presence.remote = self.roster
-        self._check_interval = settings.seq_check_interval
+    @property
+    def dropped(self) -> int:
+        return self._dropped + self._out.dropped
 
     # -- lifecycle -------------------------------------------------------------------------------------
 
     async def connect(self) -> None:
-        assert self.relay is not None, "bind() first"
         if not self._channel_option:
-            self.channel = f"notesboard_{self._store.epoch}"
+            self.channel = f"notesboard_{self._database.epoch}"
         self.broker.name = re.sub(r"[^A-Za-z0-9_.-]", "_", self.channel)[:50]
         loop = asyncio.get_running_loop()
         self._tasks = [
@@ -103,11 +103,10 @@ class ClusterBackplane(Backplane):
 
     async def disconnect(self) -> None:
         self._closing = True
-        if self.roster is not None:
-            self.roster.close()
-            if self.up:
-                self.roster.goodbye()
-        self._wake.set()
+        self.roster.close()
+        if self.up:
+            self.roster.goodbye()
+        self._out.wake.set()
         sender = self._tasks[1] if len(self._tasks) > 1 else None
         if sender is not None and self.up:
             try:  # let the last events and the goodbye out
@@ -118,51 +117,40 @@ class ClusterBackplane(Backplane):
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        if self.relay is not None:
-            await self.relay.close()
+        await self.relay.close()
         await self.broker.disconnect()
         log.info(
             "backplane closed: %d events published, %d dropped, %d outages, relay %s",
             self.published,
             self.dropped,
             self.outages,
-            self.relay.stats() if self.relay else {},
+            self.relay.stats(),
         )
 
     # -- out ---------------------------------------------------------------------------------------------
 
     def publish(self, board: str, seq: int, frame: str) -> None:
-        assert self.relay is not None
         self.relay.receive(board, seq, frame)
-        self._lines.append(f"{board} {seq} {frame}")
-        if len(self._lines) > MAX_QUEUED_LINES:
-            drop = len(self._lines) - MAX_QUEUED_LINES
-            del self._lines[:drop]
-            self.dropped += drop
-        self._wake.set()
-
-    def _send_presence(self, message: dict[str, Any]) -> None:
-        self._messages.extend(self._presence_messages(message))
-        self._wake.set()
+        self._out.event(f"{board} {seq} {frame}")
 
     async def _send(self) -> None:
         while True:
-            if not self._lines and not self._messages:
+            if not self._out:
                 if self._closing:
                     return
-                self._wake.clear()
-                await self._wake.wait()
+                self._out.wake.clear()
+                await self._out.wake.wait()
                 continue
-            lines, self._lines = self._lines, []
-            messages, self._messages = self._messages, []
+            lines, presence = self._out.take()
+            messages = [m for message in presence for m in self._presence_messages(message)]
             if not self.up and time.monotonic() - self._failed_at < 1.0:
-                self.dropped += len(lines)  # the broker is down: try again in a second, not for every batch
+                self._dropped += len(lines)  # the broker is down: try again in a second, not for every batch
                 continue
             try:
                 await self.broker.publish_many(self.channel, self._event_messages(lines) + messages)
                 self.published += len(lines)
             except BrokerError as exc:
-                self.dropped += len(lines)
+                self._dropped += len(lines)
                 if time.monotonic() - self._failed_at > 10.0:
                     log.warning("publish failed (%s); subscribers will repair from the database", exc)
                 self._failed_at = time.monotonic()
@@ -210,7 +198,6 @@ class ClusterBackplane(Backplane):
     # -- in ----------------------------------------------------------------------------------------------
 
     async def _listen(self) -> None:
-        assert self.relay is not None and self.roster is not None
         attempt = 0
         while not self._closing:
             try:
@@ -229,7 +216,7 @@ class ClusterBackplane(Backplane):
             self.up = True
             self._live.set()
             self.roster.heartbeat_due = True
-            self._wake.set()
+            self._out.wake.set()
             check = asyncio.get_running_loop().create_task(self.relay.check(urgent=True))
             self._checks.add(check)
             check.add_done_callback(self._checks.discard)
@@ -244,7 +231,6 @@ class ClusterBackplane(Backplane):
                 self.up = False
 
     def _on_message(self, data: str) -> None:
-        assert self.relay is not None and self.roster is not None
         head, _, body = data.partition("\n")
         kind, _, origin = head.partition(" ")
         if origin == self.origin:
@@ -256,19 +242,20 @@ class ClusterBackplane(Backplane):
                     parts = line.split(" ", 2)
                     receive(parts[0], int(parts[1]), parts[2] if len(parts) == 3 else None)
             elif kind == "P":
-                self.roster.apply(origin, orjson.loads(body))
+                for board in self.roster.apply(origin, orjson.loads(body)):
+                    self._presence.changed(board)
         except (ValueError, IndexError, TypeError, AttributeError):
             log.warning("ignoring a malformed broker message: %.200r", data)
 
     async def _tick(self) -> None:
         """Presence expiry and heartbeats, and the periodic check of watched boards against the database."""
-        assert self.relay is not None and self.roster is not None
         now = time.monotonic()
         next_beat = next_check = now
         while True:
             await asyncio.sleep(TICK_S)
             now = time.monotonic()
-            self.roster.expire()
+            for board in self.roster.expire():
+                self._presence.changed(board)
             if self.up and (self.roster.heartbeat_due or now >= next_beat):
                 self.roster.heartbeat()
                 next_beat = now + self.roster.ttl / 3
