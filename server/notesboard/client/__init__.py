@@ -9,13 +9,16 @@
 - `connection`: one socket over `websockets`: snapshot on open, frames queued in arrival order and fed to
   the tracker, request/ack by client_id.
 
-`notesboard tail`, the tests and (for URLs and frame decoding) the load tester use it; the richer public
-client of issue #12 (`connect(url, board)`, acks as awaitables, an offline queue) builds on these layers.
+- `board`: the public client: `async with connect(url, board) as b: note = await b.create("hi")`, with
+  reconnects, resume and a bounded offline queue re-sent with the same client_ids.
+
+`notesboard tail`, the tests and (for URLs) the load tester use the lower layers.
 """
 
 from __future__ import annotations
 
 from notesboard.client.backoff import Backoff
+from notesboard.client.board import Board, connect
 from notesboard.client.connection import Connection
 from notesboard.client.errors import Conflict, Forbidden, NotesError, NotFound, RateLimited, Unavailable
 from notesboard.client.frames import decode, encode
@@ -24,6 +27,7 @@ from notesboard.client.urls import ws_url
 
 __all__ = [
     "Backoff",
+    "Board",
     "Conflict",
     "Connection",
     "Forbidden",
@@ -35,6 +39,7 @@ __all__ = [
     "SnapshotKind",
     "Unavailable",
     "Verdict",
+    "connect",
     "decode",
     "encode",
     "ws_url",
