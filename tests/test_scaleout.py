@@ -25,7 +25,16 @@ import websockets
 
 from notesboard.client import Connection, SeqTracker, SnapshotKind, Verdict
 from notesboard.testing import Database, ServerProcess
-from notesboard.testing.brokers import REDIS_URL, broker_url, drop_listeners, kill_pubsub, redis_port, require_redis
+from notesboard.testing.brokers import (
+    REDIS_URL,
+    broker_url,
+    drop_listeners,
+    kill_pubsub,
+    listener_pids,
+    pubsub_ids,
+    redis_port,
+    require_redis,
+)
 from notesboard.testing.procfs import ESTABLISHED, LISTEN, socket_counts
 from notesboard.testing.proxy import CuttableProxy
 
@@ -304,16 +313,36 @@ async def drop_broker_connections(cluster: Cluster, epoch: str) -> int:
     return await drop_listeners(f"{name}-listen")
 
 
+async def broker_connections(cluster: Cluster, epoch: str) -> set[str]:
+    """Ids of the servers' open subscriptions (Redis client ids, or Postgres backend pids)."""
+    name = f"notesboard_{epoch}"
+    return await (pubsub_ids(name) if cluster.kind == "redis" else listener_pids(f"{name}-listen"))
+
+
+async def until_resubscribed(cluster: Cluster, epoch: str, old: set[str], timeout: float = 10.0) -> None:
+    """Wait until both servers have new subscriptions (none of `old`, the dropped ones, is left)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        now = await broker_connections(cluster, epoch)
+        if len(now) == 2 and not now & old:
+            return
+        assert loop.time() < deadline, f"the servers did not resubscribe within {timeout} s: {now} (old {old})"
+        await asyncio.sleep(0.05)
+
+
 async def test_dropped_broker_connections_lose_and_reorder_nothing(cluster: Cluster) -> None:
     a, b = cluster.servers
     watchers = [await Watcher([s], "fault").connect() for s in (a, b)]
     epoch = watchers[0].epoch
     assert epoch is not None
     writing = asyncio.gather(*(write(s, "fault", f"f{s.port}", 300, window=5, gap=0.004) for s in (a, b)))
-    await asyncio.sleep(0.5)
+    await watchers[0].until_seq(100)  # writes are flowing
+    dropped = await broker_connections(cluster, epoch)
     assert await drop_broker_connections(cluster, epoch) == 2
-    await asyncio.sleep(0.7)
+    await until_resubscribed(cluster, epoch, dropped)
     assert await drop_broker_connections(cluster, epoch) == 2  # once more, after they reconnected
+    assert cluster.seq("fault") < 600, "the drops should happen while the writers write"
     acked = [seq for seqs in await writing for seq in seqs]
     assert sorted(acked) == list(range(1, 601))
     await asyncio.gather(*(w.until_seq(600) for w in watchers))

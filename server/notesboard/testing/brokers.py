@@ -71,6 +71,25 @@ async def kill_pubsub(name: str) -> int:
         await admin.aclose()
 
 
+async def pubsub_ids(name: str) -> set[str]:
+    """Client ids of the open Redis pub/sub connections named `name`."""
+    admin = aioredis.Redis.from_url(REDIS_URL)
+    try:
+        return {str(c["id"]) for c in await admin.client_list(_type="pubsub") if c.get("name") == name}
+    finally:
+        await admin.aclose()
+
+
+async def listener_pids(application_name: str) -> set[str]:
+    """Backend pids of the open Postgres sessions named `application_name`."""
+    conn = await asyncpg.connect(POSTGRES_ADMIN)
+    try:
+        rows = await conn.fetch("SELECT pid FROM pg_stat_activity WHERE application_name = $1", application_name)
+        return {str(r["pid"]) for r in rows}
+    finally:
+        await conn.close()
+
+
 async def drop_listeners(application_name: str) -> int:
     """pg_terminate_backend the Postgres sessions named `application_name`; how many there were."""
     conn = await asyncpg.connect(POSTGRES_ADMIN)
