@@ -40,7 +40,7 @@ CLUSTER_ENV = {
 class Cluster:
     """Two `notesboard serve` processes on their own ports, sharing a fresh Postgres database and a broker."""
 
-    def __init__(self, kind: str, tmp: Path, broker: str | None = None) -> None:
+    def __init__(self, kind: str, tmp: Path, broker: str | None = None, env: dict[str, str] | None = None) -> None:
         self.kind = kind
         self.db = Database("postgres", tmp)
         try:
@@ -48,7 +48,7 @@ class Cluster:
         except BaseException:
             self.db.drop()
             raise
-        env = {**CLUSTER_ENV, "NOTESBOARD_BROKER": self.broker}
+        env = {**CLUSTER_ENV, **(env or {}), "NOTESBOARD_BROKER": self.broker}
         self.servers = [ServerProcess(self.db.url, tmp / f"server{i}.log", env=env) for i in range(2)]
 
     def start(self) -> Cluster:

@@ -93,6 +93,12 @@ class Settings(BaseSettings):
     seq_check_interval: float = Field(
         5.0, ge=0.2, le=300.0, description="Seconds between checks of watched boards against the database."
     )
+    subscribe_grace: float = Field(
+        30.0, ge=0.0, le=3600.0, description="Seconds a board stays subscribed after its last client here left."
+    )
+    notify_buckets: int = Field(
+        256, ge=1, le=4096, description="LISTEN/NOTIFY channels boards are hashed over (Postgres broker)."
+    )
 
     client_dir: Path | None = Field(None, description="Folder of the static client (default: the bundled one).")
 

@@ -10,6 +10,7 @@ absorbs the push.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Protocol
 
 __all__ = ["Hub", "Subscriber"]
@@ -45,6 +46,9 @@ class Hub:
         self.delivered = 0
         # Connections per board on other server processes (kept by a cluster backplane's presence roster).
         self.elsewhere: dict[str, int] = {}
+        # Told when a board gets its first local connection (True) and loses its last (False): a cluster
+        # backplane listens to a board's broker channel only while it has connections here.
+        self.on_watch: Callable[[str, bool], None] | None = None
 
     def join(self, sub: Subscriber) -> int:
         """Add a connection; returns the board's connection count, this one included."""
@@ -52,14 +56,19 @@ class Hub:
         if room is None:
             room = self._rooms[sub.board] = _Room()
         room.subs.add(sub)
+        if len(room.subs) == 1 and self.on_watch is not None:
+            self.on_watch(sub.board, True)
         return len(room.subs)
 
     def leave(self, sub: Subscriber) -> None:
         room = self._rooms.get(sub.board)
-        if room is not None:
+        if room is not None and sub in room.subs:
             room.subs.discard(sub)
-            if not room.subs and not room.pending:
-                del self._rooms[sub.board]
+            if not room.subs:
+                if not room.pending:
+                    del self._rooms[sub.board]
+                if self.on_watch is not None:
+                    self.on_watch(sub.board, False)
 
     def count(self, board: str) -> int:
         """Connections on the board: this process's, plus those on other processes sharing the broker."""

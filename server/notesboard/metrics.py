@@ -49,6 +49,16 @@ class _RuntimeCollector(Collector):
         yield CounterMetricFamily(
             "notesboard_queue_overflows", "Connections closed 1013 for reading too slowly.", value=rt.overflows
         )
+        yield CounterMetricFamily(
+            "notesboard_broker_messages_received",
+            "Messages this process got from the broker (several processes).",
+            value=rt.backplane.received,
+        )
+        yield GaugeMetricFamily(
+            "notesboard_broker_channels",
+            "Broker channels this process listens to: its boards', and the control channel.",
+            value=rt.backplane.channels_live(),
+        )
 
 
 class Metrics:

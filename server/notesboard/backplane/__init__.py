@@ -4,8 +4,8 @@
 - `redis://HOST:PORT/DB` (or `rediss://`): Redis pub/sub between processes.
 - `postgres://` / `postgresql://USER@HOST:PORT/DB`: PostgreSQL LISTEN/NOTIFY between processes.
 
-A `?channel=NAME` query parameter names the channel (default: one per database, from its epoch). Drivers
-are imported only when their scheme is used.
+A `?channel=NAME` query parameter names the base channel (default: one per database, from its epoch); boards
+get channels of their own under it (see `wire.py`). Drivers are imported only when their scheme is used.
 """
 
 from __future__ import annotations
@@ -14,9 +14,11 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from notesboard.backplane.base import Backplane, Broker, BrokerError, Deliver, Message
 from notesboard.backplane.memory import MemoryBackplane
+from notesboard.backplane.wire import BUCKET_SUFFIX
 
 __all__ = ["Backplane", "Broker", "BrokerError", "Deliver", "MemoryBackplane", "Message", "check_url", "from_url"]
 
+DEFAULT_BUCKETS = 256
 SCHEMES = ("memory", "redis", "rediss", "postgres", "postgresql", "postgresql+asyncpg")
 
 
@@ -29,8 +31,11 @@ def check_url(url: str) -> str:
             "or postgresql://USER@HOST:PORT/DB"
         )
     channel = _split_channel(url)[1]
-    if channel is not None and scheme.startswith("postgres") and len(channel.encode()) > 63:
-        raise ValueError(f"unsupported broker URL {url!r}: a NOTIFY channel name is at most 63 bytes")
+    if channel is not None and scheme.startswith("postgres") and len(channel.encode()) > 63 - BUCKET_SUFFIX:
+        raise ValueError(
+            f"unsupported broker URL {url!r}: a NOTIFY channel name is at most 63 bytes, "
+            f"{63 - BUCKET_SUFFIX} before the board-bucket suffix"
+        )
     return scheme
 
 
@@ -59,4 +64,5 @@ def from_url(url: str, deliver: Deliver) -> Backplane:
         from notesboard.backplane.postgres import PostgresBroker
 
         broker = PostgresBroker(plain.replace("postgresql+asyncpg://", "postgresql://", 1))
+        return ClusterBackplane(deliver, broker, channel=channel, buckets=DEFAULT_BUCKETS)  # the setting, at bind
     return ClusterBackplane(deliver, broker, channel=channel)

@@ -27,8 +27,14 @@ Deliver = Callable[[str, int, str], None]  # (board, seq, encoded event frame)
 class Backplane(ABC):
     """Publishes events in seq order per board and hands every received one to `deliver`."""
 
+    received = 0  # messages taken from a broker (0 for one process)
+
     def __init__(self, deliver: Deliver) -> None:
         self.deliver = deliver
+
+    def channels_live(self) -> int:
+        """Broker channels this process listens to now (0 for one process)."""
+        return 0
 
     def bind(self, hub: Hub, store: Store, presence: Presence, settings: Settings) -> None:  # noqa: B027
         """Called once by the runtime before `connect`; a multi-process backplane needs these to repair gaps."""
@@ -57,9 +63,11 @@ class Message:
 class Broker(ABC):
     """A pub/sub transport. One subscriber connection; `next_published` raises BrokerError when it is lost.
 
-    After a BrokerError the owner calls `connect()` and `subscribe()` again, which replace the subscriber
-    connection (publishing goes on through its own connection meanwhile): a broker never resubscribes behind
-    its owner's back, so the owner always knows when messages may have been missed. `disconnect()` closes all.
+    `subscribe`/`unsubscribe` may be called while another task waits in `next_published` (a process
+    subscribes to a board's channel when the board gets its first local connection). After a BrokerError the
+    owner calls `connect()` and `subscribe()` again, which replace the subscriber connection (publishing goes
+    on through its own connection meanwhile): a broker never resubscribes behind its owner's back, so the
+    owner always knows when messages may have been missed. `disconnect()` closes all.
     """
 
     max_payload: int | None = None  # bytes per message, None for no practical limit
@@ -85,6 +93,11 @@ class Broker(ABC):
         """Several messages, in order (brokers that can, send them in one round trip)."""
         for item in data:
             await self.publish(channel, item)
+
+    async def publish_batch(self, items: list[tuple[str, str]]) -> None:
+        """(channel, message) pairs, in order per channel (brokers that can, send them in one round trip)."""
+        for channel, data in items:
+            await self.publish(channel, data)
 
     @abstractmethod
     async def next_published(self) -> Message: ...

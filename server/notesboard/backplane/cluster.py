@@ -5,11 +5,15 @@ what the broker brings from the other processes goes through the relay too, whic
 repairs from the database (`repair.py`). So a broker outage delays other processes' events but loses and
 reorders none, and never stops writes or this process's own events.
 
-Messages on the one channel (default `notesboard_<database epoch>`, so two databases never mix):
+A process listens only to the channels of the boards that have local connections (`watch.py`): one per
+board on Redis, one per board-hash bucket on Postgres (`wire.py`), next to the control channel
+`<base>` (default `notesboard_<database epoch>`, so two databases never mix). Messages:
 
-    E <origin>\\n<board> <seq> <frame>\\n...      committed events, in commit order (`<board> <seq>` alone
+    E <origin>\n<board> <seq> <frame>\n...      committed events, in commit order (`<board> <seq>` alone
                                                when the frame does not fit the broker's payload limit)
-    P <origin>\\n{"ttl": s, "b": {board: [count, [names]]}}   or   {"bye": true}     presence (`roster.py`)
+    P <origin>\n{"ttl": s, "b": {board: [count, [names]]}}   presence of the channel's boards (`roster.py`)
+    P <origin>\n{"bye": true}                  on the control channel: the process is shutting down
+    Q <origin>\n<board>\n...                   "announce these boards now": the sender just subscribed
 
 Frames are JSON, which never contains a raw newline, and board names have no spaces, so lines split safely.
 """
@@ -28,6 +32,8 @@ import orjson
 from notesboard.backplane.base import Backplane, Broker, BrokerError, Deliver
 from notesboard.backplane.repair import Relay
 from notesboard.backplane.roster import Roster
+from notesboard.backplane.watch import Watch
+from notesboard.backplane.wire import Channels, event_messages, presence_messages, query_messages
 
 if TYPE_CHECKING:
     from notesboard.config import Settings
@@ -46,7 +52,9 @@ BACKOFF_S = (0.1, 0.2, 0.5, 1.0, 2.0, 5.0)
 
 
 class ClusterBackplane(Backplane):
-    def __init__(self, deliver: Deliver, broker: Broker, *, channel: str | None = None) -> None:
+    def __init__(
+        self, deliver: Deliver, broker: Broker, *, channel: str | None = None, buckets: int | None = None
+    ) -> None:
         super().__init__(deliver)
         self.broker = broker
         self.origin = uuid.uuid4().hex[:12]
@@ -54,9 +62,12 @@ class ClusterBackplane(Backplane):
         self.channel = channel or ""
         self.relay: Relay | None = None
         self.roster: Roster | None = None
+        self.watch: Watch | None = None
+        self._buckets = buckets  # None: a channel per board
+        self.channels = Channels(self.channel, buckets)
         self._check_interval = 5.0
-        self._lines: list[str] = []  # events waiting to be published
-        self._messages: list[str] = []  # presence messages waiting to be published
+        self._lines: list[tuple[str, str]] = []  # (channel, event line) waiting to be published
+        self._messages: list[tuple[str, str]] = []  # (channel, presence or query message) waiting to be published
         self._wake = asyncio.Event()
         self._live = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
@@ -67,6 +78,7 @@ class ClusterBackplane(Backplane):
         self.published = 0
         self.dropped = 0  # events never sent to the broker (it was down); the others repaired them
         self.outages = 0
+        self.received = 0  # broker messages received (all channels, own echoes included)
 
     def bind(self, hub: Hub, store: Store, presence: Presence, settings: Settings) -> None:
         self._store = store
@@ -81,6 +93,16 @@ class ClusterBackplane(Backplane):
         )
         presence.remote = self.roster
         self._check_interval = settings.seq_check_interval
+        if self._buckets is not None:
+            self._buckets = settings.notify_buckets
+        self.watch = Watch(
+            self.broker,
+            grace=settings.subscribe_grace,
+            on_live=self._subscribed,
+            on_drop=self._dropped,
+            still_used=lambda board: hub.local_count(board) > 0,
+        )
+        hub.on_watch = self.watch.changed
 
     # -- lifecycle -------------------------------------------------------------------------------------
 
@@ -89,11 +111,14 @@ class ClusterBackplane(Backplane):
         if not self._channel_option:
             self.channel = f"notesboard_{self._store.epoch}"
         self.broker.name = re.sub(r"[^A-Za-z0-9_.-]", "_", self.channel)[:50]
+        assert self.watch is not None
+        self.channels = self.watch.channels = Channels(self.channel, self._buckets)
         loop = asyncio.get_running_loop()
         self._tasks = [
             loop.create_task(self._listen(), name="backplane-listen"),
             loop.create_task(self._send(), name="backplane-send"),
             loop.create_task(self._tick(), name="backplane-tick"),
+            loop.create_task(self.watch.run(), name="backplane-watch"),
         ]
         try:
             async with asyncio.timeout(CONNECT_WAIT_S):
@@ -103,6 +128,8 @@ class ClusterBackplane(Backplane):
 
     async def disconnect(self) -> None:
         self._closing = True
+        if self.watch is not None:
+            self.watch.close()
         if self.roster is not None:
             self.roster.close()
             if self.up:
@@ -122,11 +149,13 @@ class ClusterBackplane(Backplane):
             await self.relay.close()
         await self.broker.disconnect()
         log.info(
-            "backplane closed: %d events published, %d dropped, %d outages, relay %s",
+            "backplane closed: %d events published, %d dropped, %d outages, %d messages received, relay %s, watch %s",
             self.published,
             self.dropped,
             self.outages,
+            self.received,
             self.relay.stats() if self.relay else {},
+            self.watch.stats() if self.watch else {},
         )
 
     # -- out ---------------------------------------------------------------------------------------------
@@ -134,7 +163,7 @@ class ClusterBackplane(Backplane):
     def publish(self, board: str, seq: int, frame: str) -> None:
         assert self.relay is not None
         self.relay.receive(board, seq, frame)
-        self._lines.append(f"{board} {seq} {frame}")
+        self._lines.append((self.channels.of(board), f"{board} {seq} {frame}"))
         if len(self._lines) > MAX_QUEUED_LINES:
             drop = len(self._lines) - MAX_QUEUED_LINES
             del self._lines[:drop]
@@ -142,8 +171,22 @@ class ClusterBackplane(Backplane):
         self._wake.set()
 
     def _send_presence(self, message: dict[str, Any]) -> None:
-        self._messages.extend(self._presence_messages(message))
+        head, limit = f"P {self.origin}", self.broker.max_payload
+        if "b" not in message:  # a goodbye: everyone who may hold our entries
+            self._messages += [(self.channels.control, m) for m in presence_messages(head, message, limit)]
+        else:
+            for channel, boards in self._by_channel(message["b"].items()).items():
+                part = {"ttl": message["ttl"], "b": dict(boards)}
+                self._messages += [(channel, m) for m in presence_messages(head, part, limit)]
         self._wake.set()
+
+    def _by_channel(self, items: Any) -> dict[str, list[Any]]:
+        """Group `(board, ...)` tuples by the board's channel, keeping their order."""
+        grouped: dict[str, list[Any]] = {}
+        of = self.channels.of
+        for item in items:
+            grouped.setdefault(of(item[0]), []).append(item)
+        return grouped
 
     async def _send(self) -> None:
         while True:
@@ -158,8 +201,13 @@ class ClusterBackplane(Backplane):
             if not self.up and time.monotonic() - self._failed_at < 1.0:
                 self.dropped += len(lines)  # the broker is down: try again in a second, not for every batch
                 continue
+            head, limit = f"E {self.origin}", self.broker.max_payload
+            grouped: dict[str, list[str]] = {}
+            for channel, line in lines:
+                grouped.setdefault(channel, []).append(line)
+            items = [(c, m) for c, part in grouped.items() for m in event_messages(head, part, limit)]
             try:
-                await self.broker.publish_many(self.channel, self._event_messages(lines) + messages)
+                await self.broker.publish_batch(items + messages)
                 self.published += len(lines)
             except BrokerError as exc:
                 self.dropped += len(lines)
@@ -167,55 +215,36 @@ class ClusterBackplane(Backplane):
                     log.warning("publish failed (%s); subscribers will repair from the database", exc)
                 self._failed_at = time.monotonic()
 
-    def _event_messages(self, lines: list[str]) -> list[str]:
-        """Pack lines into as few messages as the broker's payload limit allows."""
-        head = f"E {self.origin}"
-        limit = self.broker.max_payload
-        if limit is None:
-            return [head + "\n" + "\n".join(lines)] if lines else []
-        out: list[str] = []
-        part: list[str] = []
-        size = len(head)
-        for line in lines:
-            n = len(line.encode()) + 1
-            if n + len(head) + 1 > limit:  # too big alone: announce it, subscribers read it from the database
-                board, seq, _ = line.split(" ", 2)
-                line = f"{board} {seq}"
-                n = len(line) + 1
-            if part and size + n > limit:
-                out.append(head + "\n" + "\n".join(part))
-                part, size = [], len(head)
-            part.append(line)
-            size += n
-        if part:
-            out.append(head + "\n" + "\n".join(part))
-        return out
+    # -- subscriptions ---------------------------------------------------------------------------------------
 
-    def _presence_messages(self, message: dict[str, Any]) -> list[str]:
-        head = f"P {self.origin}\n"
-        whole = head + orjson.dumps(message).decode()
-        limit = self.broker.max_payload
-        if limit is None or len(whole.encode()) <= limit:
-            return [whole]
-        out: list[str] = []
-        for board, (count, names) in message.get("b", {}).items():  # one board per message, names cut to fit
-            while True:
-                one = head + orjson.dumps({"ttl": message["ttl"], "b": {board: [count, names]}}).decode()
-                if len(one.encode()) <= limit or not names:
-                    break
-                names = names[: len(names) // 2]
-            out.append(one)
-        return out
+    def _subscribed(self, boards: list[str]) -> None:
+        """These boards' channels are live: read what we may have missed, and ask the others who is there."""
+        assert self.relay is not None
+        self.relay.subscribed(boards)
+        head, limit = f"Q {self.origin}", self.broker.max_payload
+        for channel, items in self._by_channel((b,) for b in boards).items():
+            self._messages += [(channel, m) for m in query_messages(head, [b for (b,) in items], limit)]
+        self._wake.set()
+
+    def channels_live(self) -> int:
+        """Channels subscribed on the current broker connection, the control channel included."""
+        return (self.watch.live_count() if self.watch else 0) + self.up
+
+    def _dropped(self, board: str) -> None:
+        assert self.relay is not None and self.roster is not None
+        self.relay.forget(board)
+        self.roster.forget(board)
 
     # -- in ----------------------------------------------------------------------------------------------
 
     async def _listen(self) -> None:
-        assert self.relay is not None and self.roster is not None
+        assert self.relay is not None and self.roster is not None and self.watch is not None
         attempt = 0
         while not self._closing:
             try:
                 await self.broker.connect()
                 await self.broker.subscribe(self.channel)
+                await self.watch.sync(reconnected=True)  # every watched board again, then read from the database
             except BrokerError as exc:
                 delay = BACKOFF_S[min(attempt, len(BACKOFF_S) - 1)]
                 if attempt == 0:
@@ -227,12 +256,10 @@ class ClusterBackplane(Backplane):
                 log.info("broker connection back; repairing watched boards from the database")
             attempt = 0
             self.up = True
+            self.watch.connected(True)
             self._live.set()
             self.roster.heartbeat_due = True
             self._wake.set()
-            check = asyncio.get_running_loop().create_task(self.relay.check(urgent=True))
-            self._checks.add(check)
-            check.add_done_callback(self._checks.discard)
             try:
                 while True:
                     message = await self.broker.next_published()
@@ -242,21 +269,32 @@ class ClusterBackplane(Backplane):
                 log.warning("broker connection lost (%s); reconnecting", exc)
             finally:
                 self.up = False
+                self.watch.connected(False)
 
     def _on_message(self, data: str) -> None:
-        assert self.relay is not None and self.roster is not None
+        assert self.relay is not None and self.roster is not None and self.watch is not None
+        self.received += 1
         head, _, body = data.partition("\n")
         kind, _, origin = head.partition(" ")
         if origin == self.origin:
             return
+        watched = self.watch.boards  # a bucket channel carries other boards too; a dropped channel, stragglers
         try:
             if kind == "E":
                 receive = self.relay.receive
                 for line in body.split("\n"):
                     parts = line.split(" ", 2)
-                    receive(parts[0], int(parts[1]), parts[2] if len(parts) == 3 else None)
+                    if parts[0] in watched:
+                        receive(parts[0], int(parts[1]), parts[2] if len(parts) == 3 else None)
             elif kind == "P":
-                self.roster.apply(origin, orjson.loads(body))
+                message = orjson.loads(body)
+                if "b" in message:
+                    message["b"] = {b: entry for b, entry in message["b"].items() if b in watched}
+                self.roster.apply(origin, message)
+            elif kind == "Q":
+                for board in body.split("\n"):
+                    if board in watched:
+                        self.roster.local_changed(board)
         except (ValueError, IndexError, TypeError, AttributeError):
             log.warning("ignoring a malformed broker message: %.200r", data)
 

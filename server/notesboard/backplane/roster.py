@@ -1,9 +1,11 @@
 """Presence across processes: each process tells the others its per-board counts and names, with a TTL.
 
-A process announces a board when its local connections on it change (coalesced, like presence frames) and
-re-announces every board it has connections on every `ttl / 3` seconds. Receivers keep each process's entry
-until it is replaced, withdrawn (count 0, or a goodbye at shutdown) or expires: a crashed process's
-connections disappear from everyone's presence within `ttl` seconds (plus one sweep).
+A process announces a board when its local connections on it change (coalesced, like presence frames), when
+another process asks (it just subscribed to the board), and re-announces every board it has connections on
+every `ttl / 3` seconds. Announcements go to the board's channel, so only processes watching it hear them.
+Receivers keep each process's entry until it is replaced, withdrawn (count 0, or a goodbye at shutdown) or
+expires: a crashed process's connections disappear from everyone's presence within `ttl` seconds (plus one
+sweep).
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ class Roster:
         self._origins: dict[str, float] = {}  # other processes -> last heard from (monotonic)
         self._dirty: set[str] = set()
         self._timer: asyncio.TimerHandle | None = None
-        self.heartbeat_due = True  # a newcomer or a reconnect asks for our full state soon
+        self.heartbeat_due = True  # a reconnect asks for our full state soon
 
     # -- what this process says ------------------------------------------------------------------------
 
@@ -73,8 +75,6 @@ class Roster:
 
     def apply(self, origin: str, message: dict[str, Any]) -> None:
         now = time.monotonic()
-        if origin not in self._origins:
-            self.heartbeat_due = True  # tell the newcomer who is here
         self._origins[origin] = now
         if message.get("bye"):
             self._origins.pop(origin, None)
@@ -84,6 +84,11 @@ class Roster:
         expires = now + float(message.get("ttl", self.ttl))
         for board, (count, names) in message.get("b", {}).items():
             self._set(board, origin, (int(count), [str(n) for n in names][:MAX_NAMES], expires) if count else None)
+
+    def forget(self, board: str) -> None:
+        """We stopped listening to the board: the others' entries for it would only go stale."""
+        if self._remote.pop(board, None) is not None:
+            self._hub.elsewhere.pop(board, None)
 
     def expire(self) -> None:
         now = time.monotonic()
