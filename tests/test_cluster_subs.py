@@ -25,7 +25,9 @@ GRACE = 1.0
 
 @pytest.fixture(params=["redis", "notify"])
 def cluster(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Cluster]:
-    c = Cluster(request.param, tmp_path, env={"NOTESBOARD_SUBSCRIBE_GRACE": str(GRACE)})
+    # Heartbeats only every 10 s: presence seen sooner comes from the others answering a new subscriber's query.
+    env = {"NOTESBOARD_SUBSCRIBE_GRACE": str(GRACE), "NOTESBOARD_PRESENCE_TTL": "30"}
+    c = Cluster(request.param, tmp_path, env=env)
     try:
         yield c.start()
     finally:
