@@ -128,6 +128,10 @@ class Watch:
                 log.warning("subscription change failed (%s); retrying", exc)
                 await asyncio.sleep(RETRY_S)
                 self._wake.set()
+            except Exception:  # a bug must not end subscribing for good
+                log.exception("subscription change failed; retrying")
+                await asyncio.sleep(RETRY_S)
+                self._wake.set()
 
     def close(self) -> None:
         for timer in self._timers.values():
