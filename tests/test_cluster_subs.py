@@ -18,7 +18,7 @@ import pytest
 
 from notesboard.backplane.wire import Channels
 from tests.helpers import ServerProcess
-from tests.test_scaleout import Cluster, Watcher, drop_broker_connections, write
+from tests.test_scaleout import Cluster, Watcher, drop_broker_connections, start_nginx, write
 
 GRACE = 1.0
 
@@ -144,3 +144,37 @@ async def test_killed_broker_connections_resubscribe_every_board_and_repair(clus
     for w in watchers:
         await w.close()
     assert "broker connection lost" in b.log()
+
+
+@pytest.fixture
+def affine(cluster: Cluster, tmp_path: Path) -> Iterator[ServerProcess]:
+    """nginx routing each board to one process (`hash $board consistent`, as docs/deploy.md shows)."""
+    yield from start_nginx(cluster, tmp_path, "hash $board consistent;")
+
+
+async def test_board_affine_routing_behind_nginx(cluster: Cluster, affine: ServerProcess) -> None:
+    boards = [f"aff{i}" for i in range(16)]
+    watchers = [await Watcher([affine], board, name=f"u{k}").connect() for board in boards for k in range(2)]
+    home: dict[str, int] = {}
+    for board in boards:
+        opened = [s.log().count(f"open board={board} ") for s in cluster.servers]
+        assert sorted(opened) == [0, 2], (board, opened)  # both sockets of a board on one process
+        home[board] = opened.index(2)
+    assert set(home.values()) == {0, 1}  # and the boards spread over both
+    for board in boards:  # REST goes where the board's sockets are
+        before = [metric(s, "notesboard_writes_committed_total") for s in cluster.servers]
+        r = httpx.post(f"{affine.url}/api/boards/{board}/notes", json={"text": "via rest"}, timeout=10)
+        assert r.status_code == 201, r.text
+        after = [metric(s, "notesboard_writes_committed_total") for s in cluster.servers]
+        assert [b - a for a, b in zip(before, after, strict=True)][home[board]] == 1
+    await asyncio.gather(*(w.until_seq(1) for w in watchers))
+    await asyncio.gather(*(write(affine, board, f"w{board}", 10) for board in boards))
+    await asyncio.gather(*(w.until_seq(11) for w in watchers))
+    assert all(w.events == list(range(1, 12)) for w in watchers)
+    # Each process listens to its own boards' channels only, and got nothing of the others' boards.
+    for i, server in enumerate(cluster.servers):
+        mine = [board for board in boards if home[board] == i]
+        names = {Channels("x", 256 if cluster.kind == "notify" else None).of(board) for board in mine}
+        assert channels(server) == 1 + len(names)
+    for w in watchers:
+        await w.close()

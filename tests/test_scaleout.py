@@ -475,16 +475,26 @@ http {{
 """
 
 
-def nginx_site(listen: str, backends: list[str]) -> str:
-    """The `http` block body documented in docs/deploy.md (kept identical: the doc points here)."""
+BOARD_AFFINE = """
+    map $uri $board {
+        ~^/(?:ws|api/boards)/(?<name>[^/]+)  $name;
+        default                             "";
+    }"""
+
+
+def nginx_site(listen: str, backends: list[str], balance: str = "least_conn;") -> str:
+    """The `http` block body documented in docs/deploy.md (kept identical: the doc points here).
+
+    `balance` is `least_conn;` or, for board-affine routing, `hash $board consistent;` with BOARD_AFFINE."""
     servers = "\n".join(f"        server {b} max_fails=1 fail_timeout=5s;" for b in backends)
+    board_map = BOARD_AFFINE if "$board" in balance else ""
     return f"""
     map $http_upgrade $connection_upgrade {{
         default upgrade;
         ''      close;
-    }}
+    }}{board_map}
     upstream notesboard {{
-        least_conn;
+        {balance}
 {servers}
     }}
     server {{
@@ -508,11 +518,15 @@ def nginx_site(listen: str, backends: list[str]) -> str:
 @pytest.fixture
 def nginx(fresh_cluster: Cluster, tmp_path: Path) -> Iterator[ServerProcess]:
     """nginx on a free port in front of the cluster's two processes; a ServerProcess-like handle to it."""
+    yield from start_nginx(fresh_cluster, tmp_path, "least_conn;")
+
+
+def start_nginx(cluster: Cluster, tmp_path: Path, balance: str) -> Iterator[ServerProcess]:
     binary = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
     if binary is None:
         pytest.skip("nginx is not installed (apt-get install nginx-light)")
-    front = ServerProcess(fresh_cluster.db.url, tmp_path / "unused.log")  # only for .port/.url/.ws_url
-    site = nginx_site(f"127.0.0.1:{front.port}", [f"127.0.0.1:{s.port}" for s in fresh_cluster.servers])
+    front = ServerProcess(cluster.db.url, tmp_path / "unused.log")  # only for .port/.url/.ws_url
+    site = nginx_site(f"127.0.0.1:{front.port}", [f"127.0.0.1:{s.port}" for s in cluster.servers], balance)
     conf = tmp_path / "nginx.conf"
     conf.write_text(NGINX_CONF.format(dir=tmp_path, body=site))
     proc = subprocess.Popen([binary, "-c", str(conf), "-p", str(tmp_path)], stderr=subprocess.DEVNULL)
