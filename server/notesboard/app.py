@@ -56,7 +56,9 @@ class Runtime:
             readers=settings.read_connections,
             max_boards=settings.max_boards,
         )
-        self.hub = Hub(settings.fanout_delay)
+        self.hub = Hub(
+            settings.fanout_delay, coalesce=settings.fanout_coalesce, coalesce_min=settings.fanout_coalesce_min
+        )
         self.backplane = from_url(settings.broker, self.hub.deliver)
         self.publisher = Publisher(self.backplane)
         self.writer = Writer(self.store, self.publisher, batch_max=settings.batch_max, queue_max=settings.write_queue)
