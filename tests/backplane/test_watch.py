@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
+from notesboard.backplane.memory import MemoryBus
 from notesboard.backplane.wire import BUCKET_SUFFIX, Channels
-from tests.backplane.fakes import presence_frames
-from tests.backplane.test_memory import SETTINGS, cluster, until
+from tests.backplane.fakes import FakeStore, presence_frames
+from tests.backplane.test_memory import SETTINGS, Node, cluster, until
 
 GRACE = 0.2
 
@@ -101,3 +102,29 @@ async def test_a_reconnect_resubscribes_every_watched_board() -> None:
         for i in range(3):
             a.write(f"r{i}")
         await until(lambda: [s.got for s in subs] == [[1], [1], [1]])
+
+
+async def test_boards_sharing_a_bucket_channel_are_filtered_on_receipt() -> None:
+    """Postgres-style: every board hashes to the one channel; b watches "mine" and keeps nothing of "other"."""
+    bus, store = MemoryBus(), FakeStore()
+    a, b = Node(bus, store), Node(bus, store)
+    for node in (a, b):
+        node.backplane._buckets = 1  # what a broker without a channel per board gets (notify_buckets=1)
+        await node.backplane.connect()
+    try:
+        a.join("other", "ann")
+        a.join("mine", "ann")
+        sub = b.join("mine", "bob")
+        await until(lambda: b.backplane.channels_live() == 2)
+        for _ in range(5):
+            a.write("other")
+            a.write("mine")
+        await until(lambda: sub.got == [1, 2, 3, 4, 5])
+        await asyncio.sleep(0.2)
+        assert b.backplane.received > 0  # "other" arrived on the shared channel ...
+        assert b.backplane.relay is not None and "other" not in b.backplane.relay.tracked()
+        assert b.hub.elsewhere.get("other") is None and b.hub.elsewhere.get("mine") == 1  # ... and was dropped
+    finally:
+        for node in (a, b):
+            await node.backplane.disconnect()
+            node.presence.close()

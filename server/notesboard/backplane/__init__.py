@@ -18,7 +18,6 @@ from notesboard.backplane.wire import BUCKET_SUFFIX
 
 __all__ = ["Backplane", "Broker", "BrokerError", "Deliver", "MemoryBackplane", "Message", "check_url", "from_url"]
 
-DEFAULT_BUCKETS = 256
 SCHEMES = ("memory", "redis", "rediss", "postgres", "postgresql", "postgresql+asyncpg")
 
 
@@ -64,5 +63,4 @@ def from_url(url: str, deliver: Deliver) -> Backplane:
         from notesboard.backplane.postgres import PostgresBroker
 
         broker = PostgresBroker(plain.replace("postgresql+asyncpg://", "postgresql://", 1))
-        return ClusterBackplane(deliver, broker, channel=channel, buckets=DEFAULT_BUCKETS)  # the setting, at bind
     return ClusterBackplane(deliver, broker, channel=channel)

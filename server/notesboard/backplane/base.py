@@ -71,6 +71,7 @@ class Broker(ABC):
     """
 
     max_payload: int | None = None  # bytes per message, None for no practical limit
+    channel_per_board = True  # False: channels are costly (Postgres), boards share hash buckets
     name = "notesboard"  # how its connections introduce themselves (Redis CLIENT SETNAME, Postgres application_name)
 
     @abstractmethod

@@ -52,9 +52,7 @@ BACKOFF_S = (0.1, 0.2, 0.5, 1.0, 2.0, 5.0)
 
 
 class ClusterBackplane(Backplane):
-    def __init__(
-        self, deliver: Deliver, broker: Broker, *, channel: str | None = None, buckets: int | None = None
-    ) -> None:
+    def __init__(self, deliver: Deliver, broker: Broker, *, channel: str | None = None, buckets: int = 256) -> None:
         super().__init__(deliver)
         self.broker = broker
         self.origin = uuid.uuid4().hex[:12]
@@ -63,7 +61,7 @@ class ClusterBackplane(Backplane):
         self.relay: Relay | None = None
         self.roster: Roster | None = None
         self.watch: Watch | None = None
-        self._buckets = buckets  # None: a channel per board
+        self._buckets = None if broker.channel_per_board else buckets  # None: a channel per board
         self.channels = Channels(self.channel, buckets)
         self._check_interval = 5.0
         self._lines: list[tuple[str, str]] = []  # (channel, event line) waiting to be published
@@ -93,7 +91,7 @@ class ClusterBackplane(Backplane):
         )
         presence.remote = self.roster
         self._check_interval = settings.seq_check_interval
-        if self._buckets is not None:
+        if not self.broker.channel_per_board:
             self._buckets = settings.notify_buckets
         self.watch = Watch(
             self.broker,

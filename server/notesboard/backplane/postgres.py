@@ -24,6 +24,7 @@ QUERY_TIMEOUT_S = 5.0
 
 class PostgresBroker(Broker):
     max_payload = 7999
+    channel_per_board = False  # names are identifiers of <= 63 bytes, and each LISTEN costs the server
 
     def __init__(self, dsn: str) -> None:
         self.dsn = dsn

@@ -289,6 +289,10 @@ class Relay:
         for board in [k for k, b in self._boards.items() if k not in watched and not b.repairing and not b.pending]:
             del self._boards[board]
 
+    def tracked(self) -> list[str]:
+        """The boards the relay keeps state for (tests)."""
+        return list(self._boards)
+
     def stats(self) -> dict[str, int]:
         return {
             "boards": len(self._boards),
