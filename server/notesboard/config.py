@@ -63,7 +63,7 @@ class Settings(BaseSettings):
     ping_interval: float = Field(20.0, ge=0.0, description="Transport ping every N seconds (0: off).")
     ping_timeout: float = Field(20.0, gt=0.0, description="Close a connection whose pong is this late.")
     direct_writes: bool = Field(
-        True, description="Write ready-framed events straight to idle sockets (see ingress._direct_writer)."
+        True, description="Write ready-framed events straight to idle sockets (see uvicorn_adapter.py)."
     )
     ws_compression: bool = Field(False, description="permessage-deflate (costs hundreds of KB per socket).")
     ws_impl: Literal["websockets-sansio", "websockets", "wsproto"] = "websockets-sansio"

@@ -1,7 +1,8 @@
 """Presence: who is on each board, announced at most once per `interval` per board (coalesced).
 
-With several server processes, `remote` (a cluster backplane's roster) adds the other processes' names, and
-the hub's count includes their connections; local joins and leaves are reported to it so it can tell them.
+With several server processes, `remote` (a cluster backplane's roster, given at construction) adds the other
+processes' names, and the hub's count includes their connections; local joins and leaves are reported to it
+(with this process's names on the board) so it can tell them.
 """
 
 from __future__ import annotations
@@ -19,28 +20,28 @@ MAX_NAMES = 100
 
 
 class RemotePresence(Protocol):
-    def local_changed(self, board: str) -> None:
-        """A connection joined or left this board on this process."""
+    def local_changed(self, board: str, names: list[str]) -> None:
+        """A connection joined or left this board on this process; `names` are this process's names there."""
 
     def names(self, board: str) -> set[str]:
         """Display names on this board on other processes."""
 
 
 class Presence:
-    def __init__(self, hub: Hub, interval: float) -> None:
+    def __init__(self, hub: Hub, interval: float, remote: RemotePresence | None = None) -> None:
         self._hub = hub
         self._interval = interval
         self._names: dict[str, Counter[str]] = {}
         self._dirty: set[str] = set()
         self._timer: asyncio.TimerHandle | None = None
-        self.remote: RemotePresence | None = None
+        self._remote = remote
 
     def joined(self, board: str, name: str | None) -> None:
         if name:
             self._names.setdefault(board, Counter())[name] += 1
         self._touch(board)
-        if self.remote is not None:
-            self.remote.local_changed(board)
+        if self._remote is not None:
+            self._remote.local_changed(board, self.local_names(board))
 
     def left(self, board: str, name: str | None) -> None:
         names = self._names.get(board)
@@ -51,13 +52,13 @@ class Presence:
             if not names:
                 del self._names[board]
         self._touch(board)
-        if self.remote is not None:
-            self.remote.local_changed(board)
+        if self._remote is not None:
+            self._remote.local_changed(board, self.local_names(board))
 
     def names(self, board: str) -> list[str]:
-        if self.remote is None:
+        if self._remote is None:
             return self.local_names(board)
-        return sorted(self.remote.names(board).union(self._names.get(board, ())))[:MAX_NAMES]
+        return sorted(self._remote.names(board).union(self._names.get(board, ())))[:MAX_NAMES]
 
     def local_names(self, board: str) -> list[str]:
         return sorted(self._names.get(board, ()))[:MAX_NAMES]
@@ -76,6 +77,12 @@ class Presence:
         dirty, self._dirty = self._dirty, set()
         for board in dirty:
             self._hub.broadcast(board, presence_frame(self._hub.count(board), self.names(board)))
+
+    def __enter__(self) -> Presence:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def close(self) -> None:
         if self._timer is not None:

@@ -6,11 +6,12 @@ all the connections of a board.
 
 from __future__ import annotations
 
-from typing import Any, Literal, TypedDict
+from typing import Any
 
 import orjson
 
 from notesboard.errors import NotesError
+from notesboard.model import Note, Op
 
 __all__ = [
     "PONG",
@@ -24,27 +25,6 @@ __all__ = [
     "presence_frame",
     "snapshot_frame",
 ]
-
-Op = Literal["created", "updated", "deleted"]
-
-
-class Note(TypedDict):
-    id: int
-    board: str
-    text: str
-    author: str | None
-    color: str | None
-    x: float | None
-    y: float | None
-    w: float
-    h: float
-    z: int
-    version: int
-    seq: int
-    created_at: str
-    updated_at: str
-    deleted: bool
-    updated_by: str | None
 
 
 def encode(obj: Any) -> str:

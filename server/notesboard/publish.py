@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from notesboard.backplane.base import Backplane
+from notesboard.model import WriteResult
 from notesboard.protocol import event_frame
-from notesboard.store import WriteResult
 
 __all__ = ["Publisher"]
 

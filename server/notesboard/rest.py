@@ -15,8 +15,8 @@ from fastapi.responses import Response
 from notesboard.auth import OPEN, Grant, authorize, origin_allowed
 from notesboard.errors import BadRequest, Forbidden, NotesError, TooLarge
 from notesboard.exchange import FORMATS, export_board, parse_import
+from notesboard.model import WriteResult, now_iso
 from notesboard.protocol import decode, encode
-from notesboard.store import WriteResult, now_iso
 from notesboard.validate import (
     check_author,
     check_board,
@@ -27,7 +27,7 @@ from notesboard.validate import (
 )
 
 if TYPE_CHECKING:
-    from notesboard.app import Runtime
+    from notesboard.runtime import Runtime
 
 __all__ = ["JSONBody", "error_response", "router"]
 

@@ -7,21 +7,26 @@ import re
 
 import uvicorn
 
-from notesboard.app import Runtime, create_app
+from notesboard.app import create_app
 from notesboard.config import Settings
+from notesboard.uvicorn_adapter import find_app, probe
 
 __all__ = ["LogHygiene", "NotesServer", "run", "uvicorn_config"]
 
 
 class NotesServer(uvicorn.Server):
-    """Drains our runtime (commit, ack, close 1001) before uvicorn's own shutdown steps."""
+    """Checks uvicorn's fast paths before start-up; drains our runtime (commit, ack, close 1001) before
+    uvicorn's own shutdown steps (which would close sockets with 1012)."""
+
+    async def startup(self, sockets: list | None = None) -> None:  # type: ignore[type-arg]
+        app = find_app(self.config)
+        if app is not None:
+            settings: Settings | None = getattr(app.state, "settings", None)
+            app.state.fast_paths = probe(self.config, direct_writes=settings is None or settings.direct_writes)
+        await super().startup(sockets)
 
     async def shutdown(self, sockets: list | None = None) -> None:  # type: ignore[type-arg]
-        app = self.config.loaded_app
-        # Unwrap uvicorn's middlewares down to the FastAPI app, which holds the runtime.
-        while app is not None and not hasattr(app, "state"):
-            app = getattr(app, "app", None)
-        runtime: Runtime | None = getattr(getattr(app, "state", None), "runtime", None)
+        runtime = getattr(getattr(find_app(self.config), "state", None), "runtime", None)
         if runtime is not None:
             await runtime.drain()
         await super().shutdown(sockets)

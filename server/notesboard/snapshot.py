@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from notesboard.protocol import Note
-from notesboard.store import Store
+from notesboard.model import Note
+from notesboard.storage import Store
 
 __all__ = ["Snapshot", "read_snapshot"]
 

@@ -1,22 +1,30 @@
 """The note use cases, shared by REST and the socket: validated commands -> the writer (one transaction) ->
 published events. Transports translate their input into commands (`validate`) and the outcome back.
 
-The rules a change obeys (not found, conflict, board cap, idempotent replay, restore) are applied inside the
-write transaction (`store`), where the rows they depend on are locked; this module sequences whole
-operations: one change, a board delete, an import.
+The rules a change obeys (not found, conflict, board cap, idempotent replay, restore) are `domain.decide`,
+applied inside the write transaction (`storage`), where the rows they depend on are locked; this module
+sequences whole operations: one change, a board delete, an import.
 """
 
 from __future__ import annotations
 
 import asyncio
 
-from notesboard.store import BoardCleared, BoardPage, BoardSummary, Outcome, Store, WriteOp, WriteResult
-from notesboard.validate import CreateCommand, DeleteBoardCommand, DeleteCommand, UpdateCommand
+from notesboard.model import (
+    BoardCleared,
+    BoardPage,
+    BoardSummary,
+    CreateCommand,
+    DeleteBoardCommand,
+    NoteCommand,
+    Outcome,
+    WriteOp,
+    WriteResult,
+)
+from notesboard.storage import Store
 from notesboard.writer import Writer
 
 __all__ = ["ImportResult", "Notes"]
-
-NoteCommand = CreateCommand | UpdateCommand | DeleteCommand
 
 
 class ImportResult:

@@ -1,7 +1,8 @@
 """Validation: raw frames, REST bodies and query strings -> typed commands, or a contract error.
 
 Pure functions, no I/O. The socket and REST both go through `create_command`/`update_command`/
-`delete_command`, so a note is validated in exactly one place.
+`delete_command`, so a note is validated in exactly one place. The commands themselves live in `model`
+(re-exported here).
 """
 
 from __future__ import annotations
@@ -14,6 +15,17 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr, ValidationError
 
 from notesboard.errors import BadRequest, TooLarge
+from notesboard.model import (
+    DEFAULT_H,
+    DEFAULT_W,
+    DEFAULT_Z,
+    Command,
+    CreateCommand,
+    DeleteBoardCommand,
+    DeleteCommand,
+    Ping,
+    UpdateCommand,
+)
 from notesboard.protocol import decode
 
 __all__ = [
@@ -41,7 +53,6 @@ CLIENT_ID_RE = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 COORD_LIMIT = 1_000_000.0
 SIZE_MIN, SIZE_MAX = 60.0, 4000.0
 Z_LIMIT = 1_000_000_000
-DEFAULT_W, DEFAULT_H, DEFAULT_Z = 208.0, 150.0, 0
 LAYOUT_FIELDS = ("w", "h", "z")  # may be set, never cleared: null is bad_request
 
 ClientId = Annotated[StrictStr, Field(pattern=r"^[A-Za-z0-9_.:-]{1,64}$")]
@@ -92,53 +103,6 @@ class _Delete(_Model):
     version: PositiveInt | None = None
     client_id: ClientId | None = None
     author: Author | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class CreateCommand:
-    text: str
-    client_id: str | None
-    color: str | None
-    x: float | None
-    y: float | None
-    author: str | None
-    w: float = DEFAULT_W
-    h: float = DEFAULT_H
-    z: int = DEFAULT_Z
-
-
-@dataclass(frozen=True, slots=True)
-class UpdateCommand:
-    id: int
-    changes: dict[str, Any]  # only the fields the client sent; None clears color/x/y
-    version: int | None
-    client_id: str | None
-    restore: bool = False  # "deleted": false: bring a tombstone back (undo of a delete)
-    author: str | None = None  # REST: who made the change (`updated_by`); the socket uses its name=
-
-
-@dataclass(frozen=True, slots=True)
-class DeleteCommand:
-    id: int
-    version: int | None
-    client_id: str | None
-    author: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class DeleteBoardCommand:
-    """Delete every live note of a board (REST `DELETE /api/boards/{board}`); text is not kept."""
-
-    author: str | None = None
-    client_id: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Ping:
-    pass
-
-
-Command = CreateCommand | UpdateCommand | DeleteCommand | Ping
 
 
 def _echo_id(body: Any) -> str | None:

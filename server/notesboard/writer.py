@@ -16,8 +16,9 @@ from collections.abc import Callable
 from enum import Enum
 
 from notesboard.errors import NotesError, Unavailable
+from notesboard.model import BoardCleared, Outcome, WriteOp, WriteResult
 from notesboard.publish import Publisher
-from notesboard.store import BoardCleared, Outcome, Store, WriteOp, WriteResult
+from notesboard.storage import Store
 
 __all__ = ["Writer", "WriterState"]
 
@@ -32,23 +33,42 @@ class WriterState(Enum):
 
 
 class Writer:
-    def __init__(self, store: Store, publisher: Publisher, *, batch_max: int, queue_max: int) -> None:
+    """An async context manager: started on enter; on exit it drains (see `drain`) within `drain_timeout`."""
+
+    def __init__(
+        self,
+        store: Store,
+        publisher: Publisher,
+        *,
+        batch_max: int,
+        queue_max: int,
+        drain_timeout: float = 10.0,
+        on_commit: Callable[[float], None] | None = None,
+    ) -> None:
         self._store = store
         self._publisher = publisher
         self._batch_max = batch_max
         self._queue_max = queue_max
+        self._drain_timeout = drain_timeout
         self._queue: deque[tuple[WriteOp, asyncio.Future[Outcome]]] = deque()
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.state = WriterState.IDLE
         self.batches = 0
         self.committed = 0
-        self.on_commit: Callable[[float], None] | None = None  # seconds per committed batch (metrics)
+        self._on_commit = on_commit  # seconds per committed batch (metrics)
 
     def start(self) -> None:
         assert self.state is WriterState.IDLE, f"writer is {self.state.value}"
         self.state = WriterState.RUNNING
         self._task = asyncio.get_running_loop().create_task(self._run(), name="notesboard-writer")
+
+    async def __aenter__(self) -> Writer:
+        self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.drain(self._drain_timeout)
 
     def submit(self, op: WriteOp) -> asyncio.Future[Outcome]:
         """Queue a write; the future resolves after commit (or fails with a NotesError)."""
@@ -104,8 +124,8 @@ class Writer:
                 continue
             self.batches += 1
             self.committed += n
-            if self.on_commit is not None:
-                self.on_commit(time.perf_counter() - started)
+            if self._on_commit is not None:
+                self._on_commit(time.perf_counter() - started)
             self._publisher.publish(_events(outcomes))
             for (_, fut), outcome in zip(batch, outcomes, strict=True):
                 if fut.done():

@@ -8,9 +8,14 @@ from contextlib import asynccontextmanager
 
 import pytest
 
-from notesboard.backplane import MemoryBackplane, check_url, from_url
+from notesboard.backplane import broker_from_url, check_url
 from notesboard.backplane.cluster import ClusterBackplane
 from notesboard.backplane.memory import MemoryBroker, MemoryBus
+from notesboard.backplane.outgoing import Outgoing
+from notesboard.backplane.postgres import PostgresBroker
+from notesboard.backplane.redis import RedisBroker
+from notesboard.backplane.repair import Relay
+from notesboard.backplane.roster import Roster
 from notesboard.config import Settings
 from notesboard.fanout import Hub
 from notesboard.presence import Presence
@@ -24,11 +29,23 @@ class Node:
 
     def __init__(self, bus: MemoryBus, store: FakeStore, max_payload: int | None = None) -> None:
         self.hub = Hub()
-        self.presence = Presence(self.hub, SETTINGS.presence_interval)
+        outgoing = Outgoing()
+        interval = min(0.1, SETTINGS.presence_interval)
+        roster = Roster(self.hub, ttl=SETTINGS.presence_ttl, interval=interval, send=outgoing.presence_message)
+        self.presence = Presence(self.hub, SETTINGS.presence_interval, remote=roster)
         self.broker = MemoryBroker(bus, max_payload)
         self.store = store
-        self.backplane = ClusterBackplane(self.hub.deliver, self.broker)
-        self.backplane.bind(self.hub, store, self.presence, SETTINGS)  # type: ignore[arg-type]
+        self.backplane = ClusterBackplane(
+            self.broker,
+            relay=Relay(self.hub, store, gap_wait=SETTINGS.gap_wait),  # type: ignore[arg-type]
+            roster=roster,
+            presence=self.presence,
+            outgoing=outgoing,
+            database=store,
+            hub=self.hub,
+            check_interval=SETTINGS.seq_check_interval,
+            subscribe_grace=SETTINGS.subscribe_grace,
+        )
 
     def join(self, board: str, name: str | None = None, seq: int = 0) -> Sub:
         sub = Sub(board, seq)
@@ -70,15 +87,21 @@ async def until(predicate: object, timeout: float = 5.0) -> None:
 
 
 def test_urls_pick_the_backplane() -> None:
-    assert isinstance(from_url("memory://", lambda b, s, f: None), MemoryBackplane)
-    for url in ("redis://127.0.0.1:6379/0?channel=x", "rediss://h/0", "postgres://u@h/db", "postgresql://u@h/db"):
-        assert isinstance(from_url(url, lambda b, s, f: None), ClusterBackplane)
+    assert broker_from_url("memory://") is None
+    for url, kind in (
+        ("redis://127.0.0.1:6379/0?channel=x", RedisBroker),
+        ("rediss://h/0", RedisBroker),
+        ("postgres://u@h/db", PostgresBroker),
+        ("postgresql://u@h/db", PostgresBroker),
+    ):
+        found = broker_from_url(url)
+        assert found is not None and isinstance(found[0], kind)
     for bad in ("kafka://x", "redis", "http://x"):
         with pytest.raises(ValueError, match="unsupported broker URL"):
             check_url(bad)
-    backplane = from_url("redis://127.0.0.1:6379/0?channel=mine&db=1", lambda b, s, f: None)
-    assert isinstance(backplane, ClusterBackplane) and backplane.channel == "mine"
-    assert backplane.broker.url == "redis://127.0.0.1:6379/0?db=1"  # type: ignore[attr-defined]
+    found = broker_from_url("redis://127.0.0.1:6379/0?channel=mine&db=1")
+    assert found is not None and found[1] == "mine"
+    assert found[0].url == "redis://127.0.0.1:6379/0?db=1"  # type: ignore[attr-defined]
 
 
 async def test_events_reach_every_process_in_order_once() -> None:

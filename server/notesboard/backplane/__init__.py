@@ -16,7 +16,16 @@ from notesboard.backplane.base import Backplane, Broker, BrokerError, Deliver, M
 from notesboard.backplane.memory import MemoryBackplane
 from notesboard.backplane.wire import BUCKET_SUFFIX
 
-__all__ = ["Backplane", "Broker", "BrokerError", "Deliver", "MemoryBackplane", "Message", "check_url", "from_url"]
+__all__ = [
+    "Backplane",
+    "Broker",
+    "BrokerError",
+    "Deliver",
+    "MemoryBackplane",
+    "Message",
+    "broker_from_url",
+    "check_url",
+]
 
 SCHEMES = ("memory", "redis", "rediss", "postgres", "postgresql", "postgresql+asyncpg")
 
@@ -47,12 +56,11 @@ def _split_channel(url: str) -> tuple[str, str | None]:
     return urlunsplit(parts._replace(query=rest)), channel or None
 
 
-def from_url(url: str, deliver: Deliver) -> Backplane:
+def broker_from_url(url: str) -> tuple[Broker, str | None] | None:
+    """The broker for `url` and its `channel` option; None for `memory://` (one process, no broker)."""
     scheme = check_url(url)
     if scheme == "memory":
-        return MemoryBackplane(deliver)
-    from notesboard.backplane.cluster import ClusterBackplane
-
+        return None
     plain, channel = _split_channel(url)
     broker: Broker
     if scheme.startswith("redis"):
@@ -63,4 +71,4 @@ def from_url(url: str, deliver: Deliver) -> Backplane:
         from notesboard.backplane.postgres import PostgresBroker
 
         broker = PostgresBroker(plain.replace("postgresql+asyncpg://", "postgresql://", 1))
-    return ClusterBackplane(deliver, broker, channel=channel)
+    return broker, channel

@@ -11,13 +11,6 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from notesboard.config import Settings
-    from notesboard.fanout import Hub
-    from notesboard.presence import Presence
-    from notesboard.store import Store
 
 __all__ = ["Backplane", "Broker", "BrokerError", "Deliver", "Message"]
 
@@ -25,19 +18,23 @@ Deliver = Callable[[str, int, str], None]  # (board, seq, encoded event frame)
 
 
 class Backplane(ABC):
-    """Publishes events in seq order per board and hands every received one to `deliver`."""
+    """Publishes events in seq order per board and hands every received one to the hub (in seq order).
+
+    An async context manager: `connect` on enter, `disconnect` on exit (the runtime's exit stack).
+    """
 
     received = 0  # messages taken from a broker (0 for one process)
 
-    def __init__(self, deliver: Deliver) -> None:
-        self.deliver = deliver
+    async def __aenter__(self) -> Backplane:
+        await self.connect()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.disconnect()
 
     def channels_live(self) -> int:
         """Broker channels this process listens to now (0 for one process)."""
         return 0
-
-    def bind(self, hub: Hub, store: Store, presence: Presence, settings: Settings) -> None:  # noqa: B027
-        """Called once by the runtime before `connect`; a multi-process backplane needs these to repair gaps."""
 
     async def connect(self) -> None:  # noqa: B027 - optional hook
         """Open connections to the broker, if any."""

@@ -25,48 +25,71 @@ import logging
 import re
 import time
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import orjson
 
-from notesboard.backplane.base import Backplane, Broker, BrokerError, Deliver
+from notesboard.backplane.base import Backplane, Broker, BrokerError
+from notesboard.backplane.outgoing import Outgoing
 from notesboard.backplane.repair import Relay
 from notesboard.backplane.roster import Roster
 from notesboard.backplane.watch import Watch
 from notesboard.backplane.wire import Channels, event_messages, presence_messages, query_messages
+from notesboard.fanout import Hub
+from notesboard.presence import Presence
 
-if TYPE_CHECKING:
-    from notesboard.config import Settings
-    from notesboard.fanout import Hub
-    from notesboard.presence import Presence
-    from notesboard.store import Store
-
-__all__ = ["ClusterBackplane"]
+__all__ = ["ClusterBackplane", "HasEpoch"]
 
 log = logging.getLogger("notesboard.backplane")
 
-MAX_QUEUED_LINES = 100_000  # events waiting for a slow or absent broker; older ones are dropped (repair covers)
 TICK_S = 0.5
 CONNECT_WAIT_S = 5.0
 BACKOFF_S = (0.1, 0.2, 0.5, 1.0, 2.0, 5.0)
 
 
+class HasEpoch(Protocol):
+    epoch: str  # the database's; known once the store is open
+
+
 class ClusterBackplane(Backplane):
-    def __init__(self, deliver: Deliver, broker: Broker, *, channel: str | None = None, buckets: int = 256) -> None:
-        super().__init__(deliver)
+    """Built by the runtime from its parts; `connect` once the store is open (the channel names its epoch)."""
+
+    def __init__(
+        self,
+        broker: Broker,
+        *,
+        relay: Relay,
+        roster: Roster,
+        presence: Presence,
+        outgoing: Outgoing,
+        database: HasEpoch,
+        hub: Hub,
+        channel: str | None = None,
+        check_interval: float = 5.0,
+        subscribe_grace: float = 30.0,
+        buckets: int = 256,
+    ) -> None:
         self.broker = broker
+        self.relay = relay
+        self.roster = roster
+        self._presence = presence
+        self._out = outgoing
+        self._database = database
         self.origin = uuid.uuid4().hex[:12]
         self._channel_option = channel
         self.channel = channel or ""
-        self.relay: Relay | None = None
-        self.roster: Roster | None = None
-        self.watch: Watch | None = None
-        self._buckets = None if broker.channel_per_board else buckets  # None: a channel per board
-        self.channels = Channels(self.channel, buckets)
-        self._check_interval = 5.0
-        self._lines: list[tuple[str, str]] = []  # (channel, event line) waiting to be published
-        self._messages: list[tuple[str, str]] = []  # (channel, presence or query message) waiting to be published
-        self._wake = asyncio.Event()
+        self._check_interval = check_interval
+        self._buckets = None if broker.channel_per_board else buckets
+        self.channels = Channels(self.channel, self._buckets)
+        self._messages: list[tuple[str, str]] = []  # (channel, query message) waiting to be published
+        self.watch = Watch(
+            broker,
+            grace=subscribe_grace,
+            on_live=self._subscribed,
+            on_drop=self._dropped_board,
+            still_used=lambda board: hub.local_count(board) > 0,
+        )
+        hub.on_watch = self.watch.changed  # the hub tells which boards have local connections
         self._live = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._checks: set[asyncio.Task[None]] = set()
@@ -74,42 +97,20 @@ class ClusterBackplane(Backplane):
         self.up = False
         self._failed_at = -1e9  # when a publish last failed (monotonic)
         self.published = 0
-        self.dropped = 0  # events never sent to the broker (it was down); the others repaired them
+        self._dropped = 0  # events never sent to the broker (it was down); the others repaired them
         self.outages = 0
         self.received = 0  # broker messages received (all channels, own echoes included)
 
-    def bind(self, hub: Hub, store: Store, presence: Presence, settings: Settings) -> None:
-        self._store = store
-        self.relay = Relay(hub, store, gap_wait=settings.gap_wait)
-        # Announce soon (0.1 s): each receiving process coalesces again over its own presence_interval.
-        self.roster = Roster(
-            hub,
-            presence,
-            ttl=settings.presence_ttl,
-            interval=min(0.1, settings.presence_interval),
-            send=self._send_presence,
-        )
-        presence.remote = self.roster
-        self._check_interval = settings.seq_check_interval
-        if not self.broker.channel_per_board:
-            self._buckets = settings.notify_buckets
-        self.watch = Watch(
-            self.broker,
-            grace=settings.subscribe_grace,
-            on_live=self._subscribed,
-            on_drop=self._dropped,
-            still_used=lambda board: hub.local_count(board) > 0,
-        )
-        hub.on_watch = self.watch.changed
+    @property
+    def dropped(self) -> int:
+        return self._dropped + self._out.dropped
 
     # -- lifecycle -------------------------------------------------------------------------------------
 
     async def connect(self) -> None:
-        assert self.relay is not None, "bind() first"
         if not self._channel_option:
-            self.channel = f"notesboard_{self._store.epoch}"
+            self.channel = f"notesboard_{self._database.epoch}"
         self.broker.name = re.sub(r"[^A-Za-z0-9_.-]", "_", self.channel)[:50]
-        assert self.watch is not None
         self.channels = self.watch.channels = Channels(self.channel, self._buckets)
         loop = asyncio.get_running_loop()
         self._tasks = [
@@ -126,13 +127,11 @@ class ClusterBackplane(Backplane):
 
     async def disconnect(self) -> None:
         self._closing = True
-        if self.watch is not None:
-            self.watch.close()
-        if self.roster is not None:
-            self.roster.close()
-            if self.up:
-                self.roster.goodbye()
-        self._wake.set()
+        self.watch.close()
+        self.roster.close()
+        if self.up:
+            self.roster.goodbye()
+        self._out.wake.set()
         sender = self._tasks[1] if len(self._tasks) > 1 else None
         if sender is not None and self.up:
             try:  # let the last events and the goodbye out
@@ -143,8 +142,7 @@ class ClusterBackplane(Backplane):
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        if self.relay is not None:
-            await self.relay.close()
+        await self.relay.close()
         await self.broker.disconnect()
         log.info(
             "backplane closed: %d events published, %d dropped, %d outages, %d messages received, relay %s, watch %s",
@@ -152,31 +150,15 @@ class ClusterBackplane(Backplane):
             self.dropped,
             self.outages,
             self.received,
-            self.relay.stats() if self.relay else {},
-            self.watch.stats() if self.watch else {},
+            self.relay.stats(),
+            self.watch.stats(),
         )
 
     # -- out ---------------------------------------------------------------------------------------------
 
     def publish(self, board: str, seq: int, frame: str) -> None:
-        assert self.relay is not None
         self.relay.receive(board, seq, frame)
-        self._lines.append((self.channels.of(board), f"{board} {seq} {frame}"))
-        if len(self._lines) > MAX_QUEUED_LINES:
-            drop = len(self._lines) - MAX_QUEUED_LINES
-            del self._lines[:drop]
-            self.dropped += drop
-        self._wake.set()
-
-    def _send_presence(self, message: dict[str, Any]) -> None:
-        head, limit = f"P {self.origin}", self.broker.max_payload
-        if "b" not in message:  # a goodbye: everyone who may hold our entries
-            self._messages += [(self.channels.control, m) for m in presence_messages(head, message, limit)]
-        else:
-            for channel, boards in self._by_channel(message["b"].items()).items():
-                part = {"ttl": message["ttl"], "b": dict(boards)}
-                self._messages += [(channel, m) for m in presence_messages(head, part, limit)]
-        self._wake.set()
+        self._out.event(f"{board} {seq} {frame}")
 
     def _by_channel(self, items: Any) -> dict[str, list[Any]]:
         """Group `(board, ...)` tuples by the board's channel, keeping their order."""
@@ -186,29 +168,44 @@ class ClusterBackplane(Backplane):
             grouped.setdefault(of(item[0]), []).append(item)
         return grouped
 
+    def _presence_items(self, message: dict[str, Any]) -> list[tuple[str, str]]:
+        head, limit = f"P {self.origin}", self.broker.max_payload
+        if "b" not in message:  # a goodbye: everyone who may hold our entries
+            return [(self.channels.control, m) for m in presence_messages(head, message, limit)]
+        items: list[tuple[str, str]] = []
+        for channel, boards in self._by_channel(message["b"].items()).items():
+            part = {"ttl": message["ttl"], "b": dict(boards)}
+            items += [(channel, m) for m in presence_messages(head, part, limit)]
+        return items
+
+    def _event_items(self, lines: list[str]) -> list[tuple[str, str]]:
+        """Each board's lines on its channel, packed into as few messages as the payload limit allows."""
+        head, limit = f"E {self.origin}", self.broker.max_payload
+        grouped: dict[str, list[str]] = {}
+        of = self.channels.of
+        for line in lines:
+            grouped.setdefault(of(line[: line.index(" ")]), []).append(line)
+        return [(c, m) for c, part in grouped.items() for m in event_messages(head, part, limit)]
+
     async def _send(self) -> None:
         while True:
-            if not self._lines and not self._messages:
+            if not self._out and not self._messages:
                 if self._closing:
                     return
-                self._wake.clear()
-                await self._wake.wait()
+                self._out.wake.clear()
+                await self._out.wake.wait()
                 continue
-            lines, self._lines = self._lines, []
+            lines, presence = self._out.take()
             messages, self._messages = self._messages, []
+            messages += [item for message in presence for item in self._presence_items(message)]
             if not self.up and time.monotonic() - self._failed_at < 1.0:
-                self.dropped += len(lines)  # the broker is down: try again in a second, not for every batch
+                self._dropped += len(lines)  # the broker is down: try again in a second, not for every batch
                 continue
-            head, limit = f"E {self.origin}", self.broker.max_payload
-            grouped: dict[str, list[str]] = {}
-            for channel, line in lines:
-                grouped.setdefault(channel, []).append(line)
-            items = [(c, m) for c, part in grouped.items() for m in event_messages(head, part, limit)]
             try:
-                await self.broker.publish_batch(items + messages)
+                await self.broker.publish_batch(self._event_items(lines) + messages)
                 self.published += len(lines)
             except BrokerError as exc:
-                self.dropped += len(lines)
+                self._dropped += len(lines)
                 if time.monotonic() - self._failed_at > 10.0:
                     log.warning("publish failed (%s); subscribers will repair from the database", exc)
                 self._failed_at = time.monotonic()
@@ -217,26 +214,23 @@ class ClusterBackplane(Backplane):
 
     def _subscribed(self, boards: list[str]) -> None:
         """These boards' channels are live: read what we may have missed, and ask the others who is there."""
-        assert self.relay is not None
         self.relay.subscribed(boards)
         head, limit = f"Q {self.origin}", self.broker.max_payload
         for channel, items in self._by_channel((b,) for b in boards).items():
             self._messages += [(channel, m) for m in query_messages(head, [b for (b,) in items], limit)]
-        self._wake.set()
+        self._out.wake.set()
 
     def channels_live(self) -> int:
         """Channels subscribed on the current broker connection, the control channel included."""
-        return (self.watch.live_count() if self.watch else 0) + self.up
+        return self.watch.live_count() + self.up
 
-    def _dropped(self, board: str) -> None:
-        assert self.relay is not None and self.roster is not None
+    def _dropped_board(self, board: str) -> None:
         self.relay.forget(board)
         self.roster.forget(board)
 
     # -- in ----------------------------------------------------------------------------------------------
 
     async def _listen(self) -> None:
-        assert self.relay is not None and self.roster is not None and self.watch is not None
         attempt = 0
         while not self._closing:
             try:
@@ -257,7 +251,7 @@ class ClusterBackplane(Backplane):
             self.watch.connected(True)
             self._live.set()
             self.roster.heartbeat_due = True
-            self._wake.set()
+            self._out.wake.set()
             try:
                 while True:
                     message = await self.broker.next_published()
@@ -270,7 +264,6 @@ class ClusterBackplane(Backplane):
                 self.watch.connected(False)
 
     def _on_message(self, data: str) -> None:
-        assert self.relay is not None and self.roster is not None and self.watch is not None
         self.received += 1
         head, _, body = data.partition("\n")
         kind, _, origin = head.partition(" ")
@@ -288,23 +281,24 @@ class ClusterBackplane(Backplane):
                 message = orjson.loads(body)
                 if "b" in message:
                     message["b"] = {b: entry for b, entry in message["b"].items() if b in watched}
-                self.roster.apply(origin, message)
+                for board in self.roster.apply(origin, message):
+                    self._presence.changed(board)
             elif kind == "Q":
                 for board in body.split("\n"):
                     if board in watched:
-                        self.roster.local_changed(board)
+                        self.roster.asked(board)
         except (ValueError, IndexError, TypeError, AttributeError):
             log.warning("ignoring a malformed broker message: %.200r", data)
 
     async def _tick(self) -> None:
         """Presence expiry and heartbeats, and the periodic check of watched boards against the database."""
-        assert self.relay is not None and self.roster is not None
         now = time.monotonic()
         next_beat = next_check = now
         while True:
             await asyncio.sleep(TICK_S)
             now = time.monotonic()
-            self.roster.expire()
+            for board in self.roster.expire():
+                self._presence.changed(board)
             if self.up and (self.roster.heartbeat_due or now >= next_beat):
                 self.roster.heartbeat()
                 next_beat = now + self.roster.ttl / 3

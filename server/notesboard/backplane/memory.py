@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import asyncio
 
-from notesboard.backplane.base import Backplane, Broker, BrokerError, Message
+from notesboard.backplane.base import Backplane, Broker, BrokerError, Deliver, Message
 
 __all__ = ["MemoryBackplane", "MemoryBroker", "MemoryBus"]
 
 
 class MemoryBackplane(Backplane):
+    def __init__(self, deliver: Deliver) -> None:
+        self.deliver = deliver
+
     def publish(self, board: str, seq: int, frame: str) -> None:
         self.deliver(board, seq, frame)
 

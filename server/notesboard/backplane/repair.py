@@ -22,8 +22,9 @@ import logging
 
 from notesboard.errors import NotesError
 from notesboard.fanout import Hub
+from notesboard.model import BoardPage
 from notesboard.protocol import Note, event_frame
-from notesboard.store import BoardPage, Store
+from notesboard.storage import Store
 
 __all__ = ["Relay"]
 

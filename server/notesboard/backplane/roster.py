@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from notesboard.fanout import Hub
-from notesboard.presence import MAX_NAMES, Presence
+from notesboard.presence import MAX_NAMES
 
 __all__ = ["Roster"]
 
@@ -24,11 +24,15 @@ Send = Callable[[dict[str, Any]], None]  # a presence message for the other proc
 
 
 class Roster:
-    """Implements `presence.RemotePresence`; `send` hands a message to the broker, `apply` takes one from it."""
+    """Implements `presence.RemotePresence`; `send` hands a message to the broker, `apply` takes one from it.
 
-    def __init__(self, hub: Hub, presence: Presence, *, ttl: float, interval: float, send: Send) -> None:
+    `apply` and `expire` return the boards whose presence changed and that have local connections: the
+    cluster backplane tells `Presence` to announce them again.
+    """
+
+    def __init__(self, hub: Hub, *, ttl: float, interval: float, send: Send) -> None:
         self._hub = hub
-        self._presence = presence
+        self._local: dict[str, list[str]] = {}  # board -> this process's names (told by Presence)
         self.ttl = ttl
         self._interval = interval
         self._send = send
@@ -41,7 +45,17 @@ class Roster:
 
     # -- what this process says ------------------------------------------------------------------------
 
-    def local_changed(self, board: str) -> None:
+    def local_changed(self, board: str, names: list[str]) -> None:
+        if names:
+            self._local[board] = names
+        else:
+            self._local.pop(board, None)
+        self._dirty.add(board)
+        if self._timer is None:
+            self._timer = asyncio.get_running_loop().call_later(self._interval, self._announce)
+
+    def asked(self, board: str) -> None:
+        """Another process just subscribed to the board and wants to know who is here: announce it soon."""
         self._dirty.add(board)
         if self._timer is None:
             self._timer = asyncio.get_running_loop().call_later(self._interval, self._announce)
@@ -53,7 +67,7 @@ class Roster:
             self._send({"ttl": self.ttl, "b": {board: self._entry(board) for board in sorted(dirty)}})
 
     def _entry(self, board: str) -> list[Any]:
-        return [self._hub.local_count(board), self._presence.local_names(board)]
+        return [self._hub.local_count(board), self._local.get(board, [])]
 
     def heartbeat(self) -> None:
         """Every board this process has connections on (refreshes their TTL on the other processes)."""
@@ -73,32 +87,42 @@ class Roster:
             names.update(entry_names)
         return names
 
-    def apply(self, origin: str, message: dict[str, Any]) -> None:
+    def apply(self, origin: str, message: dict[str, Any]) -> set[str]:
+        """Take another process's message; returns the local boards whose presence changed."""
         now = time.monotonic()
+        changed: set[str] = set()
         self._origins[origin] = now
         if message.get("bye"):
             self._origins.pop(origin, None)
             for board in [b for b, entries in self._remote.items() if origin in entries]:
-                self._set(board, origin, None)
-            return
+                if self._set(board, origin, None):
+                    changed.add(board)
+            return changed
         expires = now + float(message.get("ttl", self.ttl))
         for board, (count, names) in message.get("b", {}).items():
-            self._set(board, origin, (int(count), [str(n) for n in names][:MAX_NAMES], expires) if count else None)
+            entry = (int(count), [str(n) for n in names][:MAX_NAMES], expires) if count else None
+            if self._set(board, origin, entry):
+                changed.add(board)
+        return changed
 
     def forget(self, board: str) -> None:
         """We stopped listening to the board: the others' entries for it would only go stale."""
         if self._remote.pop(board, None) is not None:
             self._hub.elsewhere.pop(board, None)
 
-    def expire(self) -> None:
+    def expire(self) -> set[str]:
+        """Drop entries past their TTL; returns the local boards whose presence changed."""
         now = time.monotonic()
+        changed: set[str] = set()
         for board, entries in list(self._remote.items()):
             for origin in [o for o, (_, _, expires) in entries.items() if expires <= now]:
-                self._set(board, origin, None)
+                if self._set(board, origin, None):
+                    changed.add(board)
         for origin in [o for o, seen in self._origins.items() if seen + 3 * self.ttl < now]:
             del self._origins[origin]
+        return changed
 
-    def _set(self, board: str, origin: str, entry: tuple[int, list[str], float] | None) -> None:
+    def _set(self, board: str, origin: str, entry: tuple[int, list[str], float] | None) -> bool:
         entries = self._remote.setdefault(board, {})
         before = entries.get(origin)
         if entry is None:
@@ -115,8 +139,7 @@ class Roster:
         changed = (before is None) != (entry is None) or (
             before is not None and entry is not None and before[:2] != entry[:2]
         )
-        if changed and self._hub.local_count(board):
-            self._presence.changed(board)
+        return changed and self._hub.local_count(board) > 0
 
     def close(self) -> None:
         if self._timer is not None:

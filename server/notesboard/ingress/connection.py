@@ -1,0 +1,266 @@
+"""One WebSocket connection after the handshake: snapshot, read loop, bounded outbox, and how it ends.
+
+Its life is a checked state machine (`state.py`, moved only by `_enter`): SYNCING while the snapshot is read
+(events are held back), OPEN once it is sent, CLOSING when a close was decided (overflow, shutdown, abuse;
+input is ignored), CLOSED when the endpoint returns. Frames read while OPEN go to its `FrameReader`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+from starlette.websockets import WebSocket
+
+from notesboard.auth import Grant
+from notesboard.errors import (
+    CLOSE_GOING_AWAY,
+    CLOSE_POLICY,
+    CLOSE_TRY_AGAIN,
+    NotesError,
+)
+from notesboard.ingress.reader import FrameReader
+from notesboard.ingress.services import Services
+from notesboard.ingress.state import LIVE, ConnState, StateMachine
+from notesboard.outbox import Outbox
+from notesboard.protocol import error_frame, snapshot_frame
+from notesboard.snapshot import read_snapshot
+from notesboard.uvicorn_adapter import SocketHandle
+from notesboard.validate import Handshake
+
+__all__ = ["SocketConnection"]
+
+log = logging.getLogger("notesboard.ingress")
+
+
+class SocketConnection(StateMachine):
+    def __init__(
+        self, websocket: WebSocket, services: Services, board: str, query: Handshake, grant: Grant, address: str
+    ) -> None:
+        self.ws = websocket
+        self.grant = grant
+        self.address = address
+        self.svc = services
+        self.board = board
+        self.query = query
+        self.name = query.name
+        self.batch = query.batch
+        super().__init__()
+        self.seq = 0  # the last event seq this connection was given
+        settings = services.settings
+        self.handle = SocketHandle(websocket.scope, services.fast)
+        self.outbox = Outbox(
+            self.handle.text_sender(websocket.send_text),
+            max_frames=settings.queue_frames,
+            max_bytes=settings.queue_bytes,
+            batch=query.batch,
+            on_overflow=self._overflow,
+        )
+        self.reader = FrameReader(
+            services,
+            board,
+            query.name,
+            grant,
+            push=self.outbox.push,
+            wants_replies=lambda: self.state is ConnState.OPEN or self.state is ConnState.CLOSING,
+            abusive=lambda: self._close_soon(CLOSE_POLICY, "sustained rate limit abuse"),
+        )
+        self._held: list[tuple[int | None, str]] = []  # frames that arrive while SYNCING
+        self._sender: asyncio.Task[None] | None = None
+        self._closer: asyncio.Task[None] | None = None
+
+    # -- called by the hub (synchronously, never awaiting the socket) --------------------------------------
+
+    def send_events(self, first: int, last: int, frames: list[tuple[int, str]], chunk: str | None) -> None:
+        if self.state is ConnState.OPEN:
+            if first > self.seq:
+                self.seq = last
+                if chunk is not None and self.batch:
+                    self.outbox.push(chunk, len(frames))
+                else:
+                    for _, frame in frames:
+                        self.outbox.push(frame)
+            elif last > self.seq:  # overlaps what the snapshot already covered: only the newer ones
+                for seq, frame in frames:
+                    if seq > self.seq:
+                        self.seq = seq
+                        self.outbox.push(frame)
+        elif self.state is ConnState.SYNCING:
+            self._held.extend(frames)
+
+    def send_frame(self, frame: str) -> None:
+        if self.state is ConnState.OPEN:
+            self.outbox.push(frame)
+        elif self.state is ConnState.SYNCING:
+            self._held.append((None, frame))
+
+    # -- lifecycle -----------------------------------------------------------------------------------------
+
+    async def serve(self) -> None:
+        svc = self.svc
+        await self.ws.accept()
+        self.handle.hook_keepalive(self._keepalive_timeout)
+        svc.registry.add(self)
+        expiry: asyncio.TimerHandle | None = None
+        if self.grant.expires is not None:  # a live socket ends with its token
+            expiry = asyncio.get_running_loop().call_later(
+                max(0.0, self.grant.expires - time.time()), self._close_soon, CLOSE_POLICY, "token expired"
+            )
+        svc.hub.join(self)
+        svc.presence.joined(self.board, self.name)
+        log.info("open board=%s address=%s name=%s since=%s", self.board, self.address, self.name, self.query.since)
+        reason = "client closed"
+        try:
+            try:
+                snap = await read_snapshot(
+                    svc.store,
+                    self.board,
+                    self.query.since,
+                    self.query.epoch,
+                    self.query.limit or svc.settings.snapshot_limit,
+                )
+            except NotesError as exc:
+                reason = f"snapshot failed: {exc.message}"
+                self._enter(ConnState.CLOSING)
+                await self.ws.send_text(error_frame(exc))
+                await self.ws.close(CLOSE_TRY_AGAIN, "database unavailable")
+                return
+            if self.state is not ConnState.SYNCING:  # closed while reading the snapshot (token expiry, resync)
+                reason = await self._read_loop()
+                return
+            self.seq = snap.seq
+            presence = svc.hub.count(self.board)
+            frame = snapshot_frame(self.board, snap.epoch, snap.seq, snap.notes, presence, snap.reset, snap.more)
+            held, self._held = self._held, []
+            self._enter(ConnState.OPEN)
+            for seq, held_frame in held:
+                if seq is None:
+                    self.send_frame(held_frame)
+                else:
+                    self.send_events(seq, seq, [(seq, held_frame)], None)
+            # The snapshot goes out directly, outside the outbox's bound: a resume snapshot may be large, and
+            # counting it would close the very client that is catching up. Events queue (bounded) meanwhile.
+            try:
+                await self.ws.send_text(frame)
+            except Exception:  # noqa: BLE001 - the peer left, or a close won the race
+                reason = "gone during snapshot"
+                return
+            if self.is_open:  # a close may have been decided while the snapshot was sent
+                self._sender = asyncio.get_running_loop().create_task(self._send_loop())
+                direct = self.handle.direct_writer()
+                if direct is not None:  # only now: nothing may overtake the snapshot
+                    self.outbox.enable_direct(direct)
+            reason = await self._read_loop()
+        finally:
+            if expiry is not None:
+                expiry.cancel()
+            self._enter(ConnState.CLOSED)
+            self.outbox.close()
+            for task in (self._sender, self._closer):
+                if task is not None and not task.done():
+                    task.cancel()
+            svc.hub.leave(self)
+            svc.presence.left(self.board, self.name)
+            svc.registry.remove(self)
+            log.info("close board=%s address=%s name=%s reason=%s", self.board, self.address, self.name, reason)
+
+    async def _send_loop(self) -> None:
+        try:
+            await self.outbox.run()
+        except Exception:  # noqa: BLE001 - the peer went away; the read loop sees the disconnect
+            self.outbox.close()
+
+    async def _read_loop(self) -> str:
+        receive, frame = self.ws.receive, self.reader.frame
+        while True:
+            message = await receive()
+            if message["type"] == "websocket.disconnect":
+                return f"disconnect code={message.get('code')}"
+            if self.state is ConnState.OPEN:
+                await frame(message.get("text"))
+
+    # -- closing -------------------------------------------------------------------------------------------
+
+    def resync(self) -> None:
+        """Events were missed between processes (see Hub.resync): resume with since."""
+        self._close_soon(CLOSE_TRY_AGAIN, "missed events; resume with since")
+
+    def _overflow(self) -> None:
+        log.info("slow consumer board=%s name=%s: closing 1013", self.board, self.name)
+        self.svc.registry.overflowed()
+        self._close_soon(CLOSE_TRY_AGAIN, "too slow to read; resume with since")
+
+    def check_stalled(self, now: float, limit: float) -> None:
+        """Called every second: a send that has waited `limit` seconds means the peer stopped reading.
+
+        Such a peer also stops answering transport pings, and uvicorn's keepalive would close it with 1011
+        ("keepalive ping timeout"). The contract says 1013 for a client too slow to read, so we close it
+        first, writing the close frame behind the data the transport already holds (a normal close would
+        wait for that data to drain, which is what never happens here).
+        """
+        since = self.outbox.blocked_since
+        if since is None or now - since < limit or self.state is not ConnState.OPEN:
+            return
+        log.info("stalled reader board=%s name=%s: closing 1013", self.board, self.name)
+        self._close_unread(CLOSE_TRY_AGAIN, "stopped reading; resume with since")
+
+    def _keepalive_timeout(self) -> bool:
+        """uvicorn's keepalive gave up on a pong: for us a client too slow to read (1013, not 1011).
+
+        A peer that leaves a transport ping unanswered is either gone or not reading (its unread data sits
+        in socket buffers in front of the ping). Returns False to let uvicorn end it its own way.
+        """
+        if self.state is not ConnState.OPEN:
+            return False
+        log.info("no pong board=%s name=%s: closing 1013", self.board, self.name)
+        self._close_unread(CLOSE_TRY_AGAIN, "no answer to pings: too slow or gone; resume with since")
+        return self.state is not ConnState.OPEN
+
+    def _close_unread(self, code: int, reason: str) -> None:
+        """Close a peer that is not reading: the close frame goes behind what is buffered (see above)."""
+        if self.state not in LIVE:
+            return
+        self.svc.registry.overflowed()
+        if self.handle.close_behind_buffer(code, reason):
+            self._enter(ConnState.CLOSING)
+            self.outbox.close()
+            if self._sender is not None:
+                self._sender.cancel()
+        else:
+            self._close_soon(code, reason)
+
+    def _close_soon(self, code: int, reason: str) -> None:
+        if self.state not in LIVE:
+            return
+        self._enter(ConnState.CLOSING)
+        self.outbox.close()
+        if self._sender is not None:
+            self._sender.cancel()
+        self._closer = asyncio.get_running_loop().create_task(self._close(code, reason))
+
+    async def _close(self, code: int, reason: str) -> None:
+        # This may wait for the transport to drain (a peer that never reads): memory stays bounded by the
+        # transport's buffer, and the task ends when the peer reads or disconnects.
+        try:
+            await self.ws.close(code, reason)
+        except Exception:  # noqa: BLE001 - already gone
+            pass
+
+    async def shutdown(self, timeout: float) -> None:
+        """Server shutdown: deliver what is queued (acks included), then close 1001."""
+        if self.state is ConnState.OPEN:
+            self._enter(ConnState.CLOSING)
+            try:
+                await asyncio.wait_for(self.outbox.flushed(), timeout)
+            except TimeoutError:
+                pass
+            self.outbox.close()
+            if self._sender is not None:
+                self._sender.cancel()
+            self._closer = asyncio.get_running_loop().create_task(self._close(CLOSE_GOING_AWAY, "server shutting down"))
+        if self._closer is not None:
+            try:
+                await asyncio.wait_for(asyncio.shield(self._closer), timeout)
+            except TimeoutError:
+                pass

@@ -1,0 +1,124 @@
+"""A connection's input side: each frame -> a command -> the use cases, pipelined.
+
+Writes are handed to the use cases without waiting: the ack (or error) is pushed to the connection's outbox
+when the commit is done, so one client can have up to `max_inflight` writes in flight. Frames are parsed
+before rate limiting, so that a refusal can carry the request's client_id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from functools import partial
+
+from notesboard.auth import Grant
+from notesboard.errors import BadRequest, Forbidden, NotesError, RateLimited, Unavailable
+from notesboard.ingress.ratelimit import TokenBucket
+from notesboard.ingress.services import Services
+from notesboard.model import Command, Outcome, Ping, WriteResult
+from notesboard.protocol import PONG, ack_frame, error_frame
+from notesboard.validate import parse_frame
+
+__all__ = ["FrameReader"]
+
+
+class FrameReader:
+    __slots__ = (
+        "_abusive",
+        "_board",
+        "_bucket",
+        "_grant",
+        "_inflight",
+        "_max_inflight",
+        "_max_text",
+        "_name",
+        "_push",
+        "_slot",
+        "_svc",
+        "_wants_replies",
+    )
+
+    def __init__(
+        self,
+        services: Services,
+        board: str,
+        name: str | None,
+        grant: Grant,
+        *,
+        push: Callable[[str], None],
+        wants_replies: Callable[[], bool],
+        abusive: Callable[[], None],
+    ) -> None:
+        self._svc = services
+        self._board = board
+        self._name = name
+        self._grant = grant
+        self._push = push  # the connection's outbox
+        self._wants_replies = wants_replies  # False once the connection is gone: acks are dropped
+        self._abusive = abusive  # sustained rate-limit abuse: the connection closes
+        settings = services.settings
+        self._max_text = settings.max_text
+        self._max_inflight = settings.max_inflight
+        self._bucket = (
+            TokenBucket(settings.rate_limit, settings.rate_burst, time.monotonic()) if settings.rate_limit else None
+        )
+        self._inflight = 0
+        self._slot = asyncio.Event()
+
+    async def frame(self, text: str | None) -> None:
+        """One frame received while the connection is open (`None`: a binary frame)."""
+        if text is None:
+            self.error(BadRequest("binary frames are not accepted; send JSON text"))
+            return
+        command: Command | NotesError
+        try:
+            command = parse_frame(text, self._max_text)
+        except NotesError as exc:
+            command = exc
+        if self._bucket is not None and not self._take_token(getattr(command, "client_id", None)):
+            return
+        if isinstance(command, NotesError):
+            self.error(command)
+            return
+        if isinstance(command, Ping):
+            self._push(PONG)
+            return
+        if not self._grant.can_write():
+            self.error(Forbidden("this token is read-only", command.client_id))
+            return
+        while self._inflight >= self._max_inflight:
+            self._slot.clear()
+            await self._slot.wait()
+        self._inflight += 1
+        future = self._svc.notes.submit(self._board, command, self._name)
+        future.add_done_callback(partial(self._committed, command.client_id))
+
+    def _committed(self, client_id: str | None, future: asyncio.Future[Outcome]) -> None:
+        self._inflight -= 1
+        self._slot.set()
+        if future.cancelled() or not self._wants_replies():
+            return
+        exc = future.exception()
+        if exc is None:
+            result = future.result()
+            assert isinstance(result, WriteResult)  # the socket sends note commands only
+            self._push(ack_frame(client_id, result.seq, result.note))
+        elif isinstance(exc, NotesError):
+            self.error(exc)
+        else:
+            self.error(Unavailable(f"write failed: {type(exc).__name__}", client_id))
+
+    def error(self, exc: NotesError) -> None:
+        self._svc.error(exc.code)
+        self._push(error_frame(exc))
+
+    def _take_token(self, client_id: str | None) -> bool:
+        bucket = self._bucket
+        assert bucket is not None
+        if bucket.take(time.monotonic()):
+            return True
+        self.error(RateLimited(f"more than {bucket.rate:g} frames/s; slow down", client_id))
+        if bucket.abusive:
+            self._abusive()
+        return False

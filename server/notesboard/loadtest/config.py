@@ -1,0 +1,50 @@
+"""The load test's parameters and the live progress it reports."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+
+from notesboard.loadtest.procstat import ProcSample
+
+__all__ = ["LoadConfig", "Progress"]
+
+
+@dataclass
+class LoadConfig:
+    url: str = "http://127.0.0.1:8000"
+    boards: int = 1
+    clients: int = 10
+    senders: int = 1
+    rate: float = 1.0  # creates/s per sender; 0: as fast as the window of unacked creates allows
+    window: int = 32
+    duration: float = 10.0
+    payload: int = 100
+    slow: int = 0
+    procs: int = 1
+    server_pid: int | None = None
+    board_prefix: str = ""  # default: lt-<run id>-
+    connect_timeout: float = 10.0
+    connect_concurrency: int = 256
+    drain_timeout: float = 10.0
+    record_acks: bool = False
+    run_id: str = field(default_factory=lambda: secrets.token_hex(4))
+
+    def board(self, i: int) -> str:
+        return f"{self.board_prefix or f'lt-{self.run_id}-'}{i % self.boards}"
+
+
+@dataclass
+class Progress:
+    """What the live display shows; updated every half second."""
+
+    phase: str = "starting"
+    elapsed: float = 0.0
+    connected: int = 0
+    planned: int = 0
+    sent: int = 0
+    acked: int = 0
+    delivered: int = 0
+    errors: int = 0
+    resumes: int = 0
+    server: ProcSample | None = None

@@ -1,0 +1,159 @@
+"""The types that cross layers: the note, the commands a transport validated, and what the writer and the
+reads hand back. Plain data, no behaviour and no imports from the rest of the package, so every layer
+(validate, domain, storage, writer, transports, backplane) can share them without depending on each other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal, TypedDict
+
+__all__ = [
+    "DEFAULT_H",
+    "DEFAULT_W",
+    "DEFAULT_Z",
+    "BoardCleared",
+    "BoardPage",
+    "BoardSummary",
+    "Command",
+    "CreateCommand",
+    "DeleteBoardCommand",
+    "DeleteCommand",
+    "Note",
+    "NoteCommand",
+    "Op",
+    "Outcome",
+    "Ping",
+    "UpdateCommand",
+    "WriteOp",
+    "WriteResult",
+    "now_iso",
+]
+
+Op = Literal["created", "updated", "deleted"]
+DEFAULT_W, DEFAULT_H, DEFAULT_Z = 208.0, 150.0, 0  # a note that never had a size or stacking order
+
+
+class Note(TypedDict):
+    id: int
+    board: str
+    text: str
+    author: str | None
+    color: str | None
+    x: float | None
+    y: float | None
+    w: float
+    h: float
+    z: int
+    version: int
+    seq: int
+    created_at: str
+    updated_at: str
+    deleted: bool
+    updated_by: str | None
+
+
+def now_iso() -> str:
+    """The timestamp format of `created_at`/`updated_at` (UTC, milliseconds, `Z`)."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+# -- commands (validate.py builds them) ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CreateCommand:
+    text: str
+    client_id: str | None
+    color: str | None
+    x: float | None
+    y: float | None
+    author: str | None
+    w: float = DEFAULT_W
+    h: float = DEFAULT_H
+    z: int = DEFAULT_Z
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateCommand:
+    id: int
+    changes: dict[str, Any]  # only the fields the client sent; None clears color/x/y
+    version: int | None
+    client_id: str | None
+    restore: bool = False  # "deleted": false: bring a tombstone back (undo of a delete)
+    author: str | None = None  # REST: who made the change (`updated_by`); the socket uses its name=
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteCommand:
+    id: int
+    version: int | None
+    client_id: str | None
+    author: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteBoardCommand:
+    """Delete every live note of a board (REST `DELETE /api/boards/{board}`); text is not kept."""
+
+    author: str | None = None
+    client_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Ping:
+    pass
+
+
+NoteCommand = CreateCommand | UpdateCommand | DeleteCommand
+Command = NoteCommand | Ping  # what a socket frame can be
+
+
+# -- writes and reads ------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class WriteOp:
+    """One change waiting for the writer."""
+
+    board: str
+    command: NoteCommand | DeleteBoardCommand
+    author: str | None = None  # a socket's display name; REST passes it in the command
+
+
+@dataclass(slots=True)
+class WriteResult:
+    """A committed change. `op` is None for the replay of an idempotent create (nothing new happened)."""
+
+    note: Note
+    seq: int
+    op: Op | None
+
+
+@dataclass(slots=True)
+class BoardCleared:
+    """A committed board delete: one tombstone (and event) per note that was live, in seq order."""
+
+    board: str
+    seq: int
+    deleted: list[WriteResult]
+
+
+Outcome = WriteResult | BoardCleared
+
+
+@dataclass(slots=True)
+class BoardPage:
+    board: str
+    epoch: str
+    seq: int
+    notes: list[Note]
+    more: bool
+
+
+@dataclass(slots=True)
+class BoardSummary:
+    board: str
+    notes: int
+    seq: int

@@ -1,0 +1,148 @@
+"""The SQL of the hot paths, written once for both dialects and run on the driver connection (`Driver`).
+
+Compiling a SQLAlchemy statement per call cost more CPU than the rest of a create together, so these are
+plain strings with `?` placeholders (`Driver` rewrites them for asyncpg). `load()` reads what a write batch
+depends on (`domain.needs`), `persist()` writes what `domain.decide` planned; both run inside the write
+transaction. `page_query()` is the one-statement read of a board's seq and notes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from notesboard.domain import Loaded, Needs, Plan, boards_to_make
+from notesboard.model import DEFAULT_H, DEFAULT_W, DEFAULT_Z, Note, WriteResult
+from notesboard.storage.driver import Driver
+from notesboard.storage.schema import NOTE_COLUMNS, NOTE_FIELDS
+
+__all__ = ["load", "note_from_row", "page_query", "persist"]
+
+INSERT_NOTE = (
+    "INSERT INTO notes (id, board, text, author, color, x, y, version, seq, created_at, updated_at, deleted,"
+    " client_id, created_seq, w, h, z, updated_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+UPDATE_NOTE = (
+    "UPDATE notes SET text = ?, color = ?, x = ?, y = ?, version = ?, seq = ?, updated_at = ?, deleted = ?,"
+    " w = ?, h = ?, z = ?, updated_by = ? WHERE id = ?"
+)
+UPDATE_BOARD = "UPDATE boards SET seq = ?, live = ?, updated_at = ? WHERE board = ?"
+LIST_BOARDS = (
+    "SELECT board, live, seq FROM boards WHERE seq > 0 AND (deleted_at IS NULL OR live > 0)"
+    " ORDER BY updated_at DESC, board LIMIT ?"
+)
+
+
+def note_from_row(row: Sequence[Any]) -> Note:
+    """A row of NOTE_FIELDS, in order, as a wire note (columns added later read back as their defaults)."""
+    return {
+        "id": row[0],
+        "board": row[1],
+        "text": row[2],
+        "author": row[3],
+        "color": row[4],
+        "x": row[5],
+        "y": row[6],
+        "version": row[7],
+        "seq": row[8],
+        "created_at": row[9],
+        "updated_at": row[10],
+        "deleted": bool(row[11]),
+        "w": DEFAULT_W if row[12] is None else row[12],
+        "h": DEFAULT_H if row[13] is None else row[13],
+        "z": DEFAULT_Z if row[14] is None else int(row[14]),
+        "updated_by": row[15],
+    }
+
+
+async def load(db: Driver, needs: Needs, now: str, *, max_boards: int) -> Loaded:
+    """Lock the batch's boards (making the new ones the cap allows) and read the rows the rules need."""
+    lock = "" if db.is_sqlite else " FOR UPDATE"
+    select_boards = f"SELECT board, seq, live FROM boards WHERE {{}} ORDER BY board{lock}"
+    where, params = db.in_list("board", needs.boards)
+    rows = await db.fetch(select_boards.format(where), params)
+    loaded = Loaded({r[0]: int(r[1]) for r in rows}, {r[0]: int(r[2]) for r in rows})
+    missing = [b for b in needs.created_on if b not in loaded.seqs]
+    if missing:
+        count = int((await db.fetch("SELECT COUNT(*) FROM boards"))[0][0])
+        missing = boards_to_make(missing, count, max_boards)
+    if missing:
+        ignore, conflict = ("OR IGNORE ", "") if db.is_sqlite else ("", " ON CONFLICT DO NOTHING")
+        await db.executemany(
+            f"INSERT {ignore}INTO boards (board, seq, live, updated_at) VALUES (?, 0, 0, ?){conflict}",
+            [(b, now) for b in missing],
+        )
+        where, params = db.in_list("board", missing)
+        for r in await db.fetch(select_boards.format(where), params):  # another process may have won
+            loaded.seqs[r[0]], loaded.live[r[0]] = int(r[1]), int(r[2])
+
+    if needs.ids:
+        where, params = db.in_list("id", needs.ids)
+        for r in await db.fetch(f"SELECT {NOTE_FIELDS} FROM notes WHERE {where}", params):
+            loaded.notes[r[0]] = note_from_row(r)
+    cleared = [b for b in needs.cleared if b in loaded.seqs]
+    if cleared:
+        where, params = db.in_list("board", cleared)
+        for r in await db.fetch(f"SELECT {NOTE_FIELDS} FROM notes WHERE {where} AND deleted = ?", [*params, False]):
+            loaded.notes[r[0]] = note_from_row(r)
+    if needs.client_ids:
+        where, params = db.in_list("client_id", needs.client_ids)
+        for r in await db.fetch(f"SELECT {NOTE_FIELDS}, client_id, created_seq FROM notes WHERE {where}", params):
+            if r[1] in loaded.seqs:
+                loaded.known[(r[1], r[16])] = WriteResult(note_from_row(r), int(r[17]), None)
+    # Ids for every create, reserved up front so that a board delete later in the batch sees them too.
+    if needs.creates:
+        loaded.fresh_ids = await _reserve_ids(db, needs.creates)
+    return loaded
+
+
+async def _reserve_ids(db: Driver, n: int) -> list[int]:
+    """`n` fresh note ids, ascending. On SQLite the write transaction holds the only write lock (BEGIN
+    IMMEDIATE), so MAX(id) + 1 cannot race; on Postgres the serial sequence hands them out."""
+    if db.is_sqlite:
+        first = int((await db.fetch("SELECT COALESCE(MAX(id), 0) FROM notes"))[0][0]) + 1
+        return list(range(first, first + n))
+    rows = await db.fetch("SELECT nextval(pg_get_serial_sequence('notes', 'id')) FROM generate_series(1, ?)", [n])
+    return sorted(int(r[0]) for r in rows)
+
+
+def _insert_row(n: Note, client_id: str | None, now: str) -> tuple[Any, ...]:
+    row = (n["id"], n["board"], n["text"], n["author"], n["color"], n["x"], n["y"], 1, n["seq"], now, now)
+    return (*row, False, client_id, n["seq"], n["w"], n["h"], n["z"], n["updated_by"])
+
+
+def _update_row(n: Note) -> tuple[Any, ...]:
+    row = (n["text"], n["color"], n["x"], n["y"], n["version"], n["seq"], n["updated_at"], n["deleted"])
+    return (*row, n["w"], n["h"], n["z"], n["updated_by"], n["id"])
+
+
+async def persist(db: Driver, plan: Plan, now: str) -> None:
+    """Write the planned inserts, updates and board rows."""
+    if plan.inserts:
+        await db.executemany(INSERT_NOTE, [_insert_row(n, cid, now) for n, cid in plan.inserts])
+    await db.executemany(UPDATE_NOTE, [_update_row(n) for n in plan.dirty.values()])
+    await db.executemany(UPDATE_BOARD, [(seq, live, now, b) for b, seq, live in plan.boards])
+    if plan.cleared:
+        await db.executemany("UPDATE boards SET deleted_at = ? WHERE board = ?", [(now, b) for b in plan.cleared])
+
+
+def page_query(board: str, since: int | None, limit: int | None) -> tuple[str, list[Any]]:
+    """One statement for a board's seq and its notes: the newest `limit` live ones, or the changes after
+    `since` (tombstones too). A single statement sees one snapshot on both databases, so they agree."""
+    if since is None:
+        inner = f"SELECT {NOTE_FIELDS} FROM notes WHERE board = ? AND deleted = ? ORDER BY seq DESC"
+        params: list[Any] = [board, board, False]
+        order = "DESC"
+    else:
+        inner = f"SELECT {NOTE_FIELDS} FROM notes WHERE board = ? AND seq > ? ORDER BY seq ASC"
+        params = [board, board, since]
+        order = "ASC"
+    if limit is not None:
+        inner += " LIMIT ?"
+        params.append(limit + 1)
+    fields = ", ".join(f"n.{c.name}" for c in NOTE_COLUMNS)
+    sql = (
+        f"SELECT b.seq, {fields} FROM (SELECT CAST(? AS VARCHAR(64)) AS board) q"
+        f" LEFT JOIN boards b ON b.board = q.board LEFT JOIN ({inner}) n ON 1 = 1 ORDER BY n.seq {order}"
+    )
+    return sql, params
