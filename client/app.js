@@ -6,12 +6,15 @@
 
 import { TokenGate, loadToken, probeAccess, saveToken, takeFragmentToken } from "./auth.js";
 import { BoardView } from "./board.js";
-import { BOARD_RE, State } from "./constants.js";
+import { BOARD_RE, SNAPSHOT_LIMIT, State } from "./constants.js";
+import { ShortcutOverlay, bindShortcuts } from "./keys.js";
 import { NoteStore } from "./notes.js";
 import { cleanName, loadColor, loadName, rememberBoard, saveColor, saveName } from "./prefs.js";
 import { BoardSocket } from "./socket.js";
 import { AccessBadge, TokenDialog } from "./tokenview.js";
+import { Toolbar } from "./toolbar.js";
 import { Toasts, confirmDialog, h, hueOf, initials, openDialog } from "./ui.js";
+import { UndoController } from "./undo.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -51,6 +54,7 @@ function main() {
     url: wsOrigin(),
     name,
     token: gate.token,
+    limit: SNAPSHOT_LIMIT,
     ...tuning(new URLSearchParams(location.search)),
   });
   gate.attach(socket);
@@ -74,8 +78,24 @@ function main() {
     newColor: loadColor,
     colorPicked: saveColor,
   });
+  const undo = new UndoController(store);
+  const toolbar = new Toolbar({
+    board,
+    view,
+    undo,
+    token: () => gate.token,
+    confirm: (message, ok) => confirmDialog($("confirm-dialog"), message, ok),
+    toast: (text, level) => toasts.show(text, level),
+  });
+  const overlay = new ShortcutOverlay();
+  $("help").addEventListener("click", () => overlay.open());
 
-  socket.on("snapshot", (snapshot) => store.applySnapshot(snapshot));
+  socket.on("snapshot", (snapshot) => {
+    store.applySnapshot(snapshot);
+    const more = $("more-note");
+    more.hidden = snapshot.more !== true;
+    more.textContent = snapshot.more === true ? `Showing the newest ${snapshot.notes.length} notes of this board.` : "";
+  });
   socket.on("event", (event) => store.applyEvent(event));
   socket.on("error", (frame) => toasts.show(serverErrorText(frame), "error"));
   store.subscribe((change) => {
@@ -86,6 +106,7 @@ function main() {
   socket.on("status", (s) => status.update(s));
   const presence = new PresenceView();
   socket.on("presence", (p) => presence.update(p));
+  socket.on("status", (s) => presence.connected(s.state === State.CONNECTED));
 
   const badge = new AccessBadge({ button: $("token-button"), label: $("token-label"), readOnly: $("readonly-badge") });
   let wasReadOnly = false;
@@ -103,13 +124,16 @@ function main() {
   $("token-button").addEventListener("click", () => gate.change());
 
   $("new-note").addEventListener("click", () => view.createInView());
-  document.addEventListener("keydown", (ev) => {
-    // "n" for a new note, when not typing somewhere.
-    const plain = !ev.ctrlKey && !ev.metaKey && !ev.altKey;
-    if (ev.key === "n" && plain && !isTyping(ev.target) && !document.querySelector("dialog[open]")) {
-      ev.preventDefault();
-      view.createInView();
-    }
+  bindShortcuts({
+    new: () => view.createInView(),
+    search: () => toolbar.focusSearch(),
+    help: () => overlay.open(),
+    undo: () => toolbar.undo(),
+    redo: () => toolbar.redo(),
+    "zoom-in": () => toolbar.zoom(1),
+    "zoom-out": () => toolbar.zoom(-1),
+    "zoom-reset": () => view.viewport.setZoom(1),
+    fit: () => view.fitToScreen(),
   });
 
   const showName = () => {
@@ -149,7 +173,7 @@ function main() {
   socket.connect();
   gate.check(); // next to the first connection: a refused handshake only shows as a failed one
   // A debugging handle (read it in the console); the page never reads it back.
-  window.notesboard = { socket, store, view, gate };
+  window.notesboard = { socket, store, view, gate, undo };
 }
 
 /** The board name: the last segment of /b/{board}, "" when it cannot be decoded. */
@@ -184,11 +208,6 @@ function tuning(params) {
   set(backoff, "baseMs", num("backoffBase"));
   if (Object.keys(backoff).length) options.backoff = backoff;
   return options;
-}
-
-function isTyping(target) {
-  if (!(target instanceof HTMLElement)) return false;
-  return target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName);
 }
 
 function serverErrorText(frame) {
@@ -252,14 +271,37 @@ class StatusView {
 class PresenceView {
   constructor() {
     this.names = [];
+    this.count = 1;
+    this.live = false;
+  }
+
+  /** Offline, the last count is not true any more: the badge says so instead of showing it. */
+  connected(live) {
+    if (live === this.live) return;
+    this.live = live;
+    this._show();
   }
 
   /** @param {{count: number, names: string[] | null}} presence (names is null in a snapshot) */
   update({ count, names }) {
     if (names !== null) this.names = names;
-    $("presence-count").textContent = String(count);
-    $("presence-label").textContent = "online";
-    $("presence").dataset.count = String(count);
+    this.count = count;
+    this._show();
+  }
+
+  _show() {
+    const { count, live } = this;
+    const el = $("presence");
+    el.dataset.live = String(live);
+    $("presence-count").textContent = live ? String(count) : "–";
+    $("presence-label").textContent = live ? "online" : "not connected";
+    el.dataset.count = live ? String(count) : "";
+    if (!live) {
+      $("presence-avatars").replaceChildren();
+      $("presence-names").textContent = "";
+      el.title = "Not connected: who is online is not known";
+      return;
+    }
     const shown = this.names.slice(0, 3);
     $("presence-avatars").replaceChildren(
       ...shown.map((n) => h("span", { class: "avatar", style: `--hue:${hueOf(n)}`, title: n }, initials(n))),

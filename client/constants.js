@@ -27,6 +27,7 @@ export const DEFAULTS = Object.freeze({
   connectTimeoutMs: 10000, // no snapshot within this after starting to connect: try again
   ackTimeoutMs: 10000, // a sent change without ack/error within this: push() rejects with "timeout"
   maxQueue: 500, // changes kept while offline; more are refused ("queue_full")
+  limit: 0, // `limit=` for fresh snapshots (0: not sent, the server's snapshot_limit); the page asks 10000
   offlineAfterAttempts: 5, // failed reconnects before the status says "offline" (retries continue)
   backoff: Object.freeze({ baseMs: 250, factor: 2, maxMs: 8000 }),
 });
@@ -47,3 +48,4 @@ export const CLIENT_ID_RE = /^[A-Za-z0-9_.:-]{1,64}$/;
 export const COLOR_RE = /^#[0-9A-Fa-f]{6}$/;
 export const MAX_TEXT = 10000; // the server's default; longer text is refused with too_large
 export const MAX_NAME = 64;
+export const SNAPSHOT_LIMIT = 10000; // the page asks for whole boards up to this many notes (`limit=`)

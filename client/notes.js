@@ -7,13 +7,21 @@
 // based on and a `conflict` really means someone else changed the note.
 //
 // Server input: applySnapshot(), applyEvent(). User input: createDraft(), beginEdit()/finishEdit(),
-// move(), setColor(), remove(), resolveConflict(). Output: subscribe(fn) gets
-//   {type: "upsert" | "remove", entry}, {type: "synced"} after each snapshot, and
-//   {type: "message", level: "info" | "warn" | "error", text}.
+// move(), setColor(), setFields(), remove(), resolveConflict(), and for undo/redo restore() (an update of
+// a tombstone with `deleted: false`). Output: subscribe(fn) gets
+//   {type: "upsert" | "remove", entry}, {type: "synced"} after each snapshot,
+//   {type: "message", level: "info" | "warn" | "error", text}, and
+//   {type: "local", step} for every change this page makes (what undo needs: before and after values).
+//
+// Every ack of our own change leaves its version in `entry.ownVersion` (and a delete's in `tombstones`),
+// so an undo is sent based on the version our change produced: if someone else changed the note since,
+// the server answers `conflict` and the usual conflict view shows; nothing is overwritten silently.
 
 import { newClientId } from "./push.js";
 
-const FIELDS = ["text", "color", "x", "y"];
+const FIELDS = ["text", "color", "x", "y", "w", "h", "z"];
+/** Size and stacking of notes that never had them (older servers, older rows). */
+export const NOTE_DEFAULTS = Object.freeze({ w: 208, h: 150, z: 0 });
 
 /** One note on the page: a server note, a create on its way, or a draft not sent yet. */
 export class Entry {
@@ -39,12 +47,15 @@ export class Entry {
     /** @type {{message: string, mine: string | null} | null} a refused change the user must be told about */
     this.conflict = null;
     this.removed = false;
+    /** @type {number | null} the version our latest acknowledged change produced */
+    this.ownVersion = null;
   }
 
   /**
    * What to show: the server's note with this page's unacknowledged changes on top.
    * @returns {{id: number|null, text: string, color: string|null, x: number|null, y: number|null,
-   *   author: string|null, version: number|null, pending: boolean, hidden: boolean}}
+   *   w: number, h: number, z: number, author: string|null, updated_by: string|null,
+   *   updated_at: string|null, version: number|null, pending: boolean, hidden: boolean}}
    */
   view() {
     const base = this.server ?? this.createFields ?? {};
@@ -54,7 +65,12 @@ export class Entry {
       color: base.color ?? null,
       x: base.x ?? null,
       y: base.y ?? null,
+      w: base.w ?? NOTE_DEFAULTS.w,
+      h: base.h ?? NOTE_DEFAULTS.h,
+      z: base.z ?? NOTE_DEFAULTS.z,
       author: base.author ?? null,
+      updated_by: base.updated_by ?? base.author ?? null,
+      updated_at: base.updated_at ?? null,
       version: this.server?.version ?? null,
     };
     for (const part of [this.inflight, this.waiting]) {
@@ -86,6 +102,8 @@ export class NoteStore {
     this.byId = new Map();
     /** the display name shown as author of this page's drafts */
     this.author = null;
+    /** @type {Map<number, number>} note id -> version of the tombstone our own delete left (for undo) */
+    this.tombstones = new Map();
     this._listeners = new Set();
     this._keys = 0;
   }
@@ -189,6 +207,7 @@ export class NoteStore {
       entry.draft = false;
       entry.createFields = { ...entry.createFields, text };
       this._sendCreate(entry);
+      this._record({ type: "create", entry, id: null, after: pick(entry.view(), FIELDS) });
       this._changed(entry);
       return;
     }
@@ -197,21 +216,39 @@ export class NoteStore {
       return;
     }
     entry.conflict = null;
-    this._change(entry, { text }, editing?.base ?? null);
+    this.setFields(entry, { text }, { version: editing?.base ?? null });
   }
 
   /** @param {Entry} entry @param {number} x @param {number} y */
   move(entry, x, y) {
-    this._change(entry, { x, y }, null);
+    this.setFields(entry, { x, y });
   }
 
   /** @param {Entry} entry @param {string} color "#rrggbb" */
   setColor(entry, color) {
-    this._change(entry, { color }, null);
+    this.setFields(entry, { color });
   }
 
-  /** Delete a note (the view asks for confirmation first). @param {Entry} entry */
-  remove(entry) {
+  /**
+   * Change some of text, color, x, y, w, h, z in one update.
+   * @param {Entry} entry
+   * @param {object} fields
+   * @param {{version?: number | null, record?: boolean}} [options] `version`: the version the change is
+   *   based on (null: the latest when sent); `record: false` for undo/redo themselves
+   */
+  setFields(entry, fields, { version = null, record = true } = {}) {
+    if (entry.removed || entry.deleting || Object.keys(fields).length === 0) return;
+    const before = pick(entry.view(), Object.keys(fields));
+    if (record && !entry.draft) this._record({ type: "update", entry, id: entry.id, before, after: { ...fields } });
+    this._change(entry, fields, version);
+  }
+
+  /**
+   * Delete a note (the view asks for confirmation first).
+   * @param {Entry} entry
+   * @param {{version?: number | null, record?: boolean}} [options] `version`: delete only that version
+   */
+  remove(entry, { version = null, record = true } = {}) {
     if (entry.removed || entry.deleting) return;
     if (entry.draft) {
       this._remove(entry, "discarded");
@@ -223,12 +260,40 @@ export class NoteStore {
       this._remove(entry, "discarded"); // it never left this page
       return;
     }
+    if (record) this._record({ type: "delete", entry, id: entry.id, before: pick(entry.view(), FIELDS) });
     if (entry.creating !== null || entry.inflight !== null) {
-      entry.waiting = { fields: {}, version: null, del: true }; // after the answer to what is in flight
+      entry.waiting = { fields: {}, version, del: true }; // after the answer to what is in flight
     } else {
-      this._sendDelete(entry, entry.server.version);
+      this._sendDelete(entry, version ?? entry.server.version);
     }
     this._changed(entry);
+  }
+
+  /**
+   * Bring back a note this page deleted: an update of its tombstone with `deleted: false`, same id, with
+   * its fields. The server answers `conflict` if the tombstone is not the version we left.
+   * @param {number} id
+   * @param {object} fields text, color, x, y, w, h, z
+   * @param {number} version the tombstone's version
+   * @returns {Entry | null} null when the note is on the board already
+   */
+  restore(id, fields, version) {
+    if (this.byId.has(id)) return null;
+    const entry = new Entry(this._key());
+    entry.id = id;
+    entry.createFields = { ...fields };
+    const cid = newClientId("u");
+    entry.creating = cid;
+    this.entries.set(entry.key, entry);
+    this.byId.set(id, entry);
+    const frame = { type: "update", id, deleted: false, version, client_id: cid };
+    for (const name of FIELDS) if (fields[name] != null) frame[name] = fields[name];
+    this.transport.push(frame).then(
+      (ack) => this._created(entry, ack),
+      (err) => this._restoreFailed(entry, err),
+    );
+    this._changed(entry);
+    return entry;
   }
 
   /**
@@ -240,7 +305,7 @@ export class NoteStore {
     const conflict = entry.conflict;
     entry.conflict = null;
     if (useMine && conflict?.mine != null && !entry.removed) {
-      this._change(entry, { text: conflict.mine }, entry.server?.version ?? null);
+      this.setFields(entry, { text: conflict.mine }, { version: entry.server?.version ?? null });
     } else {
       this._changed(entry);
     }
@@ -274,11 +339,10 @@ export class NoteStore {
   _sendCreate(entry) {
     const cid = newClientId("c");
     entry.creating = cid;
-    const { text, color, x, y } = entry.createFields;
-    const frame = { type: "create", client_id: cid, text };
-    if (color != null) frame.color = color;
-    if (x != null) frame.x = x;
-    if (y != null) frame.y = y;
+    const frame = { type: "create", client_id: cid, text: entry.createFields.text };
+    for (const name of ["color", "x", "y", "w", "h", "z"]) {
+      if (entry.createFields[name] != null) frame[name] = entry.createFields[name];
+    }
     this.transport.push(frame).then(
       (ack) => this._created(entry, ack),
       (err) => this._createFailed(entry, err),
@@ -311,7 +375,7 @@ export class NoteStore {
     const waiting = entry.waiting;
     if (waiting === null || entry.inflight !== null || entry.creating !== null || entry.removed) return;
     entry.waiting = null;
-    if (waiting.del) this._sendDelete(entry, entry.server.version);
+    if (waiting.del) this._sendDelete(entry, waiting.version ?? entry.server.version);
     else this._sendUpdate(entry, waiting.fields, waiting.version ?? entry.server.version);
   }
 
@@ -333,12 +397,25 @@ export class NoteStore {
     this.byId.set(note.id, entry);
     if (entry.server === null || note.seq > entry.server.seq) entry.server = note;
     entry.createFields = null;
+    entry.ownVersion = ack.note.version;
     if (note.deleted) {
       this._remove(entry, "deleted"); // deleted (by someone else, or by our queued delete) before we heard back
       return;
     }
     this._changed(entry);
     this._sendWaiting(entry);
+  }
+
+  /** @private */
+  _restoreFailed(entry, err) {
+    entry.creating = null;
+    if (entry.removed) return;
+    this._remove(entry, "failed");
+    const why = {
+      conflict: "someone else changed it meanwhile",
+      not_found: "it no longer exists",
+    }[err.code];
+    this._message(err.code === "conflict" ? "warn" : "error", `The note was not brought back: ${why ?? err.message}.`);
   }
 
   /** @private */
@@ -353,6 +430,7 @@ export class NoteStore {
   /** An ack of an update or delete. @private */
   _answered(entry, inflight, ack) {
     if (entry.inflight === inflight) entry.inflight = null;
+    if (inflight.del && entry.id !== null) this.tombstones.set(entry.id, ack.note.version);
     if (entry.removed) return;
     this._applyNote(ack.note, false);
     if (entry.removed) return; // a delete's tombstone
@@ -361,6 +439,7 @@ export class NoteStore {
       this._remove(entry, "deleted");
       return;
     }
+    entry.ownVersion = ack.note.version;
     this._advanceBase(entry, inflight.version, ack.note.version);
     this._changed(entry);
     this._sendWaiting(entry);
@@ -397,6 +476,7 @@ export class NoteStore {
     if (code === "conflict" && entry.server !== null && sameFields(entry.server, inflight.fields)) {
       // The server already holds exactly these values: the change was committed before a reconnect and
       // only its ack was lost, so the resent copy met its own new version.
+      entry.ownVersion = entry.server.version;
       this._advanceBase(entry, inflight.version, entry.server.version);
       this._changed(entry);
       this._sendWaiting(entry);
@@ -441,6 +521,16 @@ export class NoteStore {
     this._emit({ type: "remove", entry, why });
   }
 
+  /** Show a message to the user (the view turns it into a toast). */
+  say(level, text) {
+    this._message(level, text);
+  }
+
+  /** @private */
+  _record(step) {
+    this._emit({ type: "local", step });
+  }
+
   /** @private */
   _changed(entry) {
     if (!entry.removed) this._emit({ type: "upsert", entry });
@@ -461,6 +551,13 @@ export class NoteStore {
     this._keys += 1;
     return `k${this._keys}`;
   }
+}
+
+/** The named fields of a view or note. */
+function pick(view, names) {
+  const out = {};
+  for (const name of names) if (FIELDS.includes(name)) out[name] = view[name];
+  return out;
 }
 
 /** Does `note` already hold every value in `fields`? */

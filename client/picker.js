@@ -1,6 +1,7 @@
-// The board picker (/): boards with recent changes from GET /api/boards, and a field to open or create one.
-// On a server that needs tokens the list is fetched with the saved one (Authorization: Bearer); without a
-// working token the page says so and offers the token dialog.
+// The board picker (/): the boards this browser opened (kept in localStorage), a field to open or create
+// one, and the server's list of boards only when GET /api/boards answers 200 (the server lists boards
+// only with --list-boards, or for a token whose pattern covers them; otherwise it answers 403).
+// On a server that needs tokens the list is fetched with the saved one (Authorization: Bearer).
 
 import { bearer, loadToken, needsToken, saveToken, takeFragmentToken } from "./auth.js";
 import { BOARD_RE } from "./constants.js";
@@ -45,50 +46,61 @@ function wireForm() {
   input.focus();
 }
 
+function link(name, meta, testid) {
+  return h(
+    "li",
+    {},
+    h(
+      "a",
+      { class: "board-link", href: boardHref(name), "data-testid": testid },
+      h("span", { class: "board-link-name", text: name }),
+      h("span", { class: "board-link-meta", text: meta }),
+    ),
+  );
+}
+
+/** Boards this browser visited, newest first. */
+function showRecent(counts = new Map()) {
+  const mine = loadRecent().filter((b) => BOARD_RE.test(b));
+  if (mine.length === 0) return;
+  $("recent-state").hidden = true;
+  $("recent-list").replaceChildren(
+    ...mine.map((name) => {
+      const n = counts.get(name);
+      return link(name, n === undefined ? "visited" : `${n} note${n === 1 ? "" : "s"} · visited`, "recent-link");
+    }),
+  );
+}
+
 let tokenDialog = null;
 
 async function loadBoards() {
+  const section = $("all-boards");
   const state = $("boards-state");
-  const list = $("board-list");
   const token = loadToken(location.origin);
   let boards;
   try {
     const res = await fetch("/api/boards?limit=50", { headers: { accept: "application/json", ...bearer(token) } });
-    if (needsToken(res)) {
+    if (res.status === 401 || (needsToken(res) && token)) {
       const body = await res.json().catch(() => null);
+      section.hidden = false;
       askForToken(state, { status: res.status, message: body?.error?.message ?? null });
       return;
     }
-    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    if (!res.ok) return; // listing is off (403): names are share links, nothing to show
     boards = await res.json();
-  } catch (err) {
-    state.textContent = `Could not load the boards (${err.message}).`;
-    return;
+  } catch {
+    return; // the server's list is a bonus; the recent boards and the form still work
   }
-  // Boards opened in this browser first (the server lists only boards with changes).
-  const known = new Map(boards.map((b) => [b.board, b]));
-  const mine = loadRecent().filter((b) => BOARD_RE.test(b));
-  const order = [...mine, ...boards.map((b) => b.board).filter((b) => !mine.includes(b))];
-  if (order.length === 0) {
-    state.textContent = "No boards yet. Name one above to start.";
+  section.hidden = false;
+  showRecent(new Map(boards.map((b) => [b.board, b.notes])));
+  if (boards.length === 0) {
+    state.textContent = "No boards with notes yet.";
     return;
   }
   state.hidden = true;
-  list.replaceChildren(
-    ...order.map((name) => {
-      const info = known.get(name);
-      const meta = info === undefined ? "empty" : `${info.notes} note${info.notes === 1 ? "" : "s"}`;
-      return h(
-        "li",
-        {},
-        h(
-          "a",
-          { class: "board-link", href: boardHref(name), "data-testid": "board-link" },
-          h("span", { class: "board-link-name", text: name }),
-          h("span", { class: "board-link-meta", text: mine.includes(name) ? `${meta} · visited` : meta }),
-        ),
-      );
-    }),
+  $("board-list").replaceChildren(
+    ...boards.map((b) => link(b.board, `${b.notes} note${b.notes === 1 ? "" : "s"}`, "board-link")),
   );
 }
 
@@ -109,4 +121,5 @@ function askForToken(state, problem) {
 const fromAddress = takeFragmentToken(window);
 if (fromAddress) saveToken(location.origin, fromAddress);
 wireForm();
+showRecent();
 loadBoards();

@@ -32,6 +32,7 @@ export class BoardSocket {
    * @param {string} options.url the server's WebSocket origin, e.g. "ws://127.0.0.1:8000"
    * @param {string} [options.name] display name, sent as `name=` (empty: none)
    * @param {string} [options.token] access token, sent as `token=` (empty: none)
+   * @param {number} [options.limit] most live notes in a fresh snapshot, sent as `limit=` (0: the server's default)
    * @param {number} [options.pingIntervalMs]
    * @param {number} [options.pingTimeoutMs]
    * @param {number} [options.connectTimeoutMs]
@@ -261,6 +262,7 @@ export class BoardSocket {
     const query = new URLSearchParams({ batch: "1" });
     if (this.name) query.set("name", this.name);
     if (this.token) query.set("token", this.token);
+    if (this.options.limit > 0) query.set("limit", String(this.options.limit));
     const resume = this.seq.resumeQuery();
     for (const [key, value] of Object.entries(resume)) query.set(key, value);
     this._resuming = "since" in resume;

@@ -104,10 +104,12 @@ export function openDialog(dialog, focus) {
  * element and buttons with value="cancel" and value="ok".
  * @param {HTMLDialogElement} dialog
  * @param {string} message
+ * @param {string} [ok] the confirming button's label
  * @returns {Promise<boolean>}
  */
-export async function confirmDialog(dialog, message) {
+export async function confirmDialog(dialog, message, ok = "Delete") {
   dialog.querySelector(".dialog-message").textContent = message;
+  dialog.querySelector('button[value="ok"]').textContent = ok;
   return (await openDialog(dialog, dialog.querySelector('button[value="ok"]'))) === "ok";
 }
 
@@ -130,16 +132,4 @@ export function hueOf(name) {
     hash = Math.imul(hash, 16777619) >>> 0;
   }
   return hash % 360;
-}
-
-/**
- * A readable ink (text) color for a background "#rrggbb".
- * @param {string} color
- * @returns {string}
- */
-export function inkFor(color) {
-  const n = Number.parseInt(color.slice(1), 16);
-  const [r, g, b] = [(n >> 16) & 255, (n >> 8) & 255, n & 255];
-  const luminance = (0.299 * r + 0.587 * g + 0.114 * b) / 255;
-  return luminance > 0.55 ? "#1c1917" : "#fafaf9";
 }

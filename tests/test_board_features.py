@@ -13,7 +13,7 @@ import websockets
 from tests.helpers import ServerProcess, connect
 
 # Small limits so that the snapshot cap and the import cap are cheap to reach.
-SERVER_ENV = {"NOTESBOARD_SNAPSHOT_LIMIT": "5", "NOTESBOARD_SNAPSHOT_MAX": "50", "NOTESBOARD_MAX_IMPORT": "40"}
+SERVER_ENV = {"NOTESBOARD_SNAPSHOT_LIMIT": "5", "NOTESBOARD_SNAPSHOT_MAX": "7", "NOTESBOARD_MAX_IMPORT": "40"}
 
 
 def api(server: ServerProcess, path: str) -> str:
@@ -194,11 +194,16 @@ async def test_snapshot_limit_query_and_more_flag(server: ServerProcess) -> None
     async with connect(server, "big") as c:
         assert len(c.snapshot["notes"]) == 5 and c.snapshot["more"] is True
         assert [n["text"] for n in c.snapshot["notes"]] == ["3", "4", "5", "6", "7"]
-    async with connect(server, "big", limit=50) as c:
-        assert len(c.snapshot["notes"]) == 8 and c.snapshot["more"] is False
+    async with connect(server, "big", limit=6) as c:
+        assert len(c.snapshot["notes"]) == 6 and c.snapshot["more"] is True
+    async with connect(server, "big", limit=10_000) as c:  # cut to snapshot_max (7), not refused
+        assert len(c.snapshot["notes"]) == 7 and c.snapshot["more"] is True
+    httpx.delete(api(server, f"big/notes/{c.snapshot['notes'][0]['id']}"))
+    async with connect(server, "big", limit=10_000) as c:
+        assert len(c.snapshot["notes"]) == 7 and c.snapshot["more"] is False
     async with connect(server, "big", since=6) as c:
-        assert len(c.snapshot["notes"]) == 2 and c.snapshot["more"] is False
-    for bad in ("0", "51", "x", "-1", ""):
+        assert len(c.snapshot["notes"]) == 3 and c.snapshot["more"] is False
+    for bad in ("0", "x", "-1", "", "1.5"):
         with pytest.raises(websockets.InvalidStatus) as info:
             async with websockets.connect(server.ws_url("big", limit=bad), open_timeout=5):
                 pass

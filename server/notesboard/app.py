@@ -14,10 +14,13 @@ from fastapi.responses import Response
 from starlette.exceptions import HTTPException
 
 from notesboard import __version__
+from notesboard.asyncapi import router as asyncapi_router
 from notesboard.config import Settings
 from notesboard.errors import BadRequest, NotesError, NotFound
 from notesboard.ingress.endpoint import websocket_endpoint
 from notesboard.metrics import router as metrics_router
+from notesboard.openapi import allow_header
+from notesboard.openapi import install as install_openapi
 from notesboard.pages import client_dir, mount_pages
 from notesboard.rest import error_response, router
 from notesboard.runtime import open_runtime
@@ -58,7 +61,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             return error_response(NotFound("no such resource"))
         err = BadRequest(str(exc.detail))
         err.status = exc.status_code if 400 <= exc.status_code < 500 else 400
-        return error_response(err)
+        response = error_response(err)
+        if exc.status_code == 405:  # RFC 9110: every method the path supports, not just one route's
+            response.headers["Allow"] = allow_header(request.app.routes, request.scope)
+        return response
 
     async def validation_error(request: Request, exc: Exception) -> Response:
         return error_response(BadRequest("invalid request"))
@@ -71,6 +77,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RawSendMiddleware)
     app.include_router(router)
     app.include_router(metrics_router)
+    app.include_router(asyncapi_router)
+    install_openapi(app, settings)
     app.add_api_websocket_route("/ws/{board}", websocket_endpoint)
     pages = APIRouter()
     static = mount_pages(pages, client_dir(settings.client_dir))

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from html import escape
 from pathlib import Path
 
 from fastapi import APIRouter
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, Response
 from starlette.staticfiles import StaticFiles
 
-from notesboard.errors import BadRequest, NotFound
+from notesboard.errors import BadRequest
 from notesboard.validate import check_board
 
-__all__ = ["client_dir", "mount_pages"]
+__all__ = ["bad_board_page", "client_dir", "mount_pages"]
 
 
 def client_dir(configured: Path | None = None) -> Path:
@@ -38,7 +39,39 @@ def mount_pages(app_router: APIRouter, folder: Path) -> StaticFiles:
         try:
             check_board(board)
         except BadRequest:
-            raise NotFound(f"no such board page: {board[:80]!r}") from None
+            # A person typed or followed this address: explain in a page, not in JSON (still a 404).
+            return HTMLResponse(bad_board_page(board), status_code=404)
         return FileResponse(board_page, media_type="text/html")
 
     return StaticFiles(directory=folder)
+
+
+def bad_board_page(board: str) -> str:
+    """The page for /b/<not a board name>: what is wrong with the name, and a way on. `board` is escaped."""
+    shown = escape(board[:80] + ("…" if len(board) > 80 else ""))
+    return f"""<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <meta name="viewport" content="width=device-width, initial-scale=1">
+  <meta name="color-scheme" content="light dark">
+  <title>Not a board · notesboard</title>
+  <link rel="icon" href="/static/favicon.svg" type="image/svg+xml">
+  <link rel="stylesheet" href="/static/style.css">
+</head>
+<body class="picker-page">
+  <header class="topbar">
+    <a class="brand" href="/"><span class="brand-mark" aria-hidden="true"></span>
+      <span class="brand-name">notesboard</span></a>
+  </header>
+  <main class="picker">
+    <section class="card hero" data-testid="bad-board">
+      <h1>“{shown}” is not a board name</h1>
+      <p class="lede">Board names use letters, digits, <code>_</code> and <code>-</code>, start with a letter or digit,
+        and have at most 64 characters. Spaces and other signs are not allowed.</p>
+      <p><a class="btn btn-primary" href="/" data-testid="bad-board-home">Open or create a board</a></p>
+    </section>
+  </main>
+</body>
+</html>
+"""

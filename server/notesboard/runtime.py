@@ -72,7 +72,9 @@ class Runtime:
 
     def __init__(self, settings: Settings, fast: FastPaths | None = None) -> None:
         self.settings = settings
-        self.fast = fast or FastPaths.unchecked("not started by `notesboard serve`")
+        self.fast = fast or FastPaths.unchecked(
+            "not started by `notesboard serve`", direct_writes=settings.direct_writes
+        )
         self.recorder = Recorder()
         self.store = Store(
             settings.database_url,

@@ -52,6 +52,7 @@ PROTOCOL_FIELDS = {
 CONN_METHODS = ("send_close", "data_to_send")
 # Middlewares that hand `send` through untouched for WebSocket scopes (uvicorn's, and ours below).
 PASS_THROUGH = {"ProxyHeadersMiddleware", "RawSendMiddleware"}
+DIRECT_WRITES_OFF = "turned off (the direct_writes setting)"
 
 
 @dataclass(slots=True)
@@ -74,9 +75,13 @@ class FastPaths:
         return " ".join(parts) + (f" ({'; '.join(reasons)})" if reasons else "")
 
     @classmethod
-    def unchecked(cls, reason: str) -> FastPaths:
+    def unchecked(cls, reason: str, *, direct_writes: bool = True) -> FastPaths:
         """Not started by notesboard's server: each connection still checks before using a fast path."""
-        return cls({p: True for p in FAST_PATHS}, {p: f"unchecked ({reason})" for p in FAST_PATHS})
+        report = cls({p: True for p in FAST_PATHS}, {p: f"unchecked ({reason})" for p in FAST_PATHS})
+        if not direct_writes:
+            report.on["direct_write"] = False
+            report.why_off["direct_write"] = DIRECT_WRITES_OFF
+        return report
 
 
 def _assigned_names(cls: type) -> set[str]:
@@ -115,7 +120,7 @@ def probe(config: Any, *, direct_writes: bool = True) -> FastPaths:
         elif wrappers:
             why = f"{', '.join(wrappers)} wraps send"
         elif path == "direct_write" and not direct_writes:
-            why = "turned off (the direct_writes setting)"
+            why = DIRECT_WRITES_OFF
         elif path == "direct_write" and getattr(config, "ws_per_message_deflate", False):
             why = "permessage-deflate is on (--ws-compression)"
         else:

@@ -125,6 +125,21 @@ def _explain(exc: ValidationError) -> str:
 def _check_text(text: str | None, max_text: int, client_id: str | None) -> None:
     if text is not None and len(text) > max_text:
         raise TooLarge(f"text is {len(text)} characters; the limit is {max_text}", client_id)
+    _no_nul("text", text, client_id)
+
+
+def _no_nul(name: str, value: str | None, client_id: str | None) -> None:
+    """U+0000 cannot be stored in PostgreSQL text; refuse it on every database alike (found by schemathesis:
+    it failed the whole group-commit batch as `unavailable`)."""
+    if value is not None and "\x00" in value:
+        raise BadRequest(f"{name}: NUL characters (U+0000) are not allowed", client_id)
+
+
+def _author(author: str | None, allow: bool, client_id: str | None) -> str | None:
+    if not allow:
+        return None
+    _no_nul("author", author, client_id)
+    return author or None
 
 
 def _finite(value: float | None) -> float | None:
@@ -142,7 +157,7 @@ def create_command(body: Any, max_text: int, *, allow_author: bool) -> CreateCom
     except ValidationError as exc:
         raise BadRequest(_explain(exc), cid) from None
     _check_text(m.text, max_text, cid)
-    author = m.author if allow_author else None
+    author = _author(m.author, allow_author, cid)
     return CreateCommand(
         m.text, m.client_id, m.color, _finite(m.x), _finite(m.y), author or None, float(m.w), float(m.h), m.z
     )
@@ -174,7 +189,7 @@ def update_command(
     if not changes and not restore:
         raise BadRequest("nothing to update: send at least one of text, color, x, y, w, h, z, deleted", cid)
     _check_text(changes.get("text"), max_text, cid)
-    return UpdateCommand(m.id, changes, m.version, m.client_id, restore, (m.author or None) if allow_author else None)
+    return UpdateCommand(m.id, changes, m.version, m.client_id, restore, _author(m.author, allow_author, cid))
 
 
 def delete_command(body: Any, note_id: int | None = None, *, allow_author: bool = False) -> DeleteCommand:
@@ -187,7 +202,7 @@ def delete_command(body: Any, note_id: int | None = None, *, allow_author: bool 
         m = _Delete.model_validate(body)
     except ValidationError as exc:
         raise BadRequest(_explain(exc), cid) from None
-    return DeleteCommand(m.id, m.version, m.client_id, (m.author or None) if allow_author else None)
+    return DeleteCommand(m.id, m.version, m.client_id, _author(m.author, allow_author, cid))
 
 
 def parse_frame(raw: str, max_text: int) -> Command:
@@ -248,7 +263,7 @@ class Handshake:
     name: str | None
     batch: bool
     token: str | None
-    limit: int | None = None  # a larger fresh snapshot than snapshot_limit (up to snapshot_max)
+    limit: int | None = None  # a larger fresh snapshot than snapshot_limit (cut to snapshot_max)
 
 
 def handshake(params: Any, snapshot_max: int = 10_000) -> Handshake:
@@ -263,5 +278,8 @@ def handshake(params: Any, snapshot_max: int = 10_000) -> Handshake:
     raw_batch = params.get("batch", "0")
     if raw_batch not in ("0", "1", "true", "false", ""):
         raise BadRequest("batch must be 1 or 0")
-    limit = parse_int_param("limit", params.get("limit"), low=1, high=snapshot_max)
+    # Above snapshot_max is cut to it, not refused: a client asking for a whole board still gets in, and the
+    # snapshot's `more` tells it what was left out.
+    limit = parse_int_param("limit", params.get("limit"), low=1, high=2**63 - 1)
+    limit = None if limit is None else min(limit, snapshot_max)
     return Handshake(since, epoch, name, raw_batch in ("1", "true"), params.get("token") or None, limit)

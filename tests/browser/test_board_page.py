@@ -387,11 +387,17 @@ def test_screenshot(server: ServerProcess, open_board: OpenBoard, rest: Rest, tm
         ("Linus", "#fde68a", 560, 296, "Bug: long words overflow notes → fixed with overflow-wrap"),
         ("Ada", "#e5e7eb", 808, 320, "Parking lot"),
     ]
-    for author, color, x, y, text in notes:
-        res = api.post(
-            "/api/boards/team-retro/notes", json={"text": text, "author": author, "color": color, "x": x, "y": y}
-        )
+    sizes = {0: (224, 190), 6: (224, 170)}  # a couple of resized notes
+    for i, (author, color, x, y, text) in enumerate(notes):
+        w, h = sizes.get(i, (208, 150))
+        body = {"text": text, "author": author, "color": color, "x": x, "y": y, "w": w, "h": h}
+        res = api.post("/api/boards/team-retro/notes", json=body)
         assert res.status_code == 201, res.text
+        if i == 4:  # someone else edits it: "edited by" shows on the note
+            res = api.patch(
+                f"/api/boards/team-retro/notes/{res.json()['id']}", json={"text": text + " ✓", "author": "Ada"}
+            )
+            assert res.status_code == 200, res.text
     open_board(server, "team-retro", name="Grace")
     page = open_board(server, "team-retro", name="Ada", viewport=(1200, 640))
     expect(page.notes).to_have_count(len(notes))

@@ -1,4 +1,6 @@
-// Test doubles for the client modules: a manual clock and a scriptable WebSocket.
+// Test doubles for the client modules: a manual clock, a scriptable WebSocket, a hand-answered transport.
+
+import { PushError } from "../../client/push.js";
 
 /** Timers that only run when the test advances the clock. */
 export class FakeClock {
@@ -123,4 +125,50 @@ export function snapshot(fields = {}) {
 /** Let promise callbacks run. */
 export function settle() {
   return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** A transport whose pushes the test answers by hand. */
+export class FakeTransport {
+  constructor() {
+    this.sent = []; // {frame, resolve, reject}
+    this.queued = new Map(); // client_id -> frame, for amend/cancel while "offline"
+    this.offline = false;
+  }
+
+  push(frame) {
+    return new Promise((resolve, reject) => {
+      this.sent.push({ frame, resolve, reject });
+      if (this.offline) this.queued.set(frame.client_id, frame);
+    });
+  }
+
+  amend(cid, fields) {
+    const frame = this.queued.get(cid);
+    if (frame === undefined) return false;
+    Object.assign(frame, fields);
+    return true;
+  }
+
+  cancel(cid) {
+    const i = this.sent.findIndex((s) => s.frame.client_id === cid);
+    if (!this.queued.has(cid) || i < 0) return false;
+    this.queued.delete(cid);
+    this.sent[i].reject(new PushError("cancelled", "cancelled", cid));
+    return true;
+  }
+
+  last() {
+    return this.sent.at(-1);
+  }
+
+  /** Answer the newest push with an ack for `n`. */
+  async ack(n, which = this.last()) {
+    which.resolve({ type: "ack", client_id: which.frame.client_id, seq: n.seq, note: n });
+    await settle();
+  }
+
+  async fail(code, which = this.last()) {
+    which.reject(new PushError(code, `server says ${code}`, which.frame.client_id));
+    await settle();
+  }
 }

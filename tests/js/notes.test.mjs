@@ -2,54 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import { NoteStore } from "../../client/notes.js";
-import { PushError } from "../../client/push.js";
-import { note, settle } from "./fakes.mjs";
-
-/** A transport whose pushes the test answers by hand. */
-class FakeTransport {
-  constructor() {
-    this.sent = []; // {frame, resolve, reject}
-    this.queued = new Map(); // client_id -> frame, for amend/cancel while "offline"
-    this.offline = false;
-  }
-
-  push(frame) {
-    return new Promise((resolve, reject) => {
-      this.sent.push({ frame, resolve, reject });
-      if (this.offline) this.queued.set(frame.client_id, frame);
-    });
-  }
-
-  amend(cid, fields) {
-    const frame = this.queued.get(cid);
-    if (frame === undefined) return false;
-    Object.assign(frame, fields);
-    return true;
-  }
-
-  cancel(cid) {
-    const i = this.sent.findIndex((s) => s.frame.client_id === cid);
-    if (!this.queued.has(cid) || i < 0) return false;
-    this.queued.delete(cid);
-    this.sent[i].reject(new PushError("cancelled", "cancelled", cid));
-    return true;
-  }
-
-  last() {
-    return this.sent.at(-1);
-  }
-
-  /** Answer the newest push with an ack for `n`. */
-  async ack(n, which = this.last()) {
-    which.resolve({ type: "ack", client_id: which.frame.client_id, seq: n.seq, note: n });
-    await settle();
-  }
-
-  async fail(code, which = this.last()) {
-    which.reject(new PushError(code, `server says ${code}`, which.frame.client_id));
-    await settle();
-  }
-}
+import { FakeTransport, note, settle } from "./fakes.mjs";
 
 function setup() {
   const transport = new FakeTransport();

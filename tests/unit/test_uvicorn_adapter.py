@@ -79,6 +79,13 @@ async def test_the_protocol_object_has_what_the_adapter_uses() -> None:
     assert callable(proto.keepalive_timeout) and proto.close_timer is None
 
 
+def test_unchecked_still_honours_the_setting() -> None:
+    assert FastPaths.unchecked("test").on == dict.fromkeys(FAST_PATHS, True)
+    off = FastPaths.unchecked("test", direct_writes=False)
+    assert not off.enabled("direct_write") and off.enabled("close_behind_buffer")
+    assert SocketHandle({RAW_SEND_KEY: object()}, off).direct_writer() is None
+
+
 def test_a_handle_without_the_server_send_falls_back() -> None:
     async def fallback(text: str) -> None: ...
 

@@ -76,8 +76,12 @@ async def load(db: Driver, needs: Needs, now: str, *, max_boards: int) -> Loaded
         for r in await db.fetch(select_boards.format(where), params):  # another process may have won
             loaded.seqs[r[0]], loaded.live[r[0]] = int(r[1]), int(r[2])
 
-    if needs.ids:
-        where, params = db.in_list("id", needs.ids)
+    # An id past the column's range (INTEGER: 64 bits in SQLite, 32 in Postgres) names no note: leave it unloaded
+    # (not_found). In the query Postgres would refuse it and fail the whole batch (found by schemathesis).
+    top = MAX_SQLITE_ID if db.is_sqlite else MAX_POSTGRES_ID
+    ids = [i for i in needs.ids if i <= top]
+    if ids:
+        where, params = db.in_list("id", ids)
         for r in await db.fetch(f"SELECT {NOTE_FIELDS} FROM notes WHERE {where}", params):
             loaded.notes[r[0]] = note_from_row(r)
     cleared = [b for b in needs.cleared if b in loaded.seqs]
@@ -94,6 +98,9 @@ async def load(db: Driver, needs: Needs, now: str, *, max_boards: int) -> Loaded
     if needs.creates:
         loaded.fresh_ids = await _reserve_ids(db, needs.creates)
     return loaded
+
+
+MAX_SQLITE_ID, MAX_POSTGRES_ID = 2**63 - 1, 2**31 - 1  # notes.id is INTEGER
 
 
 async def _reserve_ids(db: Driver, n: int) -> list[int]:
