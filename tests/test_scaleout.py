@@ -50,7 +50,7 @@ CLUSTER_ENV = {
 class Cluster:
     """Two `notesboard serve` processes on their own ports, sharing a fresh Postgres database and a broker."""
 
-    def __init__(self, kind: str, tmp: Path, broker: str | None = None) -> None:
+    def __init__(self, kind: str, tmp: Path, broker: str | None = None, env: dict[str, str] | None = None) -> None:
         self.kind = kind
         self.db = Database("postgres", tmp)
         try:
@@ -58,7 +58,7 @@ class Cluster:
         except BaseException:
             self.db.drop()
             raise
-        env = {**CLUSTER_ENV, "NOTESBOARD_BROKER": self.broker}
+        env = {**CLUSTER_ENV, **(env or {}), "NOTESBOARD_BROKER": self.broker}
         self.servers = [ServerProcess(self.db.url, tmp / f"server{i}.log", env=env) for i in range(2)]
 
     def start(self) -> Cluster:
@@ -500,16 +500,26 @@ http {{
 """
 
 
-def nginx_site(listen: str, backends: list[str]) -> str:
-    """The `http` block body documented in docs/deploy.md (kept identical: the doc points here)."""
+BOARD_AFFINE = """
+    map $uri $board {
+        ~^/(?:ws|api/boards)/(?<name>[^/]+)  $name;
+        default                             "";
+    }"""
+
+
+def nginx_site(listen: str, backends: list[str], balance: str = "least_conn;") -> str:
+    """The `http` block body documented in docs/deploy.md (kept identical: the doc points here).
+
+    `balance` is `least_conn;` or, for board-affine routing, `hash $board consistent;` with BOARD_AFFINE."""
     servers = "\n".join(f"        server {b} max_fails=1 fail_timeout=5s;" for b in backends)
+    board_map = BOARD_AFFINE if "$board" in balance else ""
     return f"""
     map $http_upgrade $connection_upgrade {{
         default upgrade;
         ''      close;
-    }}
+    }}{board_map}
     upstream notesboard {{
-        least_conn;
+        {balance}
 {servers}
     }}
     server {{
@@ -530,13 +540,15 @@ def nginx_site(listen: str, backends: list[str]) -> str:
 """
 
 
-def _start_nginx(binary: str, cluster: Cluster, tmp: Path) -> tuple[subprocess.Popen[bytes], ServerProcess] | None:
+def _start_nginx(
+    binary: str, cluster: Cluster, tmp: Path, balance: str
+) -> tuple[subprocess.Popen[bytes], ServerProcess] | None:
     """nginx on a port that was free a moment ago; None if another process took it first (try another)."""
     with socket.socket() as probe:  # nginx cannot listen on port 0, so it gets a port that was just free
         probe.bind(("127.0.0.1", 0))
         port = int(probe.getsockname()[1])
     front = ServerProcess(cluster.db.url, tmp / "unused.log", port=port)  # only for .port/.url/.ws_url
-    site = nginx_site(f"127.0.0.1:{port}", [f"127.0.0.1:{s.port}" for s in cluster.servers])
+    site = nginx_site(f"127.0.0.1:{port}", [f"127.0.0.1:{s.port}" for s in cluster.servers], balance)
     conf = tmp / "nginx.conf"
     conf.write_text(NGINX_CONF.format(dir=tmp, body=site))
     (tmp / "error.log").unlink(missing_ok=True)
@@ -561,12 +573,17 @@ def _start_nginx(binary: str, cluster: Cluster, tmp: Path) -> tuple[subprocess.P
 
 @pytest.fixture
 def nginx(fresh_cluster: Cluster, tmp_path: Path) -> Iterator[ServerProcess]:
-    """nginx in front of the cluster's two processes; a ServerProcess-like handle to it."""
+    """nginx in front of the cluster's two processes (least_conn); a ServerProcess-like handle to it."""
+    yield from start_nginx(fresh_cluster, tmp_path, "least_conn;")
+
+
+def start_nginx(cluster: Cluster, tmp_path: Path, balance: str) -> Iterator[ServerProcess]:
+    """nginx in front of `cluster` with the upstream directive `balance`, stopped when the caller is done."""
     binary = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
     if binary is None:
         pytest.skip("nginx is not installed (apt-get install nginx-light)")
     for _ in range(5):
-        started = _start_nginx(binary, fresh_cluster, tmp_path)
+        started = _start_nginx(binary, cluster, tmp_path, balance)
         if started is not None:
             break
     else:

@@ -85,6 +85,10 @@ class Settings(BaseSettings):
     fanout_delay: float = Field(
         0.0, ge=0.0, le=0.5, description="Seconds to gather a board's events before fan-out (0: next loop turn)."
     )
+    fanout_coalesce: float = Field(
+        0.02, ge=0.0, le=0.5, description="Under load, a big board's events go out at most once per this (0: off)."
+    )
+    fanout_coalesce_min: int = Field(32, ge=1, description="Connections from which a board's fan-out is coalesced.")
 
     # Storage and group commit.
     busy_timeout: float = Field(5.0, gt=0.0, description="Seconds to wait for a locked SQLite database.")
@@ -108,6 +112,12 @@ class Settings(BaseSettings):
     )
     seq_check_interval: float = Field(
         5.0, ge=0.2, le=300.0, description="Seconds between checks of watched boards against the database."
+    )
+    subscribe_grace: float = Field(
+        30.0, ge=0.0, le=3600.0, description="Seconds a board stays subscribed after its last client here left."
+    )
+    notify_buckets: int = Field(
+        256, ge=1, le=4096, description="LISTEN/NOTIFY channels boards are hashed over (Postgres broker)."
     )
 
     client_dir: Path | None = Field(None, description="Folder of the static client; unset: the bundled one.")

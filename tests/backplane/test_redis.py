@@ -61,3 +61,40 @@ async def test_unreachable_redis_is_a_broker_error() -> None:
     b = RedisBroker("redis://127.0.0.1:9/0")
     with pytest.raises(BrokerError):
         await b.connect()
+
+
+async def test_channels_come_and_go_while_a_reader_waits(broker: RedisBroker) -> None:
+    first, second = (f"nbtest-{uuid.uuid4().hex}" for _ in range(2))
+    await broker.subscribe(first)
+    publisher = _broker()
+    await publisher.connect()
+    try:
+        await publisher.publish(first, "early")
+        await broker.subscribe(second)  # nobody reads yet: the confirmation is read here, "early" kept
+        got: list[tuple[str, str]] = []
+
+        async def read() -> None:
+            while True:
+                m = await broker.next_published()
+                got.append((m.channel, m.data))
+
+        reader = asyncio.ensure_future(read())
+        try:
+            third = f"nbtest-{uuid.uuid4().hex}"
+            await asyncio.wait_for(broker.subscribe(third), 5)  # confirmed through the waiting reader
+            await publisher.publish_batch([(first, "a1"), (second, "b1"), (third, "c1"), (first, "a2")])
+            for _ in range(100):  # everything sent to `second` arrived before it is dropped
+                if len(got) >= 5:
+                    break
+                await asyncio.sleep(0.05)
+            await broker.unsubscribe(second)
+            await publisher.publish_batch([(second, "gone"), (first, "a3")])
+            for _ in range(100):
+                if (first, "a3") in got:
+                    break
+                await asyncio.sleep(0.05)
+            assert got == [(first, "early"), (first, "a1"), (second, "b1"), (third, "c1"), (first, "a2"), (first, "a3")]
+        finally:
+            reader.cancel()
+    finally:
+        await publisher.disconnect()
