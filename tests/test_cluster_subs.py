@@ -17,8 +17,8 @@ import httpx
 import pytest
 
 from notesboard.backplane.wire import Channels
+from tests.cluster import Cluster, Watcher, drop_broker_connections, start_nginx, write
 from tests.helpers import ServerProcess
-from tests.test_scaleout import Cluster, Watcher, drop_broker_connections, start_nginx, write
 
 GRACE = 1.0
 

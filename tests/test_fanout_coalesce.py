@@ -11,8 +11,8 @@ import pytest
 import websockets
 
 from notesboard.fanout import Hub
+from notesboard.testing.databases import sqlite_url
 from tests.backplane.fakes import Sub
-from tests.conftest import sqlite_url
 from tests.helpers import ServerProcess
 
 WINDOW = 0.05
