@@ -12,7 +12,7 @@ HOST    ?=
 PORT    ?=
 SERVE_ARGS := $(if $(HOST),--host $(HOST)) $(if $(PORT),--port $(PORT))
 
-.PHONY: run test lint typecheck check bench screenshot clean
+.PHONY: run test lint typecheck check bench screenshot docs clean
 
 $(VENV)/bin/python:
 	@command -v $(PY) >/dev/null 2>&1 || { echo "error: $(PY) not found (set PY=/path/to/python3.11)"; exit 1; }
@@ -31,9 +31,10 @@ $(DEV_STAMP): pyproject.toml | $(VENV)/bin/python
 run: $(RUN_STAMP)
 	$(BIN)/notesboard serve $(SERVE_ARGS)
 
-## Run the whole test suite (starts real servers on free ports)
+## Run the whole test suite (starts real servers, each on a port it picks), TEST_JOBS at a time
+TEST_JOBS ?= 2
 test: $(DEV_STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_JOBS) --dist loadscope
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check server tests bench
@@ -51,6 +52,10 @@ bench: $(DEV_STAMP)
 ## Save docs/screenshot.png: a board with several notes, drawn by headless Chromium (needs /usr/bin/chromium)
 screenshot: $(DEV_STAMP)
 	NOTESBOARD_SCREENSHOT=docs/screenshot.png $(BIN)/python -m pytest tests/browser/test_board_page.py::test_screenshot -q
+
+## Regenerate README's settings table from Settings (server/notesboard/config.py)
+docs: $(DEV_STAMP)
+	$(BIN)/python -m notesboard.settings_cli README.md
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

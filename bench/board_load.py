@@ -21,7 +21,6 @@ import argparse
 import json
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -29,10 +28,7 @@ from typing import Any
 
 import httpx
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from tests.helpers import ServerProcess  # noqa: E402
+from notesboard.testing import ROOT, ServerProcess
 
 BASELINE_COMMIT = "edc2a8f"
 CHROMIUM = "/usr/bin/chromium"

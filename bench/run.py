@@ -261,7 +261,7 @@ def slow(b: Bench) -> dict[str, Any]:
                     args += ["--duration", duration, "--payload", payload, "--procs", "2", "--slow", str(extra)]
                     args += ["--drain-timeout", "10"]
                     r = b.loadtest(srv, args, timeout=300)
-                text = srv.log.read_text(errors="replace")
+                text = srv.log_path.read_text(errors="replace")
                 closed_1013 = text.count("slow consumer") if kind == "notesboard" else None
                 rss = _srv(r, "rss_kb") or {}
                 out[f"{part}/{kind}/{fast}+{extra}"] = {

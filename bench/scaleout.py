@@ -28,8 +28,6 @@ import argparse
 import asyncio
 import os
 import shlex
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -41,17 +39,14 @@ import asyncpg
 import httpx
 import orjson
 
+from notesboard.testing import ServerProcess
+from notesboard.testing.procfs import LISTEN, socket_counts
+
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
 POSTGRES = os.environ.get("NOTESBOARD_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS = os.environ.get("NOTESBOARD_BENCH_REDIS", "redis://127.0.0.1:6379/0")
 TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def cpu_seconds(pids: list[int]) -> float:
@@ -87,14 +82,6 @@ def pids_named(name: str) -> list[int]:
     return found
 
 
-def children(pid: int) -> list[int]:
-    try:
-        kids = [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    except OSError:
-        return []
-    return [k for k in kids if b"resource_tracker" not in Path(f"/proc/{k}/cmdline").read_bytes()]
-
-
 async def _admin(sql: str) -> None:
     conn = await asyncpg.connect(POSTGRES, timeout=5)
     try:
@@ -109,47 +96,38 @@ class Workers:
     def __init__(self, n: int, workdir: Path) -> None:
         self.n = n
         self.db = f"nb_bench_{uuid.uuid4().hex[:10]}"
-        self.port = free_port()
         self.log = workdir / f"workers{n}.log"
-        self.proc: subprocess.Popen[bytes] | None = None
+        self.server: ServerProcess | None = None
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        assert self.server is not None
+        return self.server.url
 
     def __enter__(self) -> Workers:
         asyncio.run(_admin(f'CREATE DATABASE "{self.db}"'))
         database = POSTGRES.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1) + f"/{self.db}"
-        cmd = [sys.executable, "-m", "notesboard", "serve", "--port", str(self.port), "--workers", str(self.n)]
-        cmd += ["--broker", REDIS, "--database-url", database, "--log-level", "warning"]
-        with open(self.log, "wb") as log:
-            self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
+        args = ["--workers", str(self.n), "--broker", REDIS]
+        self.server = ServerProcess(database, self.log, args=args, log_level="warning").start()
         deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited: {self.log.read_text()[-2000:]}")
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200 and len(self.pids()) == self.n:
-                    time.sleep(1.0)  # every worker listening
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError("server did not start")
+        while time.monotonic() < deadline:  # healthy is one worker; wait until every worker listens
+            listening = socket_counts(self.pids(), self.server.port, LISTEN)
+            if len(listening) == self.n and all(listening.values()):
+                return self
+            time.sleep(0.05)
+        raise RuntimeError(f"workers did not all listen: {self.log.read_text()[-2000:]}")
 
     def pids(self) -> list[int]:
         """The serving processes: the supervisor's workers, or the server itself with --workers 1."""
-        assert self.proc is not None
-        return children(self.proc.pid) if self.n > 1 else [self.proc.pid]
+        assert self.server is not None
+        return self.server.workers()
 
     def __exit__(self, *exc: object) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
+        if self.server is not None:
             try:
-                self.proc.wait(30)
+                self.server.stop(30)
             except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+                pass
         asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{self.db}" WITH (FORCE)'))
 
 

@@ -22,9 +22,9 @@ from notesboard.config import Settings
 from notesboard.errors import BadRequest
 from notesboard.exchange import EXPORT_FIELDS
 from notesboard.openapi import OPERATIONS, build_openapi
+from notesboard.testing import ROOT, ServerProcess, sqlite_url
 from notesboard.validate import check_author
-from tests.conftest import sqlite_url
-from tests.helpers import ROOT, ServerProcess, connect
+from tests.helpers import connect
 
 SECRET = "api-schema-test-secret-of-sufficient-length"
 # Small limits make the over-the-limit cases cheap to generate and show that the document follows settings.

@@ -16,8 +16,8 @@ from referencing.jsonschema import DRAFT7
 from notesboard import protocol
 from notesboard.asyncapi import CLIENT_FRAMES, SERVER_FRAMES, build_asyncapi
 from notesboard.errors import Conflict
-from tests.conftest import sqlite_url
-from tests.helpers import Client, ServerProcess, connect
+from notesboard.testing import ServerProcess, sqlite_url
+from tests.helpers import Client, connect
 
 DOC_URI = "urn:notesboard:asyncapi"
 

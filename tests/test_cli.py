@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from tests.helpers import ServerProcess
+from notesboard.testing import ServerProcess
 
 
 def cli(*args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
@@ -50,6 +50,7 @@ def test_top_level_help_and_version() -> None:
         (["--database-url", "mysql://x"], "--database-url must start with"),
         (["--workers", "2"], "needs a shared broker"),
         (["--broker", "kafka://x"], "unsupported broker"),
+        (["--stall-timeout", "0.1"], "--stall-timeout"),  # once only an environment variable
     ],
 )
 def test_serve_refuses_bad_settings_with_exit_1(args: list[str], message: str) -> None:
@@ -86,3 +87,29 @@ def test_post_reports_server_errors_and_unreachable_servers(server: ServerProces
     assert r.returncode == 1 and "400" in r.stderr
     r = cli("post", "b", "x", "--url", "http://127.0.0.1:9", timeout=30)
     assert r.returncode == 1 and "cannot reach" in r.stderr
+
+
+@pytest.mark.parametrize("fresh_server", ["sqlite"], indirect=True)
+def test_tail_resumes_across_a_restart_and_prints_each_event_once(fresh_server: ServerProcess) -> None:
+    server = fresh_server.start()
+    assert cli("post", "tail-restart", "one", "--url", server.url).returncode == 0
+    tail = subprocess.Popen(
+        [sys.executable, "-m", "notesboard", "tail", "tail-restart", "--url", server.url, "--count", "3"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert tail.stdout is not None
+        assert json.loads(tail.stdout.readline())["note"]["text"] == "one"
+        assert cli("post", "tail-restart", "two", "--url", server.url).returncode == 0
+        assert json.loads(tail.stdout.readline())["seq"] == 2
+        server.restart()  # same port: tail reconnects and resumes with since=2 + the epoch
+        for text in ("three", "four"):
+            assert cli("post", "tail-restart", text, "--url", server.url).returncode == 0
+        out, err = tail.communicate(timeout=30)
+    finally:
+        tail.kill()
+    lines = [json.loads(line) for line in out.strip().splitlines()]
+    assert [(f["type"], f["seq"], f["note"]["text"]) for f in lines] == [("event", 3, "three"), ("event", 4, "four")]
+    assert tail.returncode == 0 and "reconnecting" in err

@@ -146,7 +146,7 @@ async def test_tail_retries_a_busy_server_and_then_follows(tmp_path: Path, backg
 def test_tail_exits_at_once_on_a_signal_while_retrying(sig: int, background: list[Background]) -> None:
     tail = Background("tail", "b", "--url", f"http://127.0.0.1:{free_port()}")
     background.append(tail)
-    tail.wait_for(tail.err, "reconnecting in")
+    tail.wait_for(tail.err, "reconnecting")
     assert tail.stopped_within(sig, 5) == 0
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.helpers import ServerProcess
+from notesboard.testing import ServerProcess
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:

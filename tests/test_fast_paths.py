@@ -7,7 +7,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.helpers import ServerProcess
+from notesboard.testing import ServerProcess
 
 
 @pytest.mark.parametrize(

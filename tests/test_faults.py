@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,8 +10,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import POSTGRES_ADMIN, Database, sqlite_url
-from tests.helpers import ServerProcess, connect, free_port
+from notesboard.testing import Database, ServerProcess, sqlite_url
+from notesboard.testing.databases import postgres_port
+from notesboard.testing.proxy import CuttableProxy
+from tests.helpers import connect
 
 
 async def test_sigkill_mid_stream_keeps_every_acked_note_once(fresh_server: ServerProcess) -> None:
@@ -42,90 +42,18 @@ async def test_sigkill_mid_stream_keeps_every_acked_note_once(fresh_server: Serv
             assert n["seq"] == acked[n["text"]]
 
 
-class CuttableProxy:
-    """A TCP proxy on 127.0.0.1 that can drop every connection and refuse new ones, then recover."""
-
-    def __init__(self, target_port: int) -> None:
-        self.port = free_port()
-        self.target_port = target_port
-        self.open = True
-        self._writers: set[asyncio.StreamWriter] = set()
-        self._loop = asyncio.new_event_loop()
-        self._ready = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-        self._ready.wait(5)
-
-    def _run(self) -> None:
-        asyncio.set_event_loop(self._loop)
-        self._server = self._loop.run_until_complete(asyncio.start_server(self._client, "127.0.0.1", self.port))
-        self._ready.set()
-        self._loop.run_forever()
-        for task in asyncio.all_tasks(self._loop):
-            task.cancel()
-        self._loop.run_until_complete(asyncio.sleep(0))
-
-    async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        if not self.open:
-            writer.close()
-            return
-        try:
-            up_r, up_w = await asyncio.open_connection("127.0.0.1", self.target_port)
-        except OSError:
-            writer.close()
-            return
-        self._writers |= {writer, up_w}
-
-        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
-            try:
-                while data := await src.read(65536):
-                    dst.write(data)
-                    await dst.drain()
-            except (OSError, asyncio.CancelledError):
-                pass
-            finally:
-                dst.close()
-
-        await asyncio.gather(pipe(reader, up_w), pipe(up_r, writer))
-        self._writers -= {writer, up_w}
-
-    def cut(self) -> None:
-        def _cut() -> None:
-            self.open = False
-            for w in list(self._writers):
-                w.transport.abort()
-
-        self._loop.call_soon_threadsafe(_cut)
-        time.sleep(0.2)
-
-    def restore(self) -> None:
-        self._loop.call_soon_threadsafe(setattr, self, "open", True)
-        time.sleep(0.1)
-
-    def close(self) -> None:
-        async def shutdown() -> None:
-            self._server.close()
-            for w in list(self._writers):
-                w.transport.abort()
-            await asyncio.sleep(0)
-
-        asyncio.run_coroutine_threadsafe(shutdown(), self._loop).result(5)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(5)
-        self._loop.close()
-
-
 @pytest.fixture
 def proxied_postgres(tmp_path: Path) -> Iterator[tuple[ServerProcess, CuttableProxy]]:
     db = Database("postgres", tmp_path)
-    port = int(POSTGRES_ADMIN.rsplit(":", 1)[1].split("/")[0])
+    port = postgres_port()
     proxy = CuttableProxy(port)
-    url = db.url.replace(f":{port}/", f":{proxy.port}/")
-    server = ServerProcess(url, tmp_path / "server.log").start()
-    yield server, proxy
-    server.kill()
-    proxy.close()
-    db.drop()
+    server = ServerProcess(db.url.replace(f":{port}/", f":{proxy.port}/"), tmp_path / "server.log")
+    try:
+        yield server.start(), proxy
+    finally:
+        server.kill()
+        proxy.close()
+        db.drop()
 
 
 def wait_for(predicate: object, timeout: float) -> bool:

@@ -9,7 +9,8 @@ import orjson
 import pytest
 import websockets
 
-from tests.helpers import ServerProcess, connect
+from notesboard.testing import ServerProcess
+from tests.helpers import connect
 
 NOTE_KEYS = {
     "id",

@@ -11,7 +11,8 @@ import orjson
 import pytest
 import websockets
 
-from tests.helpers import Client, ServerProcess, connect
+from notesboard.testing import ServerProcess
+from tests.helpers import Client, connect
 
 
 async def test_seq_continues_across_a_restart(fresh_server: ServerProcess) -> None:
@@ -156,7 +157,8 @@ async def test_a_reader_that_stops_is_closed_1013_before_the_keepalive(fresh_ser
             await writer.send({"type": "create", "text": "s" * 4000, "client_id": f"s{i}"})
             if i % 50 == 49:
                 await writer.recv_until(lambda f, i=i: f["type"] == "ack" and f["client_id"] == f"s{i}", 30)
-        await asyncio.sleep(4)  # past the stall timeout, before ping interval + timeout would end it
+        # Past the stall timeout (1 s), before ping interval + timeout (6 s) would end it.
+        await server.until_logged("stalled reader board=stall-1013", timeout=6)
     with pytest.raises(websockets.ConnectionClosed) as info:
         while True:
             await asyncio.wait_for(stalled.recv(), 20)
@@ -173,7 +175,7 @@ async def test_a_reader_that_ignores_pings_is_closed_1013_not_1011(fresh_server:
     async with connect(server, "no-pong") as writer:
         for i in range(10):  # a few frames fill the stalled client's one-message queue: it stops reading
             await writer.request({"type": "create", "text": "p", "client_id": f"p{i}"})
-        await asyncio.sleep(3.5)  # a ping goes unanswered for longer than ping_timeout
+        await server.until_logged("no pong board=no-pong", timeout=10)  # a ping went unanswered past ping_timeout
     with pytest.raises(websockets.ConnectionClosed) as info:
         while True:
             await asyncio.wait_for(stalled.recv(), 20)

@@ -15,7 +15,7 @@ from websockets.asyncio.server import ServerConnection, serve
 from notesboard.loadtest.accounting import AckTracker, Histogram, Series, StreamChecker, Verdict
 from notesboard.loadtest.report import html_report
 from notesboard.loadtest.runner import LoadConfig, run_load
-from tests.helpers import ROOT, ServerProcess
+from notesboard.testing import ROOT, ServerProcess
 
 # -- accounting ------------------------------------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import ROOT
+from notesboard.testing import ROOT
 
 BIN = Path(sys.executable).parent
 

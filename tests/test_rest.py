@@ -5,7 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.helpers import ServerProcess, connect
+from notesboard.testing import ServerProcess
+from tests.helpers import connect
 
 SERVER_ENV = {"NOTESBOARD_LIST_BOARDS": "true"}  # test_list_boards_most_recent_first lists every board
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -17,69 +16,30 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import asyncpg
-import httpx
 import orjson
 import pytest
 import websockets
 
-from tests.backplane.test_redis import kill_pubsub
-from tests.conftest import POSTGRES_ADMIN, REDIS_URL, Database, broker_url, redis_reason
-from tests.helpers import ServerProcess
-from tests.test_faults import CuttableProxy
-
-PRESENCE_TTL = 2.0
-CLUSTER_ENV = {
-    "NOTESBOARD_PRESENCE_TTL": str(PRESENCE_TTL),
-    "NOTESBOARD_PRESENCE_INTERVAL": "0.1",
-    "NOTESBOARD_GAP_WAIT": "0.1",
-    "NOTESBOARD_SEQ_CHECK_INTERVAL": "1",
-}
-
-
-class Cluster:
-    """Two `notesboard serve` processes on their own ports, sharing a fresh Postgres database and a broker."""
-
-    def __init__(self, kind: str, tmp: Path, broker: str | None = None) -> None:
-        self.kind = kind
-        self.db = Database("postgres", tmp)
-        try:
-            self.broker = broker or broker_url(kind, self.db)
-        except BaseException:
-            self.db.drop()
-            raise
-        env = {**CLUSTER_ENV, "NOTESBOARD_BROKER": self.broker}
-        self.servers = [ServerProcess(self.db.url, tmp / f"server{i}.log", env=env) for i in range(2)]
-
-    def start(self) -> Cluster:
-        for s in self.servers:
-            s.start()
-        return self
-
-    def close(self) -> None:
-        for s in self.servers:
-            try:
-                s.stop(timeout=15)  # graceful: the log ends with the relay's counters
-            finally:
-                s.kill()
-        self.db.drop()
-
-    def seq(self, board: str) -> int:
-        return int(httpx.get(f"{self.servers[-1].url}/api/boards/{board}/notes", params={"limit": 1}).json()["seq"])
-
-    def changes(self, board: str) -> list[dict[str, Any]]:
-        """Every note changed since 0, paged through REST, in seq order."""
-        notes: list[dict[str, Any]] = []
-        since = 0
-        for _ in range(1000):
-            page = httpx.get(
-                f"{self.servers[-1].url}/api/boards/{board}/notes", params={"since": since, "limit": 10000}
-            ).json()
-            notes += page["notes"]
-            if not page["more"]:
-                return notes
-            since = notes[-1]["seq"]
-        raise AssertionError("too many pages")
+from notesboard.testing import Database, ServerProcess
+from notesboard.testing.brokers import (
+    REDIS_URL,
+    broker_url,
+    redis_port,
+    require_redis,
+)
+from notesboard.testing.procfs import ESTABLISHED, LISTEN, socket_counts
+from notesboard.testing.proxy import CuttableProxy
+from tests.cluster import (
+    CLUSTER_ENV,
+    PRESENCE_TTL,
+    Cluster,
+    Watcher,
+    broker_connections,
+    drop_broker_connections,
+    start_nginx,
+    until_resubscribed,
+    write,
+)
 
 
 @pytest.fixture(scope="module", params=["redis", "notify"])
@@ -100,117 +60,6 @@ def fresh_cluster(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Cl
         yield c.start()
     finally:
         c.close()
-
-
-class Watcher:
-    """A strict client: asserts each event is the next seq; resumes with since+epoch after a close."""
-
-    def __init__(self, servers: list[ServerProcess], board: str, name: str | None = None, batch: bool = False):
-        self.servers = servers
-        self.board = board
-        self.name = name
-        self.batch = batch
-        self.index = 0
-        self.seq = 0
-        self.epoch: str | None = None
-        self.events: list[int] = []
-        self.received: list[int] = []  # events, and the changes a resume snapshot brought
-        self.closes: list[int | None] = []
-        self.presence: dict[str, Any] | None = None
-        self.snapshot: dict[str, Any] = {}
-        self.ws: websockets.ClientConnection | None = None
-
-    async def connect(self) -> Watcher:
-        for _ in range(100):
-            server = self.servers[self.index % len(self.servers)]
-            query: dict[str, Any] = {"name": self.name, "batch": 1 if self.batch else None}
-            if self.epoch is not None:
-                query |= {"since": self.seq, "epoch": self.epoch}
-            try:
-                self.ws = await websockets.connect(
-                    server.ws_url(self.board, **query), max_size=None, max_queue=None, open_timeout=5
-                )
-                self.snapshot = orjson.loads(await asyncio.wait_for(self.ws.recv(), 10))
-            except (OSError, TimeoutError, websockets.InvalidHandshake, websockets.ConnectionClosed):
-                self.index += 1
-                await asyncio.sleep(0.1)
-                continue
-            assert self.snapshot["type"] == "snapshot"
-            if self.epoch is not None:  # a resume: the changes missed, in order, and nothing older
-                assert self.snapshot["reset"] is False and self.snapshot["epoch"] == self.epoch
-                missed = [n["seq"] for n in self.snapshot["notes"]]
-                assert missed == sorted(missed) and all(seq > self.seq for seq in missed)
-                self.received += missed
-            self.epoch = self.snapshot["epoch"]
-            self.seq = self.snapshot["seq"]
-            return self
-        raise AssertionError("could not connect to any server")
-
-    def _take(self, frame: dict[str, Any]) -> None:
-        if frame["type"] == "event":
-            assert frame["seq"] == self.seq + 1, f"{self.board}: event {frame['seq']} after {self.seq}"
-            assert frame["note"]["seq"] == frame["seq"]
-            self.seq = frame["seq"]
-            self.events.append(self.seq)
-            self.received.append(self.seq)
-        elif frame["type"] == "presence":
-            self.presence = frame
-
-    async def read_until(self, until: Any, timeout: float = 30.0) -> None:
-        """Read (resuming as needed) until `until(self)` holds."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while not until(self):
-            assert loop.time() < deadline, f"{self.board}: stuck at seq {self.seq}"
-            assert self.ws is not None
-            try:
-                raw = await asyncio.wait_for(self.ws.recv(), max(0.05, min(1.0, deadline - loop.time())))
-            except TimeoutError:
-                continue
-            except websockets.ConnectionClosed as exc:
-                self.closes.append(exc.rcvd.code if exc.rcvd else None)
-                if exc.rcvd is None or exc.rcvd.code != 1013:
-                    self.index += 1  # its server is going away: resume on another
-                await self.connect()
-                continue
-            for line in str(raw).split("\n"):
-                self._take(orjson.loads(line))
-
-    async def until_seq(self, seq: int, timeout: float = 30.0) -> None:
-        await self.read_until(lambda w: w.seq >= seq, timeout)
-
-    async def close(self) -> None:
-        if self.ws is not None:
-            await self.ws.close()
-
-
-async def write(
-    server: ServerProcess, board: str, tag: str, count: int, window: int = 25, gap: float = 0.0
-) -> list[int]:
-    """`count` creates with client_ids `tag-i`, at most `window` unacknowledged; the acked seqs, in order."""
-    acks: dict[str, int] = {}
-    async with websockets.connect(server.ws_url(board), max_size=None, max_queue=None) as ws:
-        await ws.recv()
-        sent = 0
-
-        async def read_one() -> None:
-            for line in str(await asyncio.wait_for(ws.recv(), 30)).split("\n"):
-                frame = orjson.loads(line)
-                assert frame["type"] != "error", frame
-                if frame["type"] == "ack":
-                    acks[frame["client_id"]] = frame["seq"]
-
-        while len(acks) < count:
-            if sent < count and sent - len(acks) < window:
-                await ws.send(
-                    orjson.dumps({"type": "create", "text": f"{tag}-{sent}", "client_id": f"{tag}-{sent}"}).decode()
-                )
-                sent += 1
-                if gap:
-                    await asyncio.sleep(gap)
-            else:
-                await read_one()
-    return [acks[f"{tag}-{i}"] for i in range(count)]
 
 
 async def test_every_client_on_every_process_sees_every_event_once_in_order(cluster: Cluster) -> None:
@@ -280,33 +129,18 @@ async def test_one_client_id_created_on_both_processes_at_once_makes_one_note(cl
     assert len(changes) == 100 and [n["seq"] for n in changes] == list(range(1, 101))
 
 
-async def drop_broker_connections(cluster: Cluster, epoch: str) -> int:
-    """What a broker restart does to the servers' subscriptions: Redis CLIENT KILL, or pg_terminate_backend."""
-    name = f"notesboard_{epoch}"
-    if cluster.kind == "redis":
-        return await kill_pubsub(name)
-    conn = await asyncpg.connect(POSTGRES_ADMIN)
-    try:
-        return int(
-            await conn.fetchval(
-                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = $1",
-                f"{name}-listen",
-            )
-        )
-    finally:
-        await conn.close()
-
-
 async def test_dropped_broker_connections_lose_and_reorder_nothing(cluster: Cluster) -> None:
     a, b = cluster.servers
     watchers = [await Watcher([s], "fault").connect() for s in (a, b)]
     epoch = watchers[0].epoch
     assert epoch is not None
     writing = asyncio.gather(*(write(s, "fault", f"f{s.port}", 300, window=5, gap=0.004) for s in (a, b)))
-    await asyncio.sleep(0.5)
+    await watchers[0].until_seq(100)  # writes are flowing
+    dropped = await broker_connections(cluster, epoch)
     assert await drop_broker_connections(cluster, epoch) == 2
-    await asyncio.sleep(0.7)
+    await until_resubscribed(cluster, epoch, dropped)
     assert await drop_broker_connections(cluster, epoch) == 2  # once more, after they reconnected
+    assert cluster.seq("fault") < 600, "the drops should happen while the writers write"
     acked = [seq for seqs in await writing for seq in seqs]
     assert sorted(acked) == list(range(1, 601))
     await asyncio.gather(*(w.until_seq(600) for w in watchers))
@@ -320,10 +154,8 @@ async def test_dropped_broker_connections_lose_and_reorder_nothing(cluster: Clus
 @pytest.fixture
 def cut_off_cluster(tmp_path: Path) -> Iterator[tuple[Cluster, CuttableProxy]]:
     """A Redis-backed cluster whose broker connections pass through a proxy that can cut them."""
-    reason = redis_reason()
-    if reason:
-        pytest.skip(reason)
-    target = int(REDIS_URL.rsplit(":", 1)[1].split("/")[0])
+    require_redis()
+    target = redis_port()
     proxy = CuttableProxy(target)
     cluster = Cluster("redis", tmp_path, broker=REDIS_URL.replace(f":{target}", f":{proxy.port}"))
     try:
@@ -389,29 +221,18 @@ async def test_presence_and_snapshots_count_every_process(cluster: Cluster) -> N
         await w.close()
 
 
-def _worker_sockets(supervisor: int, port: int, state: str) -> dict[int, int]:
-    """Sockets on `port` in `state` (01 established, 0A listening) held by each worker of the supervisor."""
-    inodes: set[str] = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        for line in Path(table).read_text().splitlines()[1:]:
-            parts = line.split()
-            if int(parts[1].rsplit(":", 1)[1], 16) == port and parts[3] == state:
-                inodes.add(parts[9])
-    counts: dict[int, int] = {}
-    for pid in map(int, Path(f"/proc/{supervisor}/task/{supervisor}/children").read_text().split()):
-        if b"resource_tracker" in Path(f"/proc/{pid}/cmdline").read_bytes():
-            continue  # multiprocessing's helper, not a worker
-        links = [os.readlink(fd) for fd in Path(f"/proc/{pid}/fd").iterdir()]
-        counts[pid] = sum(1 for link in links if link.startswith("socket:[") and link[8:-1] in inodes)
-    return counts
+def _worker_sockets(server: ServerProcess, state: str) -> dict[int, int]:
+    """Sockets on the server's port in `state` held by each worker of the supervisor."""
+    return socket_counts(server.workers(), server.port, state)
 
 
 async def _until_workers_listen(server: ServerProcess, n: int) -> None:
+    listening: dict[int, int] = {}
     for _ in range(200):
-        listening = _worker_sockets(server.pid, server.port, "0A")
+        listening = _worker_sockets(server, LISTEN)
         if len(listening) == n and all(listening.values()):
             return
-        await asyncio.sleep(0.1)
+        await asyncio.sleep(0.05)
     raise AssertionError(f"workers not listening: {listening}")
 
 
@@ -422,8 +243,10 @@ def workers(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ServerPr
     try:
         env = {**CLUSTER_ENV, "NOTESBOARD_WORKERS": "2", "NOTESBOARD_BROKER": broker_url("redis", db)}
         server = ServerProcess(db.url, tmp_path / "workers.log", env=env)
-        yield server.start()
-        server.kill()
+        try:
+            yield server.start()
+        finally:
+            server.kill()
     finally:
         db.drop()
 
@@ -432,7 +255,7 @@ async def test_workers_share_one_port_and_each_drains_on_sigterm(workers: Server
     server = workers
     await _until_workers_listen(server, 2)
     watchers = [await Watcher([server], "workers").connect() for _ in range(16)]
-    per_worker = _worker_sockets(server.pid, server.port, "01")
+    per_worker = _worker_sockets(server, ESTABLISHED)
     assert len(per_worker) == 2 and all(n >= 2 for n in per_worker.values()), per_worker
     acked = await asyncio.gather(*(write(server, "workers", f"w{k}", 25) for k in range(4)))
     assert sorted(s for seqs in acked for s in seqs) == list(range(1, 101))
@@ -457,79 +280,10 @@ def test_workers_refuse_sqlite_in_memory() -> None:
     assert r.returncode == 1 and "database file that every worker opens" in r.stderr
 
 
-NGINX_CONF = """
-worker_processes 1;
-daemon off;
-pid {dir}/nginx.pid;
-error_log {dir}/error.log warn;
-events {{ worker_connections 4096; }}
-http {{
-    access_log off;
-    client_body_temp_path {dir}/body;
-    proxy_temp_path {dir}/proxy;
-    fastcgi_temp_path {dir}/fastcgi;
-    uwsgi_temp_path {dir}/uwsgi;
-    scgi_temp_path {dir}/scgi;
-{body}
-}}
-"""
-
-
-def nginx_site(listen: str, backends: list[str]) -> str:
-    """The `http` block body documented in docs/deploy.md (kept identical: the doc points here)."""
-    servers = "\n".join(f"        server {b} max_fails=1 fail_timeout=5s;" for b in backends)
-    return f"""
-    map $http_upgrade $connection_upgrade {{
-        default upgrade;
-        ''      close;
-    }}
-    upstream notesboard {{
-        least_conn;
-{servers}
-    }}
-    server {{
-        listen {listen};
-        location / {{
-            proxy_pass http://notesboard;
-            proxy_http_version 1.1;
-            proxy_set_header Upgrade $http_upgrade;
-            proxy_set_header Connection $connection_upgrade;
-            proxy_set_header Host $host;
-            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-            proxy_set_header X-Forwarded-Proto $scheme;
-            proxy_read_timeout 1h;
-            proxy_send_timeout 1h;
-            proxy_buffering off;
-        }}
-    }}
-"""
-
-
 @pytest.fixture
 def nginx(fresh_cluster: Cluster, tmp_path: Path) -> Iterator[ServerProcess]:
-    """nginx on a free port in front of the cluster's two processes; a ServerProcess-like handle to it."""
-    binary = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
-    if binary is None:
-        pytest.skip("nginx is not installed (apt-get install nginx-light)")
-    front = ServerProcess(fresh_cluster.db.url, tmp_path / "unused.log")  # only for .port/.url/.ws_url
-    site = nginx_site(f"127.0.0.1:{front.port}", [f"127.0.0.1:{s.port}" for s in fresh_cluster.servers])
-    conf = tmp_path / "nginx.conf"
-    conf.write_text(NGINX_CONF.format(dir=tmp_path, body=site))
-    proc = subprocess.Popen([binary, "-c", str(conf), "-p", str(tmp_path)], stderr=subprocess.DEVNULL)
-    try:
-        for _ in range(100):
-            try:
-                if httpx.get(f"{front.url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.05)
-        else:
-            raise AssertionError(f"nginx did not start: {(tmp_path / 'error.log').read_text()}")
-        yield front
-    finally:
-        proc.terminate()
-        proc.wait(10)
+    """nginx in front of the cluster's two processes (least_conn); a ServerProcess-like handle to it."""
+    yield from start_nginx(fresh_cluster, tmp_path, "least_conn;")
 
 
 async def test_two_processes_behind_nginx(fresh_cluster: Cluster, nginx: ServerProcess) -> None:

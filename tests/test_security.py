@@ -14,8 +14,8 @@ import pytest
 import websockets
 
 from notesboard.auth import mint
-from tests.conftest import sqlite_url
-from tests.helpers import ServerProcess, connect
+from notesboard.testing import ServerProcess, sqlite_url
+from tests.helpers import connect
 
 SECRET = "test-secret-of-sufficient-length-for-hs256"
 

@@ -10,7 +10,8 @@ import typer
 from rich.console import Console
 
 from notesboard import __version__
-from notesboard.config import DEFAULT_DATABASE_URL, Settings
+from notesboard.serve_cli import serve_command
+from notesboard.settings_cli import PlainHelpCommand
 
 __all__ = ["app"]
 
@@ -43,87 +44,14 @@ def main(
     """notesboard: a realtime sticky-notes board over WebSocket and REST."""
 
 
+app.command(name="serve", cls=PlainHelpCommand)(serve_command)
+
+
 def _fail(message: str, code: int = 1) -> typer.Exit:
     from notesboard.startup_errors import error_line
 
     error_line(message)
     return typer.Exit(code=code)
-
-
-def _sqlite_in_memory(url: str) -> bool:
-    path = url.split("://", 1)[1]
-    return path in ("", "/") or ":memory:" in path or "mode=memory" in path
-
-
-def _opt(help_text: str, envvar: str | None = None) -> Any:
-    return typer.Option(help=help_text, envvar=envvar, show_default=False)
-
-
-@app.command()
-def serve(
-    host: Annotated[str | None, _opt("Address to bind (default: 127.0.0.1, this machine only).")] = None,
-    port: Annotated[int | None, _opt("TCP port to listen on (default: 8000).")] = None,
-    database_url: Annotated[
-        str | None, _opt(f"sqlite+aiosqlite:///FILE or postgresql+asyncpg://... (default: {DEFAULT_DATABASE_URL}).")
-    ] = None,
-    broker: Annotated[str | None, _opt("Backplane URL (default: memory://, one process).")] = None,
-    workers: Annotated[int | None, _opt("Server processes; above 1 needs a shared broker (default: 1).")] = None,
-    log_level: Annotated[str | None, _opt("critical, error, warning, info or debug (default: info).")] = None,
-    max_text: Annotated[int | None, _opt("Longest note text in characters (default: 10000).")] = None,
-    max_frame_bytes: Annotated[int | None, _opt("Largest client frame or REST body (default: 262144).")] = None,
-    snapshot_limit: Annotated[int | None, _opt("Live notes in a fresh snapshot (default: 1000).")] = None,
-    max_connections: Annotated[int | None, _opt("Open sockets per process (default: 10000).")] = None,
-    queue_frames: Annotated[
-        int | None, _opt("Frames queued for a slow client before close 1013 (default: 1024).")
-    ] = None,
-    queue_bytes: Annotated[
-        int | None, _opt("Bytes queued for a slow client before close 1013 (default: 1 MiB).")
-    ] = None,
-    rate_limit: Annotated[float | None, _opt("Frames/s per connection, 0 for no limit (default: 0).")] = None,
-    max_connections_per_ip: Annotated[int | None, _opt("Open sockets from one address (default: 1000).")] = None,
-    max_boards: Annotated[int | None, _opt("Boards the database may hold (default: 100000).")] = None,
-    auth_secret: Annotated[
-        str | None, _opt("Require tokens signed with this secret (default: none, no auth).", "NOTESBOARD_AUTH_SECRET")
-    ] = None,
-    allowed_origins: Annotated[
-        str | None, _opt("Comma-separated browser Origins allowed besides the server's own; * for any.")
-    ] = None,
-    sqlite_synchronous: Annotated[str | None, _opt("FULL (durable on power loss) or NORMAL (default: FULL).")] = None,
-    ws_compression: Annotated[bool | None, _opt("permessage-deflate on sockets (default: off).")] = None,
-) -> None:
-    """Serve the board, its REST API and the browser client.
-
-    Each option is also read from the environment as NOTESBOARD_<OPTION> (e.g. NOTESBOARD_MAX_TEXT); more
-    settings (timeouts, batch sizes) exist only there: see README.md, section Settings.
-
-    Exit status: 0 stopped; 1 bad setting; 2 bad command line; 3 other start-up failure.
-
-    4 database unreachable; 5 database unwritable; 6 cannot listen on host:port; 7 broker unreachable.
-    """
-    from pydantic import ValidationError
-
-    from notesboard import startup_errors as se
-
-    given = {k: v for k, v in locals().items() if v is not None and k not in ("ValidationError", "se")}
-    try:
-        settings = Settings.model_validate(given)
-    except ValidationError as exc:
-        for line in se.settings_errors(exc):
-            se.error_line(line)
-        raise typer.Exit(code=se.ExitCode.BAD_SETTING) from None
-    from notesboard.backplane import check_url
-
-    try:
-        check_url(settings.broker)
-    except ValueError as exc:
-        raise _fail(str(exc)) from None
-    if settings.workers > 1 and settings.broker.startswith("memory"):
-        raise _fail("--workers above 1 needs a shared broker (redis:// or postgres://); memory:// is one process")
-    if not settings.database_url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
-        raise _fail("--database-url must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
-    if settings.workers > 1 and settings.is_sqlite() and _sqlite_in_memory(settings.database_url):
-        raise _fail("--workers above 1 on SQLite needs a database file that every worker opens, not :memory:")
-    raise typer.Exit(se.start(settings))
 
 
 @app.command()

@@ -1,7 +1,8 @@
 """All settings in one place.
 
-Every setting can come from the environment (`NOTESBOARD_<NAME>`) and the CLI flags of `notesboard serve`
-carry the same names, so `--max-text 20000` and `NOTESBOARD_MAX_TEXT=20000` mean the same thing.
+Every setting can come from the environment (`NOTESBOARD_<NAME>`) and is a flag of `notesboard serve` of the
+same name, so `--max-text 20000` and `NOTESBOARD_MAX_TEXT=20000` mean the same thing. The flags, their help
+and README's settings table are generated from the fields below (settings_cli.py): give each a description.
 """
 
 from __future__ import annotations
@@ -22,15 +23,27 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="NOTESBOARD_", extra="ignore")
 
-    host: str = "127.0.0.1"
-    port: int = Field(8000, ge=0, le=65535)
-    database_url: str = DEFAULT_DATABASE_URL
-    broker: str = "memory://"
-    workers: int = Field(1, ge=1, le=64)
-    log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
+    host: str = Field("127.0.0.1", description="Address to bind (127.0.0.1: this machine only).")
+    port: int = Field(8000, ge=0, le=65535, description="TCP port to listen on (0: any free port).")
+    database_url: str = Field(
+        DEFAULT_DATABASE_URL, description="sqlite+aiosqlite:///FILE or postgresql+asyncpg://user@host/db."
+    )
+    broker: str = Field(
+        "memory://",
+        description="memory:// (one process), or redis://host:6379/0 or postgresql://user@host/db to run several.",
+    )
+    workers: int = Field(
+        1, ge=1, le=64, description="Server processes on this port (SO_REUSEPORT); above 1 needs a shared broker."
+    )
+    log_level: Literal["critical", "error", "warning", "info", "debug"] = Field(
+        "info", description="At info: one line per socket open and close, with the reason."
+    )
 
     # Access control (see auth.py). No secret: no tokens needed.
-    auth_secret: str | None = Field(None, description="HS256 secret for tokens; unset turns auth off.")
+    auth_secret: str | None = Field(
+        None,
+        description="HS256 secret for tokens, at least 32 bytes (notesboard token --new-secret); unset turns auth off.",
+    )
     allowed_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Browser Origins allowed besides the server's own, comma-separated ('*' for any).",
@@ -38,7 +51,9 @@ class Settings(BaseSettings):
 
     # Content limits (the wire contract's defaults).
     max_text: int = Field(10_000, ge=0, le=1_000_000, description="Longest note text, in code points.")
-    max_frame_bytes: int = Field(256 * 1024, ge=1024, le=16 * 1024 * 1024, description="Largest client frame.")
+    max_frame_bytes: int = Field(
+        256 * 1024, ge=1024, le=16 * 1024 * 1024, description="Largest client frame or REST body (bigger: close 1009)."
+    )
     snapshot_limit: int = Field(1000, ge=1, le=100_000, description="Live notes in a snapshot without `since`.")
     snapshot_max: int = Field(
         10_000, ge=1, le=100_000, description="Largest fresh snapshot a socket may ask for with `limit=`."
@@ -49,8 +64,8 @@ class Settings(BaseSettings):
     max_import: int = Field(10_000, ge=1, le=100_000, description="Notes one import may create.")
 
     # Connection limits.
-    max_connections: int = Field(10_000, ge=1, description="Open WebSocket connections per process.")
-    max_connections_per_ip: int = Field(1000, ge=1, description="Open sockets from one client address.")
+    max_connections: int = Field(10_000, ge=1, description="Open WebSocket connections per process (more: 503).")
+    max_connections_per_ip: int = Field(1000, ge=1, description="Open sockets from one client address (more: 429).")
     max_boards: int = Field(100_000, ge=1, description="Boards a database may hold; creating more is refused.")
     queue_frames: int = Field(1024, ge=8, description="Frames waiting for one slow client before it is closed 1013.")
     queue_bytes: int = Field(1024 * 1024, ge=4096, description="Bytes waiting for one slow client before 1013.")
@@ -66,15 +81,23 @@ class Settings(BaseSettings):
         True, description="Write ready-framed events straight to idle sockets (see uvicorn_adapter.py)."
     )
     ws_compression: bool = Field(False, description="permessage-deflate (costs hundreds of KB per socket).")
-    ws_impl: Literal["websockets-sansio", "websockets", "wsproto"] = "websockets-sansio"
+    ws_impl: Literal["websockets-sansio", "websockets", "wsproto"] = Field(
+        "websockets-sansio", description="uvicorn's WebSocket implementation (the fast paths need the default)."
+    )
 
     fanout_delay: float = Field(
         0.0, ge=0.0, le=0.5, description="Seconds to gather a board's events before fan-out (0: next loop turn)."
     )
+    fanout_coalesce: float = Field(
+        0.02, ge=0.0, le=0.5, description="Under load, a big board's events go out at most once per this (0: off)."
+    )
+    fanout_coalesce_min: int = Field(32, ge=1, description="Connections from which a board's fan-out is coalesced.")
 
     # Storage and group commit.
     busy_timeout: float = Field(5.0, gt=0.0, description="Seconds to wait for a locked SQLite database.")
-    sqlite_synchronous: Literal["FULL", "NORMAL"] = "FULL"
+    sqlite_synchronous: Literal["FULL", "NORMAL"] = Field(
+        "FULL", description="FULL: durable on power loss; NORMAL: faster (see README, Durability)."
+    )
     batch_max: int = Field(512, ge=1, le=10_000, description="Writes committed together in one transaction.")
     write_queue: int = Field(10_000, ge=1, description="Writes waiting for the writer before `unavailable`.")
     read_connections: int = Field(2, ge=1, le=64, description="Database connections kept for reads.")
@@ -93,8 +116,14 @@ class Settings(BaseSettings):
     seq_check_interval: float = Field(
         5.0, ge=0.2, le=300.0, description="Seconds between checks of watched boards against the database."
     )
+    subscribe_grace: float = Field(
+        30.0, ge=0.0, le=3600.0, description="Seconds a board stays subscribed after its last client here left."
+    )
+    notify_buckets: int = Field(
+        256, ge=1, le=4096, description="LISTEN/NOTIFY channels boards are hashed over (Postgres broker)."
+    )
 
-    client_dir: Path | None = Field(None, description="Folder of the static client (default: the bundled one).")
+    client_dir: Path | None = Field(None, description="Folder of the static client; unset: the bundled one.")
 
     @field_validator("auth_secret")
     @classmethod

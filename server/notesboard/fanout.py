@@ -1,15 +1,19 @@
 """Fan-out: the hub keeps each board's connections and hands them every event and presence frame.
 
 Events published for a board are collected and flushed once per loop turn (or after `delay` seconds when
-set), so everything one group commit produced reaches each connection in one push: for connections that
-accept batching (`batch=1`) the frames are joined into one newline-separated chunk *once per board*, and
-the same string goes to every such connection. Delivery never awaits a socket: each connection's `Outbox`
-absorbs the push.
+set), so everything one group commit produced reaches each connection in one push. Under load a board with
+at least `coalesce_min` connections is flushed at most once per `coalesce` seconds: an event arriving sooner
+after the last flush waits for the window's end, so a busy board's events go out several per push (a
+`send()` per socket is most of a delivery's cost), while a quiet board's first event still goes at once.
+For connections that accept batching (`batch=1`) the frames are joined into one newline-separated chunk
+*once per board*, and the same string goes to every such connection. Delivery never awaits a socket: each
+connection's `Outbox` absorbs the push.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Protocol
 
 __all__ = ["Hub", "Subscriber"]
@@ -30,21 +34,28 @@ class Subscriber(Protocol):
 
 
 class _Room:
-    __slots__ = ("pending", "scheduled", "subs")
+    __slots__ = ("flushed", "pending", "scheduled", "subs")
 
     def __init__(self) -> None:
         self.subs: set[Subscriber] = set()
         self.pending: list[tuple[int, str]] = []
         self.scheduled = False
+        self.flushed = -1e9  # loop time of the last flush
 
 
 class Hub:
-    def __init__(self, delay: float = 0.0) -> None:
+    def __init__(self, delay: float = 0.0, *, coalesce: float = 0.0, coalesce_min: int = 32) -> None:
         self._rooms: dict[str, _Room] = {}
         self._delay = delay
+        self._coalesce = coalesce
+        self._coalesce_min = coalesce_min
         self.delivered = 0
+        self.flushes = 0  # pushes of events to a board's connections (one per socket each)
         # Connections per board on other server processes (kept by a cluster backplane's presence roster).
         self.elsewhere: dict[str, int] = {}
+        # Told when a board gets its first local connection (True) and loses its last (False): a cluster
+        # backplane listens to a board's broker channel only while it has connections here.
+        self.on_watch: Callable[[str, bool], None] | None = None
 
     def join(self, sub: Subscriber) -> int:
         """Add a connection; returns the board's connection count, this one included."""
@@ -52,14 +63,19 @@ class Hub:
         if room is None:
             room = self._rooms[sub.board] = _Room()
         room.subs.add(sub)
+        if len(room.subs) == 1 and self.on_watch is not None:
+            self.on_watch(sub.board, True)
         return len(room.subs)
 
     def leave(self, sub: Subscriber) -> None:
         room = self._rooms.get(sub.board)
-        if room is not None:
+        if room is not None and sub in room.subs:
             room.subs.discard(sub)
-            if not room.subs and not room.pending:
-                del self._rooms[sub.board]
+            if not room.subs:
+                if not room.pending:
+                    del self._rooms[sub.board]
+                if self.on_watch is not None:
+                    self.on_watch(sub.board, False)
 
     def count(self, board: str) -> int:
         """Connections on the board: this process's, plus those on other processes sharing the broker."""
@@ -109,6 +125,10 @@ class Hub:
             loop = asyncio.get_running_loop()
             if self._delay > 0:
                 loop.call_later(self._delay, self._flush, board, room)
+                return
+            wait = room.flushed + self._coalesce - loop.time() if len(room.subs) >= self._coalesce_min else 0.0
+            if wait > 0:
+                loop.call_later(wait, self._flush, board, room)
             else:
                 loop.call_soon(self._flush, board, room)
 
@@ -117,6 +137,9 @@ class Hub:
         frames, room.pending = room.pending, []
         if not frames:
             return
+        if self._coalesce > 0:
+            room.flushed = asyncio.get_running_loop().time()
+        self.flushes += 1
         subs = tuple(room.subs)  # a push may close a connection and leave the room
         chunk = "\n".join(f for _, f in frames) if any(s.batch for s in subs) else None
         first, last = frames[0][0], frames[-1][0]

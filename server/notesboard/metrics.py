@@ -15,6 +15,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, H
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from notesboard.backplane import Backplane
 from notesboard.fanout import Hub
 from notesboard.ingress.registry import Registry
 from notesboard.uvicorn_adapter import FAST_PATHS, FastPaths
@@ -47,8 +48,9 @@ class Recorder:
 class _Counters(Collector):
     """Read at scrape time from the services that keep them."""
 
-    def __init__(self, hub: Hub, writer: Writer, registry: Registry, fast: FastPaths) -> None:
+    def __init__(self, hub: Hub, writer: Writer, registry: Registry, fast: FastPaths, backplane: Backplane) -> None:
         self._hub = hub
+        self._backplane = backplane
         self._writer = writer
         self._registry = registry
         self._fast = fast
@@ -78,6 +80,16 @@ class _Counters(Collector):
             "Connections closed 1013 for reading too slowly.",
             value=self._registry.overflows,
         )
+        yield CounterMetricFamily(
+            "notesboard_broker_messages_received",
+            "Messages this process got from the broker (several processes).",
+            value=self._backplane.received,
+        )
+        yield GaugeMetricFamily(
+            "notesboard_broker_channels",
+            "Broker channels this process listens to: its boards', and the control channel.",
+            value=self._backplane.channels_live(),
+        )
         fast = GaugeMetricFamily(
             "notesboard_fast_path", "uvicorn fast paths in use (1) or not (0); see the start-up log.", labels=["path"]
         )
@@ -89,9 +101,18 @@ class _Counters(Collector):
 class Metrics:
     """The registry `/metrics` renders; built last, from the recorder and the services it reads."""
 
-    def __init__(self, recorder: Recorder, *, hub: Hub, writer: Writer, registry: Registry, fast: FastPaths) -> None:
+    def __init__(
+        self,
+        recorder: Recorder,
+        *,
+        hub: Hub,
+        writer: Writer,
+        registry: Registry,
+        fast: FastPaths,
+        backplane: Backplane,
+    ) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
-        self.registry.register(_Counters(hub, writer, registry, fast))
+        self.registry.register(_Counters(hub, writer, registry, fast, backplane))
         self.registry.register(recorder.errors)
         self.registry.register(recorder.write_latency)
 

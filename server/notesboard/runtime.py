@@ -58,8 +58,11 @@ def _presence_and_backplane(settings: Settings, hub: Hub, store: Store) -> tuple
         presence=presence,
         outgoing=outgoing,
         database=store,
+        hub=hub,
         channel=channel,
         check_interval=settings.seq_check_interval,
+        subscribe_grace=settings.subscribe_grace,
+        buckets=settings.notify_buckets,
     )
     return presence, backplane
 
@@ -80,7 +83,9 @@ class Runtime:
             readers=settings.read_connections,
             max_boards=settings.max_boards,
         )
-        self.hub = Hub(settings.fanout_delay)
+        self.hub = Hub(
+            settings.fanout_delay, coalesce=settings.fanout_coalesce, coalesce_min=settings.fanout_coalesce_min
+        )
         self.presence, self.backplane = _presence_and_backplane(settings, self.hub, self.store)
         self.writer = Writer(
             self.store,
@@ -100,7 +105,14 @@ class Runtime:
         self.sockets = Services(
             settings, self.hub, self.presence, self.store, self.notes, self.registry, self.recorder.error, self.fast
         )
-        self.metrics = Metrics(self.recorder, hub=self.hub, writer=self.writer, registry=self.registry, fast=self.fast)
+        self.metrics = Metrics(
+            self.recorder,
+            hub=self.hub,
+            writer=self.writer,
+            registry=self.registry,
+            fast=self.fast,
+            backplane=self.backplane,
+        )
         self._serving = AsyncExitStack()
 
     async def drain(self) -> None:

@@ -42,7 +42,9 @@ class Node:
             presence=self.presence,
             outgoing=outgoing,
             database=store,
+            hub=self.hub,
             check_interval=SETTINGS.seq_check_interval,
+            subscribe_grace=SETTINGS.subscribe_grace,
         )
 
     def join(self, board: str, name: str | None = None, seq: int = 0) -> Sub:

@@ -11,7 +11,7 @@ import pytest
 
 from notesboard.backplane import BrokerError
 from notesboard.backplane.postgres import PostgresBroker
-from tests.conftest import POSTGRES_ADMIN
+from notesboard.testing import POSTGRES_ADMIN
 
 
 @pytest.fixture
@@ -65,3 +65,32 @@ async def test_a_terminated_listener_raises(broker: PostgresBroker) -> None:
     await broker.subscribe(channel)
     await broker.publish(channel, "after")
     assert (await asyncio.wait_for(broker.next_published(), 5)).data == "after"
+
+
+async def test_channels_come_and_go_while_a_reader_waits(broker: PostgresBroker) -> None:
+    first, second = (f"nbtest_{uuid.uuid4().hex}" for _ in range(2))
+    await broker.subscribe(first)
+    got: list[tuple[str, str]] = []
+
+    async def read() -> None:
+        while True:
+            m = await broker.next_published()
+            got.append((m.channel, m.data))
+
+    reader = asyncio.ensure_future(read())
+    try:
+        await asyncio.wait_for(broker.subscribe(second), 5)
+        await broker.publish_batch([(first, "a1"), (second, "b1"), (first, "a2")])  # one statement
+        for _ in range(100):  # everything sent to `second` arrived before it is dropped
+            if len(got) >= 3:
+                break
+            await asyncio.sleep(0.05)
+        await broker.unsubscribe(second)
+        await broker.publish_batch([(second, "gone"), (first, "a3")])
+        for _ in range(100):
+            if (first, "a3") in got:
+                break
+            await asyncio.sleep(0.05)
+        assert got == [(first, "a1"), (second, "b1"), (first, "a2"), (first, "a3")]
+    finally:
+        reader.cancel()

@@ -7,11 +7,10 @@ import uuid
 from collections.abc import AsyncIterator
 
 import pytest
-import redis.asyncio as aioredis
 
 from notesboard.backplane import BrokerError
 from notesboard.backplane.redis import RedisBroker
-from tests.conftest import REDIS_URL, redis_reason
+from notesboard.testing.brokers import REDIS_URL, kill_pubsub, redis_reason
 
 
 def _broker() -> RedisBroker:
@@ -29,19 +28,6 @@ async def broker() -> AsyncIterator[RedisBroker]:
     await b.connect()
     yield b
     await b.disconnect()
-
-
-async def kill_pubsub(name: str) -> int:
-    """CLIENT KILL the pub/sub connections named `name`; how many there were."""
-    admin = aioredis.Redis.from_url(REDIS_URL)
-    try:
-        killed = 0
-        for client in await admin.client_list(_type="pubsub"):
-            if client.get("name") == name:
-                killed += int(await admin.client_kill_filter(_id=client["id"]))
-        return killed
-    finally:
-        await admin.aclose()
 
 
 async def test_messages_arrive_in_order(broker: RedisBroker) -> None:
@@ -75,3 +61,40 @@ async def test_unreachable_redis_is_a_broker_error() -> None:
     b = RedisBroker("redis://127.0.0.1:9/0")
     with pytest.raises(BrokerError):
         await b.connect()
+
+
+async def test_channels_come_and_go_while_a_reader_waits(broker: RedisBroker) -> None:
+    first, second = (f"nbtest-{uuid.uuid4().hex}" for _ in range(2))
+    await broker.subscribe(first)
+    publisher = _broker()
+    await publisher.connect()
+    try:
+        await publisher.publish(first, "early")
+        await broker.subscribe(second)  # nobody reads yet: the confirmation is read here, "early" kept
+        got: list[tuple[str, str]] = []
+
+        async def read() -> None:
+            while True:
+                m = await broker.next_published()
+                got.append((m.channel, m.data))
+
+        reader = asyncio.ensure_future(read())
+        try:
+            third = f"nbtest-{uuid.uuid4().hex}"
+            await asyncio.wait_for(broker.subscribe(third), 5)  # confirmed through the waiting reader
+            await publisher.publish_batch([(first, "a1"), (second, "b1"), (third, "c1"), (first, "a2")])
+            for _ in range(100):  # everything sent to `second` arrived before it is dropped
+                if len(got) >= 5:
+                    break
+                await asyncio.sleep(0.05)
+            await broker.unsubscribe(second)
+            await publisher.publish_batch([(second, "gone"), (first, "a3")])
+            for _ in range(100):
+                if (first, "a3") in got:
+                    break
+                await asyncio.sleep(0.05)
+            assert got == [(first, "early"), (first, "a1"), (second, "b1"), (third, "c1"), (first, "a2"), (first, "a3")]
+        finally:
+            reader.cancel()
+    finally:
+        await publisher.disconnect()

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.helpers import ServerProcess
+from notesboard.testing import ServerProcess
+from tests.browser.board import BoardPage
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -67,44 +67,6 @@ def browser() -> Iterator[Any]:
         chromium = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
-
-
-@dataclass
-class BoardPage:
-    """One browser tab on a board, with what it reported (uncaught errors, native dialogs)."""
-
-    page: Any
-    board: str
-    errors: list[str] = field(default_factory=list)
-    dialogs: list[str] = field(default_factory=list)
-
-    def by(self, testid: str) -> Any:
-        return self.page.get_by_test_id(testid)
-
-    @property
-    def notes(self) -> Any:
-        return self.page.locator('[data-testid="note"]:visible')
-
-    def note(self, text: str) -> Any:
-        """The note whose text is exactly `text`."""
-        return self.notes.filter(has=self.page.get_by_test_id("note-text").get_by_text(text, exact=True))
-
-    @property
-    def status(self) -> Any:
-        return self.by("connection-status")
-
-    def create_note(self, text: str) -> Any:
-        self.by("new-note").click()
-        editor = self.by("note-editor")
-        editor.fill(text)
-        editor.press("Enter")
-        return self.note(text)
-
-    def edit(self, note: Any, text: str) -> None:
-        note.get_by_test_id("note-text").dblclick()
-        editor = note.get_by_test_id("note-editor")
-        editor.fill(text)
-        editor.press("Enter")
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ import httpx
 import pytest
 
 from notesboard.auth import mint
-from tests.browser.conftest import BoardPage
-from tests.helpers import ServerProcess
+from notesboard.testing import ServerProcess
+from tests.browser.board import BoardPage
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(60)]
 

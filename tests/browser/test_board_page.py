@@ -16,8 +16,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.browser.conftest import BoardPage
-from tests.helpers import ROOT, ServerProcess
+from notesboard.testing import ROOT, ServerProcess
+from tests.browser.board import BoardPage
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(60)]
 

@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from tests.helpers import ROOT
+from notesboard.testing import ROOT
 
 
 def _node() -> str:

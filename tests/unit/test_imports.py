@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from tests.helpers import ROOT
+from notesboard.testing import ROOT
 
 PACKAGE = ROOT / "server" / "notesboard"
 

@@ -4,8 +4,8 @@
 - `redis://HOST:PORT/DB` (or `rediss://`): Redis pub/sub between processes.
 - `postgres://` / `postgresql://USER@HOST:PORT/DB`: PostgreSQL LISTEN/NOTIFY between processes.
 
-A `?channel=NAME` query parameter names the channel (default: one per database, from its epoch). Drivers
-are imported only when their scheme is used.
+A `?channel=NAME` query parameter names the base channel (default: one per database, from its epoch); boards
+get channels of their own under it (see `wire.py`). Drivers are imported only when their scheme is used.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from notesboard.backplane.base import Backplane, Broker, BrokerError, Deliver, Message
 from notesboard.backplane.memory import MemoryBackplane
+from notesboard.backplane.wire import BUCKET_SUFFIX
 
 __all__ = [
     "Backplane",
@@ -38,8 +39,11 @@ def check_url(url: str) -> str:
             "or postgresql://USER@HOST:PORT/DB"
         )
     channel = _split_channel(url)[1]
-    if channel is not None and scheme.startswith("postgres") and len(channel.encode()) > 63:
-        raise ValueError(f"unsupported broker URL {url!r}: a NOTIFY channel name is at most 63 bytes")
+    if channel is not None and scheme.startswith("postgres") and len(channel.encode()) > 63 - BUCKET_SUFFIX:
+        raise ValueError(
+            f"unsupported broker URL {url!r}: a NOTIFY channel name is at most 63 bytes, "
+            f"{63 - BUCKET_SUFFIX} before the board-bucket suffix"
+        )
     return scheme
 
 

@@ -23,12 +23,18 @@ class Backplane(ABC):
     An async context manager: `connect` on enter, `disconnect` on exit (the runtime's exit stack).
     """
 
+    received = 0  # messages taken from a broker (0 for one process)
+
     async def __aenter__(self) -> Backplane:
         await self.connect()
         return self
 
     async def __aexit__(self, *exc: object) -> None:
         await self.disconnect()
+
+    def channels_live(self) -> int:
+        """Broker channels this process listens to now (0 for one process)."""
+        return 0
 
     async def connect(self) -> None:  # noqa: B027 - optional hook
         """Open connections to the broker, if any."""
@@ -54,12 +60,15 @@ class Message:
 class Broker(ABC):
     """A pub/sub transport. One subscriber connection; `next_published` raises BrokerError when it is lost.
 
-    After a BrokerError the owner calls `connect()` and `subscribe()` again, which replace the subscriber
-    connection (publishing goes on through its own connection meanwhile): a broker never resubscribes behind
-    its owner's back, so the owner always knows when messages may have been missed. `disconnect()` closes all.
+    `subscribe`/`unsubscribe` may be called while another task waits in `next_published` (a process
+    subscribes to a board's channel when the board gets its first local connection). After a BrokerError the
+    owner calls `connect()` and `subscribe()` again, which replace the subscriber connection (publishing goes
+    on through its own connection meanwhile): a broker never resubscribes behind its owner's back, so the
+    owner always knows when messages may have been missed. `disconnect()` closes all.
     """
 
     max_payload: int | None = None  # bytes per message, None for no practical limit
+    channel_per_board = True  # False: channels are costly (Postgres), boards share hash buckets
     name = "notesboard"  # how its connections introduce themselves (Redis CLIENT SETNAME, Postgres application_name)
 
     @abstractmethod
@@ -82,6 +91,11 @@ class Broker(ABC):
         """Several messages, in order (brokers that can, send them in one round trip)."""
         for item in data:
             await self.publish(channel, item)
+
+    async def publish_batch(self, items: list[tuple[str, str]]) -> None:
+        """(channel, message) pairs, in order per channel (brokers that can, send them in one round trip)."""
+        for channel, data in items:
+            await self.publish(channel, data)
 
     @abstractmethod
     async def next_published(self) -> Message: ...

@@ -5,11 +5,15 @@ what the broker brings from the other processes goes through the relay too, whic
 repairs from the database (`repair.py`). So a broker outage delays other processes' events but loses and
 reorders none, and never stops writes or this process's own events.
 
-Messages on the one channel (default `notesboard_<database epoch>`, so two databases never mix):
+A process listens only to the channels of the boards that have local connections (`watch.py`): one per
+board on Redis, one per board-hash bucket on Postgres (`wire.py`), next to the control channel
+`<base>` (default `notesboard_<database epoch>`, so two databases never mix). Messages:
 
-    E <origin>\\n<board> <seq> <frame>\\n...      committed events, in commit order (`<board> <seq>` alone
+    E <origin>\n<board> <seq> <frame>\n...      committed events, in commit order (`<board> <seq>` alone
                                                when the frame does not fit the broker's payload limit)
-    P <origin>\\n{"ttl": s, "b": {board: [count, [names]]}}   or   {"bye": true}     presence (`roster.py`)
+    P <origin>\n{"ttl": s, "b": {board: [count, [names]]}}   presence of the channel's boards (`roster.py`)
+    P <origin>\n{"bye": true}                  on the control channel: the process is shutting down
+    Q <origin>\n<board>\n...                   "announce these boards now": the sender just subscribed
 
 Frames are JSON, which never contains a raw newline, and board names have no spaces, so lines split safely.
 """
@@ -29,6 +33,9 @@ from notesboard.backplane.base import Backplane, Broker, BrokerError
 from notesboard.backplane.outgoing import Outgoing
 from notesboard.backplane.repair import Relay
 from notesboard.backplane.roster import Roster
+from notesboard.backplane.watch import Watch
+from notesboard.backplane.wire import Channels, event_messages, presence_messages, query_messages
+from notesboard.fanout import Hub
 from notesboard.presence import Presence
 
 __all__ = ["ClusterBackplane", "HasEpoch"]
@@ -56,8 +63,11 @@ class ClusterBackplane(Backplane):
         presence: Presence,
         outgoing: Outgoing,
         database: HasEpoch,
+        hub: Hub,
         channel: str | None = None,
         check_interval: float = 5.0,
+        subscribe_grace: float = 30.0,
+        buckets: int = 256,
     ) -> None:
         self.broker = broker
         self.relay = relay
@@ -69,6 +79,17 @@ class ClusterBackplane(Backplane):
         self._channel_option = channel
         self.channel = channel or ""
         self._check_interval = check_interval
+        self._buckets = None if broker.channel_per_board else buckets
+        self.channels = Channels(self.channel, self._buckets)
+        self._messages: list[tuple[str, str]] = []  # (channel, query message) waiting to be published
+        self.watch = Watch(
+            broker,
+            grace=subscribe_grace,
+            on_live=self._subscribed,
+            on_drop=self._dropped_board,
+            still_used=lambda board: hub.local_count(board) > 0,
+        )
+        hub.on_watch = self.watch.changed  # the hub tells which boards have local connections
         self._live = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._checks: set[asyncio.Task[None]] = set()
@@ -78,6 +99,7 @@ class ClusterBackplane(Backplane):
         self.published = 0
         self._dropped = 0  # events never sent to the broker (it was down); the others repaired them
         self.outages = 0
+        self.received = 0  # broker messages received (all channels, own echoes included)
 
     @property
     def dropped(self) -> int:
@@ -89,11 +111,13 @@ class ClusterBackplane(Backplane):
         if not self._channel_option:
             self.channel = f"notesboard_{self._database.epoch}"
         self.broker.name = re.sub(r"[^A-Za-z0-9_.-]", "_", self.channel)[:50]
+        self.channels = self.watch.channels = Channels(self.channel, self._buckets)
         loop = asyncio.get_running_loop()
         self._tasks = [
             loop.create_task(self._listen(), name="backplane-listen"),
             loop.create_task(self._send(), name="backplane-send"),
             loop.create_task(self._tick(), name="backplane-tick"),
+            loop.create_task(self.watch.run(), name="backplane-watch"),
         ]
         try:
             async with asyncio.timeout(CONNECT_WAIT_S):
@@ -103,6 +127,7 @@ class ClusterBackplane(Backplane):
 
     async def disconnect(self) -> None:
         self._closing = True
+        self.watch.close()
         self.roster.close()
         if self.up:
             self.roster.goodbye()
@@ -120,11 +145,13 @@ class ClusterBackplane(Backplane):
         await self.relay.close()
         await self.broker.disconnect()
         log.info(
-            "backplane closed: %d events published, %d dropped, %d outages, relay %s",
+            "backplane closed: %d events published, %d dropped, %d outages, %d messages received, relay %s, watch %s",
             self.published,
             self.dropped,
             self.outages,
+            self.received,
             self.relay.stats(),
+            self.watch.stats(),
         )
 
     # -- out ---------------------------------------------------------------------------------------------
@@ -133,21 +160,49 @@ class ClusterBackplane(Backplane):
         self.relay.receive(board, seq, frame)
         self._out.event(f"{board} {seq} {frame}")
 
+    def _by_channel(self, items: Any) -> dict[str, list[Any]]:
+        """Group `(board, ...)` tuples by the board's channel, keeping their order."""
+        grouped: dict[str, list[Any]] = {}
+        of = self.channels.of
+        for item in items:
+            grouped.setdefault(of(item[0]), []).append(item)
+        return grouped
+
+    def _presence_items(self, message: dict[str, Any]) -> list[tuple[str, str]]:
+        head, limit = f"P {self.origin}", self.broker.max_payload
+        if "b" not in message:  # a goodbye: everyone who may hold our entries
+            return [(self.channels.control, m) for m in presence_messages(head, message, limit)]
+        items: list[tuple[str, str]] = []
+        for channel, boards in self._by_channel(message["b"].items()).items():
+            part = {"ttl": message["ttl"], "b": dict(boards)}
+            items += [(channel, m) for m in presence_messages(head, part, limit)]
+        return items
+
+    def _event_items(self, lines: list[str]) -> list[tuple[str, str]]:
+        """Each board's lines on its channel, packed into as few messages as the payload limit allows."""
+        head, limit = f"E {self.origin}", self.broker.max_payload
+        grouped: dict[str, list[str]] = {}
+        of = self.channels.of
+        for line in lines:
+            grouped.setdefault(of(line[: line.index(" ")]), []).append(line)
+        return [(c, m) for c, part in grouped.items() for m in event_messages(head, part, limit)]
+
     async def _send(self) -> None:
         while True:
-            if not self._out:
+            if not self._out and not self._messages:
                 if self._closing:
                     return
                 self._out.wake.clear()
                 await self._out.wake.wait()
                 continue
             lines, presence = self._out.take()
-            messages = [m for message in presence for m in self._presence_messages(message)]
+            messages, self._messages = self._messages, []
+            messages += [item for message in presence for item in self._presence_items(message)]
             if not self.up and time.monotonic() - self._failed_at < 1.0:
                 self._dropped += len(lines)  # the broker is down: try again in a second, not for every batch
                 continue
             try:
-                await self.broker.publish_many(self.channel, self._event_messages(lines) + messages)
+                await self.broker.publish_batch(self._event_items(lines) + messages)
                 self.published += len(lines)
             except BrokerError as exc:
                 self._dropped += len(lines)
@@ -155,45 +210,23 @@ class ClusterBackplane(Backplane):
                     log.warning("publish failed (%s); subscribers will repair from the database", exc)
                 self._failed_at = time.monotonic()
 
-    def _event_messages(self, lines: list[str]) -> list[str]:
-        """Pack lines into as few messages as the broker's payload limit allows."""
-        head = f"E {self.origin}"
-        limit = self.broker.max_payload
-        if limit is None:
-            return [head + "\n" + "\n".join(lines)] if lines else []
-        out: list[str] = []
-        part: list[str] = []
-        size = len(head)
-        for line in lines:
-            n = len(line.encode()) + 1
-            if n + len(head) + 1 > limit:  # too big alone: announce it, subscribers read it from the database
-                board, seq, _ = line.split(" ", 2)
-                line = f"{board} {seq}"
-                n = len(line) + 1
-            if part and size + n > limit:
-                out.append(head + "\n" + "\n".join(part))
-                part, size = [], len(head)
-            part.append(line)
-            size += n
-        if part:
-            out.append(head + "\n" + "\n".join(part))
-        return out
+    # -- subscriptions ---------------------------------------------------------------------------------------
 
-    def _presence_messages(self, message: dict[str, Any]) -> list[str]:
-        head = f"P {self.origin}\n"
-        whole = head + orjson.dumps(message).decode()
-        limit = self.broker.max_payload
-        if limit is None or len(whole.encode()) <= limit:
-            return [whole]
-        out: list[str] = []
-        for board, (count, names) in message.get("b", {}).items():  # one board per message, names cut to fit
-            while True:
-                one = head + orjson.dumps({"ttl": message["ttl"], "b": {board: [count, names]}}).decode()
-                if len(one.encode()) <= limit or not names:
-                    break
-                names = names[: len(names) // 2]
-            out.append(one)
-        return out
+    def _subscribed(self, boards: list[str]) -> None:
+        """These boards' channels are live: read what we may have missed, and ask the others who is there."""
+        self.relay.subscribed(boards)
+        head, limit = f"Q {self.origin}", self.broker.max_payload
+        for channel, items in self._by_channel((b,) for b in boards).items():
+            self._messages += [(channel, m) for m in query_messages(head, [b for (b,) in items], limit)]
+        self._out.wake.set()
+
+    def channels_live(self) -> int:
+        """Channels subscribed on the current broker connection, the control channel included."""
+        return self.watch.live_count() + self.up
+
+    def _dropped_board(self, board: str) -> None:
+        self.relay.forget(board)
+        self.roster.forget(board)
 
     # -- in ----------------------------------------------------------------------------------------------
 
@@ -203,6 +236,7 @@ class ClusterBackplane(Backplane):
             try:
                 await self.broker.connect()
                 await self.broker.subscribe(self.channel)
+                await self.watch.sync(reconnected=True)  # every watched board again, then read from the database
             except BrokerError as exc:
                 delay = BACKOFF_S[min(attempt, len(BACKOFF_S) - 1)]
                 if attempt == 0:
@@ -214,12 +248,10 @@ class ClusterBackplane(Backplane):
                 log.info("broker connection back; repairing watched boards from the database")
             attempt = 0
             self.up = True
+            self.watch.connected(True)
             self._live.set()
             self.roster.heartbeat_due = True
             self._out.wake.set()
-            check = asyncio.get_running_loop().create_task(self.relay.check(urgent=True))
-            self._checks.add(check)
-            check.add_done_callback(self._checks.discard)
             try:
                 while True:
                     message = await self.broker.next_published()
@@ -229,21 +261,32 @@ class ClusterBackplane(Backplane):
                 log.warning("broker connection lost (%s); reconnecting", exc)
             finally:
                 self.up = False
+                self.watch.connected(False)
 
     def _on_message(self, data: str) -> None:
+        self.received += 1
         head, _, body = data.partition("\n")
         kind, _, origin = head.partition(" ")
         if origin == self.origin:
             return
+        watched = self.watch.boards  # a bucket channel carries other boards too; a dropped channel, stragglers
         try:
             if kind == "E":
                 receive = self.relay.receive
                 for line in body.split("\n"):
                     parts = line.split(" ", 2)
-                    receive(parts[0], int(parts[1]), parts[2] if len(parts) == 3 else None)
+                    if parts[0] in watched:
+                        receive(parts[0], int(parts[1]), parts[2] if len(parts) == 3 else None)
             elif kind == "P":
-                for board in self.roster.apply(origin, orjson.loads(body)):
+                message = orjson.loads(body)
+                if "b" in message:
+                    message["b"] = {b: entry for b, entry in message["b"].items() if b in watched}
+                for board in self.roster.apply(origin, message):
                     self._presence.changed(board)
+            elif kind == "Q":
+                for board in body.split("\n"):
+                    if board in watched:
+                        self.roster.asked(board)
         except (ValueError, IndexError, TypeError, AttributeError):
             log.warning("ignoring a malformed broker message: %.200r", data)
 

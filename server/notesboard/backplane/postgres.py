@@ -4,7 +4,8 @@ One connection listens, another notifies. A NOTIFY payload must be shorter than 
 the backplane sends a bigger event as its board and seq only, and subscribers read it from the database.
 Notifications are only delivered while the listening connection lives, so losing it (a restart, or
 `pg_terminate_backend`) surfaces as BrokerError; an idle listener runs `SELECT 1` now and then so a silently
-dead connection is noticed too.
+dead connection is noticed too. Channels are LISTENed to and dropped while the listener waits (a lock keeps
+those commands and the idle check from overlapping on the one connection, which asyncpg requires).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ QUERY_TIMEOUT_S = 5.0
 
 class PostgresBroker(Broker):
     max_payload = 7999
+    channel_per_board = False  # names are identifiers of <= 63 bytes, and each LISTEN costs the server
 
     def __init__(self, dsn: str) -> None:
         self.dsn = dsn
@@ -30,6 +32,7 @@ class PostgresBroker(Broker):
         self._notify: Any = None
         self._queue: asyncio.Queue[Message | BrokerError] = asyncio.Queue()
         self._channels: set[str] = set()
+        self._lock = asyncio.Lock()  # one command at a time on the listening connection
 
     async def connect(self) -> None:
         """A new listening connection; the notifying one is kept while it works (and reopened when it does not)."""
@@ -78,8 +81,11 @@ class PostgresBroker(Broker):
     async def subscribe(self, channel: str) -> None:
         if self._listen is None:
             raise BrokerError("not connected")
+        if channel in self._channels:
+            return
         try:
-            await self._listen.add_listener(channel, self._notified)  # runs LISTEN; live when it returns
+            async with self._lock:
+                await self._listen.add_listener(channel, self._notified)  # runs LISTEN; live when it returns
         except Exception as exc:
             raise BrokerError(f"cannot LISTEN: {exc}") from exc
         self._channels.add(channel)
@@ -88,7 +94,8 @@ class PostgresBroker(Broker):
         if self._listen is not None and channel in self._channels:
             self._channels.discard(channel)
             try:
-                await self._listen.remove_listener(channel, self._notified)
+                async with self._lock:
+                    await self._listen.remove_listener(channel, self._notified)
             except Exception as exc:
                 raise BrokerError(f"cannot UNLISTEN: {exc}") from exc
 
@@ -96,12 +103,18 @@ class PostgresBroker(Broker):
         await self.publish_many(channel, [data])
 
     async def publish_many(self, channel: str, data: list[str]) -> None:
+        await self.publish_batch([(channel, item) for item in data])
+
+    async def publish_batch(self, items: list[tuple[str, str]]) -> None:
         try:
             if self._notify is None or self._notify.is_closed():
                 self._notify = await self._open("notify")
             # One statement, one round trip; notifications of one transaction arrive in the order sent.
             await self._notify.execute(
-                "SELECT pg_notify($1, m) FROM unnest($2::text[]) AS m", channel, data, timeout=QUERY_TIMEOUT_S
+                "SELECT pg_notify(c, m) FROM unnest($1::text[], $2::text[]) AS t(c, m)",
+                [c for c, _ in items],
+                [m for _, m in items],
+                timeout=QUERY_TIMEOUT_S,
             )
         except Exception as exc:
             broken, self._notify = self._notify, None
@@ -118,7 +131,8 @@ class PostgresBroker(Broker):
                 if self._listen is None or self._listen.is_closed():
                     raise BrokerError("listening connection closed") from None
                 try:
-                    await self._listen.execute("SELECT 1", timeout=QUERY_TIMEOUT_S)
+                    async with self._lock:
+                        await self._listen.execute("SELECT 1", timeout=QUERY_TIMEOUT_S)
                 except Exception as exc:
                     raise BrokerError(f"listening connection failed: {exc}") from exc
                 continue

@@ -3,11 +3,17 @@
 redis-py would silently reconnect and resubscribe a broken pub/sub connection, hiding that messages were
 lost in between; here its retries are off, so a lost connection surfaces as BrokerError and the backplane
 repairs from the database. An idle connection is pinged, so a silently dead one is noticed too.
+
+Channels come and go while the listener waits for messages (a channel per board): once a task reads in
+`next_published`, a subscribe only sends the command and waits for that reader to see Redis confirm it;
+before, it reads the confirmation itself and keeps any message that came first for `next_published`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections import deque
 from typing import Any
 
 from notesboard.backplane.base import Broker, BrokerError, Message
@@ -27,6 +33,9 @@ class RedisBroker(Broker):
         self._client: Any = None
         self._pubsub: Any = None
         self._ping_sent: float | None = None
+        self._reading = False  # a task is (or will be, without awaiting anything else) in next_published
+        self._confirm: dict[str, asyncio.Future[None]] = {}  # channels subscribed, not yet confirmed
+        self._early: deque[Message] = deque()  # read while confirming a subscription, before anyone listened
 
     async def connect(self) -> None:
         """A new subscriber connection; the publishing client (a pool that reconnects by itself) is kept."""
@@ -35,6 +44,8 @@ class RedisBroker(Broker):
         from redis.backoff import NoBackoff
 
         await self._close_pubsub()
+        self._reading = False
+        self._early.clear()
         try:
             if self._client is None:
                 self._client = aioredis.Redis.from_url(
@@ -55,6 +66,10 @@ class RedisBroker(Broker):
 
     async def _close_pubsub(self) -> None:
         pubsub, self._pubsub = self._pubsub, None
+        for future in self._confirm.values():
+            if not future.done():
+                future.set_exception(BrokerError("connection closed"))
+        self._confirm.clear()
         if pubsub is not None:
             try:
                 await pubsub.aclose()
@@ -73,15 +88,31 @@ class RedisBroker(Broker):
     async def subscribe(self, channel: str) -> None:
         if self._pubsub is None:
             raise BrokerError("not connected")
+        future = self._confirm.get(channel)
+        if future is None or future.done():
+            future = self._confirm[channel] = asyncio.get_running_loop().create_future()
         try:
             await self._pubsub.subscribe(channel)
+            if self._reading:
+                async with asyncio.timeout(SUBSCRIBE_WAIT_S):
+                    await asyncio.shield(future)
+                return
             deadline = time.monotonic() + SUBSCRIBE_WAIT_S
-            while time.monotonic() < deadline:  # live once Redis confirms
-                msg = await self._pubsub.get_message(timeout=0.5)
-                if msg is not None and msg["type"] == "subscribe" and msg["channel"] == channel:
-                    return
+            while time.monotonic() < deadline and not future.done():  # live once Redis confirms
+                message = self._take(await self._pubsub.get_message(timeout=0.5))
+                if message is not None:
+                    self._early.append(message)
+            if future.done():
+                future.result()  # the connection closed meanwhile: BrokerError
+                return
+        except BrokerError:
+            raise
         except Exception as exc:
-            raise BrokerError(f"cannot subscribe: {exc}") from exc
+            raise BrokerError(f"cannot subscribe: {type(exc).__name__}: {exc}") from exc
+        finally:
+            if self._confirm.get(channel) is future and not future.done():
+                del self._confirm[channel]
+                future.cancel()
         raise BrokerError("Redis did not confirm the subscription")
 
     async def unsubscribe(self, channel: str) -> None:
@@ -95,22 +126,45 @@ class RedisBroker(Broker):
         await self.publish_many(channel, [data])
 
     async def publish_many(self, channel: str, data: list[str]) -> None:
+        await self.publish_batch([(channel, item) for item in data])
+
+    async def publish_batch(self, items: list[tuple[str, str]]) -> None:
         if self._client is None:
             raise BrokerError("not connected")
         try:
-            if len(data) == 1:
-                await self._client.publish(channel, data[0])
+            if len(items) == 1:
+                await self._client.publish(*items[0])
                 return
             async with self._client.pipeline(transaction=False) as pipe:
-                for item in data:
+                for channel, item in items:
                     pipe.publish(channel, item)
                 await pipe.execute()
         except Exception as exc:
             raise BrokerError(f"publish failed: {exc}") from exc
 
+    def _take(self, msg: dict[str, Any] | None) -> Message | None:
+        """A published message, or None after handling a control reply (a confirmation, a pong)."""
+        if msg is None:
+            return None
+        kind = msg["type"]
+        if kind == "message":
+            return Message(msg["channel"], msg["data"])
+        if kind == "subscribe":
+            future = self._confirm.pop(msg["channel"], None)
+            if future is not None and not future.done():
+                future.set_result(None)
+        elif kind == "pong":
+            self._ping_sent = None
+        elif kind == "unsubscribe" and not msg["data"]:
+            raise BrokerError("unsubscribed")
+        return None
+
     async def next_published(self) -> Message:
         if self._pubsub is None:
             raise BrokerError("not connected")
+        self._reading = True
+        if self._early:
+            return self._early.popleft()
         while True:
             try:
                 msg = await self._pubsub.get_message(timeout=IDLE_PING_S)
@@ -122,14 +176,10 @@ class RedisBroker(Broker):
                     elif now - self._ping_sent > PONG_WAIT_S:
                         raise BrokerError("Redis did not answer a ping")
                     continue
+                message = self._take(msg)
             except BrokerError:
                 raise
             except Exception as exc:
                 raise BrokerError(f"subscription lost: {type(exc).__name__}: {exc}") from exc
-            kind = msg["type"]
-            if kind == "message":
-                return Message(msg["channel"], msg["data"])
-            if kind == "pong":
-                self._ping_sent = None
-            elif kind == "unsubscribe" and not msg["data"]:
-                raise BrokerError("unsubscribed")
+            if message is not None:
+                return message

@@ -33,6 +33,8 @@ log = logging.getLogger("notesboard.backplane")
 MAX_PENDING = 10_000  # early events held per board; past it they are dropped and read back from the database
 MAX_TRACKED = 100_000  # boards remembered; past it the ones nobody here watches are forgotten
 RETRY_S = 1.0  # after a failed repair (database unavailable)
+SYNC_WAIT_S = 1.0  # a new subscription's check waits this long for the board's first snapshot to be read
+SYNC_POLL_S = 0.02
 
 
 class _Board:
@@ -173,6 +175,47 @@ class Relay:
         elif b.pending:
             self._advance(board, b)
 
+    async def _until_synced(self, board: str, b: _Board) -> None:
+        """A board just subscribed to (we know nothing of it) while its first connection reads its snapshot
+        (floor 0, or an empty board): wait for that snapshot rather than read the whole board."""
+        for _ in range(int(SYNC_WAIT_S / SYNC_POLL_S)):
+            if b.last or self._hub.floor(board) != 0:
+                return
+            await asyncio.sleep(SYNC_POLL_S)
+
+    async def _fresh(self, boards: list[str]) -> None:
+        waits = [self._until_synced(board, self._boards.setdefault(board, _Board())) for board in boards]
+        await asyncio.gather(*waits)
+        boards = [board for board in boards if self._hub.floor(board) is not None]
+        if not boards:
+            return
+        try:
+            async with self._reads:
+                seqs = await self._store.board_seqs(boards)
+        except NotesError as exc:
+            log.info("check of new subscriptions failed (%s); repairing", exc.message)
+            seqs = {board: 1 << 62 for board in boards}
+        for board in boards:
+            b = self._boards.get(board)
+            if seqs.get(board, 0) > max(b.last if b else 0, self._hub.floor(board) or 0):
+                self.repair(board)
+
+    def subscribed(self, boards: list[str]) -> None:
+        """These boards' broker channels just became live: events committed before that (and published before
+        we listened) never come through the broker, so compare with the database now."""
+        if self.closed:
+            return
+        task = asyncio.get_running_loop().create_task(self._fresh(boards), name="fresh-subscriptions")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def forget(self, board: str) -> None:
+        """Nobody here watches the board any more and we stop listening to it: what we knew of it goes stale."""
+        b = self._boards.pop(board, None)
+        if b is not None:
+            self._clear(b)
+        self._suspects.pop(board, None)
+
     def _apply(self, board: str, b: _Board, page: BoardPage) -> None:
         floor = self._hub.floor(board)
         if floor is None:
@@ -246,6 +289,10 @@ class Relay:
         watched = set(self._hub.boards())
         for board in [k for k, b in self._boards.items() if k not in watched and not b.repairing and not b.pending]:
             del self._boards[board]
+
+    def tracked(self) -> list[str]:
+        """The boards the relay keeps state for (tests)."""
+        return list(self._boards)
 
     def stats(self) -> dict[str, int]:
         return {

@@ -1,9 +1,11 @@
 """Presence across processes: each process tells the others its per-board counts and names, with a TTL.
 
-A process announces a board when its local connections on it change (coalesced, like presence frames) and
-re-announces every board it has connections on every `ttl / 3` seconds. Receivers keep each process's entry
-until it is replaced, withdrawn (count 0, or a goodbye at shutdown) or expires: a crashed process's
-connections disappear from everyone's presence within `ttl` seconds (plus one sweep).
+A process announces a board when its local connections on it change (coalesced, like presence frames), when
+another process asks (it just subscribed to the board), and re-announces every board it has connections on
+every `ttl / 3` seconds. Announcements go to the board's channel, so only processes watching it hear them.
+Receivers keep each process's entry until it is replaced, withdrawn (count 0, or a goodbye at shutdown) or
+expires: a crashed process's connections disappear from everyone's presence within `ttl` seconds (plus one
+sweep).
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ class Roster:
         self._origins: dict[str, float] = {}  # other processes -> last heard from (monotonic)
         self._dirty: set[str] = set()
         self._timer: asyncio.TimerHandle | None = None
-        self.heartbeat_due = True  # a newcomer or a reconnect asks for our full state soon
+        self.heartbeat_due = True  # a reconnect asks for our full state soon
 
     # -- what this process says ------------------------------------------------------------------------
 
@@ -48,6 +50,12 @@ class Roster:
             self._local[board] = names
         else:
             self._local.pop(board, None)
+        self._dirty.add(board)
+        if self._timer is None:
+            self._timer = asyncio.get_running_loop().call_later(self._interval, self._announce)
+
+    def asked(self, board: str) -> None:
+        """Another process just subscribed to the board and wants to know who is here: announce it soon."""
         self._dirty.add(board)
         if self._timer is None:
             self._timer = asyncio.get_running_loop().call_later(self._interval, self._announce)
@@ -83,8 +91,6 @@ class Roster:
         """Take another process's message; returns the local boards whose presence changed."""
         now = time.monotonic()
         changed: set[str] = set()
-        if origin not in self._origins:
-            self.heartbeat_due = True  # tell the newcomer who is here
         self._origins[origin] = now
         if message.get("bye"):
             self._origins.pop(origin, None)
@@ -98,6 +104,11 @@ class Roster:
             if self._set(board, origin, entry):
                 changed.add(board)
         return changed
+
+    def forget(self, board: str) -> None:
+        """We stopped listening to the board: the others' entries for it would only go stale."""
+        if self._remote.pop(board, None) is not None:
+            self._hub.elsewhere.pop(board, None)
 
     def expire(self) -> set[str]:
         """Drop entries past their TTL; returns the local boards whose presence changed."""

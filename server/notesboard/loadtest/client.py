@@ -21,8 +21,8 @@ import orjson
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus, WebSocketException
 
+from notesboard.client.urls import ws_url
 from notesboard.loadtest.accounting import AckTracker, Histogram, Series, StreamChecker, Verdict
-from notesboard.tail import ws_url
 
 __all__ = ["ClientKind", "LoadClient", "Tally"]
 

@@ -1,0 +1,46 @@
+"""The notesboard wire client: one implementation of the contract's client side, in layers.
+
+- `urls`: the socket URL for a board (http(s) base -> ws(s)://host/ws/BOARD?query).
+- `frames`: encoding frames, and decoding a message (with `batch=1` one message carries several frames).
+- `stream`: seq and epoch tracking: what a snapshot brings (fresh, resumed, reset), whether an event is
+  the next one, a repeat or after a gap, and the `since` + `epoch` query that resumes.
+- `errors`: error frames as typed exceptions (`NotesError` and one subclass per contract code).
+- `backoff`: jittered exponential reconnect delays.
+- `connection`: one socket over `websockets`: snapshot on open, frames queued in arrival order and fed to
+  the tracker, request/ack by client_id.
+
+- `board`: the public client: `async with connect(url, board) as b: note = await b.create("hi")`, with
+  reconnects, resume and a bounded offline queue re-sent with the same client_ids.
+
+`notesboard tail`, the tests and (for URLs) the load tester use the lower layers.
+"""
+
+from __future__ import annotations
+
+from notesboard.client.backoff import Backoff
+from notesboard.client.board import Board, connect
+from notesboard.client.connection import Connection
+from notesboard.client.errors import Conflict, Forbidden, NotesError, NotFound, RateLimited, Unavailable
+from notesboard.client.frames import decode, encode
+from notesboard.client.stream import ProtocolError, SeqTracker, SnapshotKind, Verdict
+from notesboard.client.urls import ws_url
+
+__all__ = [
+    "Backoff",
+    "Board",
+    "Conflict",
+    "Connection",
+    "Forbidden",
+    "NotFound",
+    "NotesError",
+    "ProtocolError",
+    "RateLimited",
+    "SeqTracker",
+    "SnapshotKind",
+    "Unavailable",
+    "Verdict",
+    "connect",
+    "decode",
+    "encode",
+    "ws_url",
+]

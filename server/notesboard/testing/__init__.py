@@ -1,0 +1,22 @@
+"""Test support shared by tests/ and bench/: real servers, real databases, real brokers, and faults.
+
+It lives in the package (not beside the tests) so that `python bench/run.py`, which puts only bench/ on
+`sys.path`, imports it like the tests do, and so that strict mypy checks it with the server code. Nothing in
+the server imports it.
+
+- `process`: `notesboard serve` (or any server command) in a subprocess on the port it really bound.
+- `procfs`: the listening and established sockets of a process tree, read from /proc without races.
+- `databases`: a fresh SQLite file or a fresh Postgres database, dropped after.
+- `brokers`: Redis/LISTEN-NOTIFY broker URLs for a database, and cutting a server's Redis subscription.
+- `proxy`: a TCP proxy that can cut every connection through it and refuse new ones, then recover.
+
+What is unreachable (Postgres, Redis) raises `Unreachable` with the reason; tests/conftest.py turns that into
+a skip that says why.
+"""
+
+from __future__ import annotations
+
+from notesboard.testing.databases import POSTGRES_ADMIN, Database, Unreachable, sqlite_url
+from notesboard.testing.process import ROOT, ServerProcess
+
+__all__ = ["POSTGRES_ADMIN", "ROOT", "Database", "ServerProcess", "Unreachable", "sqlite_url"]

@@ -1,0 +1,154 @@
+"""A server in a subprocess, on the port it bound itself.
+
+The first start asks for port 0 and reads the port the kernel gave from /proc (the listening socket of the
+process or of its workers), so no port is picked, released and hoped to still be free. Later starts (after
+`stop` or `kill`) ask for that same port again, so clients can come back to the same URL.
+
+The server is started through the real CLI (`python -m notesboard serve`), so tests cover exactly what users
+run; `command()` can be overridden for another server (bench/ runs the tutorial baseline this way).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+
+from notesboard.testing.procfs import children, listening_ports
+
+__all__ = ["ROOT", "ServerProcess"]
+
+ROOT = Path(__file__).resolve().parents[3]  # the repository (server/notesboard/testing/process.py)
+POLL_S = 0.02
+
+
+class ServerProcess:
+    """`notesboard serve` in a child process; `url`/`ws_url()` point at it once started.
+
+    `port=None` lets the server choose (0) on the first start; `env` adds NOTESBOARD_* settings; `args` adds
+    serve flags.
+    """
+
+    def __init__(
+        self,
+        database_url: str,
+        log_path: Path,
+        env: dict[str, str] | None = None,
+        port: int | None = None,
+        args: list[str] | None = None,
+        log_level: str = "info",
+    ) -> None:
+        self.database_url = database_url
+        self.log_path = log_path
+        self.env = env or {}
+        self.port = port or 0
+        self.args = args or []
+        self.log_level = log_level
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        assert self.port, "the server has not been started yet"
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    def workers(self) -> list[int]:
+        """The serving processes: the supervisor's children with --workers N, else the server itself."""
+        kids = children(self.pid)
+        return kids or [self.pid]
+
+    def ws_url(self, board: str, **query: Any) -> str:
+        qs = urlencode({k: v for k, v in query.items() if v is not None})
+        return f"ws://127.0.0.1:{self.port}/ws/{board}" + (f"?{qs}" if qs else "")
+
+    def command(self, port: int) -> list[str]:
+        cmd = [sys.executable, "-m", "notesboard", "serve", "--host", "127.0.0.1", "--port", str(port)]
+        return [*cmd, "--database-url", self.database_url, *self.args]
+
+    def start(self, timeout: float = 30.0) -> ServerProcess:
+        env = {**os.environ, "NOTESBOARD_LOG_LEVEL": self.log_level, **self.env}
+        with self.log_path.open("ab") as log:
+            self.proc = subprocess.Popen(
+                self.command(self.port), stdout=log, stderr=subprocess.STDOUT, env=env, cwd=ROOT
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited with {self.proc.returncode}:\n{self.log()}")
+            if not self.port:
+                ports = listening_ports(self.proc.pid)
+                if len(ports) > 1:
+                    self.kill()
+                    raise RuntimeError(f"server listens on several ports {sorted(ports)}:\n{self.log()}")
+                self.port = ports.pop() if ports else 0
+            if self.port and self._healthy():
+                return self
+            time.sleep(POLL_S)
+        self.kill()
+        raise RuntimeError(f"server did not become healthy in {timeout} s:\n{self.log()}")
+
+    def _healthy(self) -> bool:
+        try:
+            return httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def stop(self, timeout: float = 20.0) -> int:
+        """SIGTERM and wait: the graceful path. Returns the exit code."""
+        if self.proc is None or self.proc.poll() is not None:
+            return self.proc.returncode if self.proc else 0
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise
+
+    def kill(self) -> None:
+        """SIGKILL: the crash path (a --workers supervisor's workers get SIGTERM through PDEATHSIG)."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    def restart(self) -> ServerProcess:
+        self.stop()
+        return self.start()
+
+    def rss_kb(self) -> int:
+        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+        raise RuntimeError("no VmRSS")
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")[-8000:] if self.log_path.exists() else ""
+
+    async def until_logged(self, text: str, timeout: float = 10.0) -> None:
+        """Wait until the server's log contains `text` (what a fixed sleep would only hope for)."""
+        deadline = time.monotonic() + timeout
+        while not (self.log_path.exists() and text in self.log_path.read_text(errors="replace")):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{text!r} not logged within {timeout} s:\n{self.log()}")
+            await asyncio.sleep(0.05)
+
+    def __enter__(self) -> ServerProcess:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            self.stop()
+        finally:
+            self.kill()
