@@ -14,8 +14,7 @@ import httpx
 import pytest
 
 from notesboard.backup import STEP_PAGES, copy_database
-from tests.conftest import sqlite_url
-from tests.helpers import ROOT, ServerProcess
+from notesboard.testing import ROOT, ServerProcess, sqlite_url
 
 
 def cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:

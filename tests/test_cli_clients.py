@@ -16,8 +16,9 @@ import httpx
 import pytest
 
 from notesboard.auth import mint
-from tests.conftest import sqlite_url
-from tests.helpers import ROOT, ServerProcess, connect, free_port
+from notesboard.testing import ROOT, sqlite_url
+from tests.helpers import ServerProcess, connect
+from tests.ports import free_port
 
 SECRET = "cli-clients-secret-0123456789abcdef"
 

@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import ROOT, ServerProcess, free_port
+from notesboard.testing import ROOT
+from tests.helpers import ServerProcess
+from tests.ports import free_port
 
 
 def loadtest(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:

@@ -16,7 +16,7 @@ import asyncpg
 import httpx
 import pytest
 
-from tests.conftest import POSTGRES_ADMIN, Database, sqlite_url
+from notesboard.testing import POSTGRES_ADMIN, Database, sqlite_url
 from tests.fsmount import tmpfs
 from tests.helpers import ServerProcess, connect
 

@@ -10,7 +10,8 @@ import jwt
 import pytest
 
 from notesboard.auth import MIN_SECRET_BYTES, check_pattern, check_secret, new_secret
-from tests.helpers import ROOT, free_port
+from notesboard.testing import ROOT
+from tests.ports import free_port
 
 STRONG = "s" * MIN_SECRET_BYTES
 

@@ -16,9 +16,10 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from notesboard.startup_errors import ExitCode
-from tests.conftest import Database, _admin
+from notesboard.testing import ROOT, Database
+from notesboard.testing.databases import admin as _admin
 from tests.fsmount import tmpfs
-from tests.helpers import ROOT, free_port
+from tests.ports import free_port
 
 
 def serve(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
