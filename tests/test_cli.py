@@ -113,3 +113,19 @@ def test_tail_resumes_across_a_restart_and_prints_each_event_once(fresh_server: 
     lines = [json.loads(line) for line in out.strip().splitlines()]
     assert [(f["type"], f["seq"], f["note"]["text"]) for f in lines] == [("event", 3, "three"), ("event", 4, "four")]
     assert tail.returncode == 0 and "reconnecting" in err
+
+
+@pytest.mark.parametrize("fresh_server", ["sqlite"], indirect=True)
+def test_tail_prints_changes_of_a_resume_snapshot_as_events(fresh_server: ServerProcess) -> None:
+    """What a resume brings in its snapshot is printed and counted like the same changes arriving live (the
+    restart test above depends on which of the two happens first)."""
+    server = fresh_server.start()
+    for text in ("one", "two", "three"):
+        assert cli("post", "tail-since", text, "--url", server.url).returncode == 0
+    r = cli("tail", "tail-since", "--url", server.url, "--since", "1", "--count", "2")
+    lines = [json.loads(line) for line in r.stdout.strip().splitlines()]
+    assert r.returncode == 0, r.stderr
+    assert [(f["type"], f["op"], f["seq"], f["note"]["text"]) for f in lines] == [
+        ("event", "created", 2, "two"),
+        ("event", "created", 3, "three"),
+    ]
