@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from notesboard.client import Backoff, Connection, ProtocolError, SeqTracker, SnapshotKind, Verdict, encode, ws_url
+from notesboard.protocol import change_op, event_frame
 from notesboard.refusals import from_handshake, reason_of
 from notesboard.validate import BOARD_RE
 
@@ -39,8 +40,17 @@ async def tail_board(
                 backoff.reset()
                 if conn.snapshot_kind is SnapshotKind.RESET:
                     log.print(f"[yellow]resumed with a fresh snapshot (seq {conn.snapshot['seq']})[/]")
-                for note in conn.snapshot["notes"]:
-                    out.write(orjson.dumps({"type": "note", "note": note}).decode() + "\n")
+                if conn.snapshot_kind is SnapshotKind.RESUMED:
+                    # The changes missed while away are printed as the events they stand for, so the output
+                    # does not depend on whether they arrived live or in the resume snapshot.
+                    for note in conn.snapshot["notes"]:
+                        if count is not None and seen >= count:
+                            return
+                        out.write(event_frame(change_op(note), note) + "\n")
+                        seen += 1
+                else:
+                    for note in conn.snapshot["notes"]:
+                        out.write(orjson.dumps({"type": "note", "note": note}).decode() + "\n")
                 out.flush()
                 checked = 0
                 while count is None or seen < count:
