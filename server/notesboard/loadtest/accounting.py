@@ -78,6 +78,12 @@ class StreamChecker:
             self._untracked += max(skipped - room, 0)
             self.last = seq
 
+    def resumed(self, missed: list[int], seq: int) -> int:
+        """A resume snapshot brought these missed seqs and says the board is at `seq`: how many were new."""
+        new = sum(self.feed(m) is not Verdict.DUPLICATE for m in missed)
+        self.skip_to(seq)
+        return new
+
     def rebase(self, seq: int) -> None:
         """The board's history was reset (new epoch): start over from this snapshot seq."""
         self.start = self.last = seq

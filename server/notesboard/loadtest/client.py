@@ -12,49 +12,24 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections import Counter
-from dataclasses import dataclass, field
-from enum import Enum
 from typing import Any
 
-import orjson
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, InvalidStatus, WebSocketException
+from websockets.exceptions import ConnectionClosed, WebSocketException
 
+from notesboard.client.backoff import Backoff
+from notesboard.client.frames import decode
+from notesboard.client.stream import ProtocolError, SeqTracker, SnapshotKind
 from notesboard.client.urls import ws_url
-from notesboard.loadtest.accounting import AckTracker, Histogram, Series, StreamChecker, Verdict
+from notesboard.loadtest import pacing
+from notesboard.loadtest.accounting import AckTracker, StreamChecker, Verdict
+from notesboard.loadtest.tally import ClientKind, Tally, describe
 
 __all__ = ["ClientKind", "LoadClient", "Tally"]
 
 RESUME_CODES = frozenset({1001, 1012, 1013})
 MAX_RESUMES = 20
-
-
-class ClientKind(Enum):
-    READER = "reader"  # reads and checks every event
-    SENDER = "sender"  # a reader that also creates notes
-    SLOW = "slow"  # reads the snapshot, then stops reading
-
-
-@dataclass
-class Tally:
-    """What one worker's clients saw; merged by the coordinator."""
-
-    frames: int = 0
-    messages: int = 0
-    delivered: int = 0  # distinct events received live
-    recovered: int = 0  # missed changes received in a resume snapshot
-    presence: int = 0
-    errors: Counter[str] = field(default_factory=Counter)  # error frame codes and contract violations
-    closes: Counter[str] = field(default_factory=Counter)  # close codes the server chose during the run
-    resumes: int = 0
-    connect: Histogram = field(default_factory=Histogram)
-    ack: Histogram = field(default_factory=Histogram)
-    delivery: Histogram = field(default_factory=Histogram)
-    ack_series: Series = field(default_factory=Series)
-    delivery_series: Series = field(default_factory=Series)
-    acked_seq: dict[str, int] = field(default_factory=dict)  # board -> highest acknowledged seq
-    acked_log: list[tuple[str, int, str]] | None = None  # (board, seq, client_id) of every ack, when asked
+Frame = dict[str, Any]
 
 
 class LoadClient:
@@ -76,7 +51,7 @@ class LoadClient:
         self.tally = tally
         self.ws: ClientConnection | None = None
         self.checker = StreamChecker(0)
-        self.epoch: str | None = None
+        self.tracker = SeqTracker()  # the snapshot half of the contract: epoch, resume query, reset
         self.connected = False
         self.finished = False  # the run is over: closes are ours
         self.failed: str | None = None  # why the client gave up (connect failure, resume refused...)
@@ -86,36 +61,38 @@ class LoadClient:
         # Sender state.
         self.acks = AckTracker()
         self._pending_text: dict[str, str] = {}  # client_id -> frame, resent after a resume
-        self._window_open = asyncio.Event()
+        self.window_open = asyncio.Event()
         self._seq = 0
         self._cid_prefix = f"{run_id}.{index}."
         self._pad = max(payload, 0)
 
     # -- connecting ---------------------------------------------------------------------------------------
 
-    def _url(self, since: int | None) -> str:
-        return ws_url(self.base_url, self.board, since=since, epoch=self.epoch if since is not None else None, batch=1)
-
     async def connect(self, timeout: float) -> bool:
         """Open the socket and read the snapshot; records connect+snapshot time. False on failure."""
         t0 = time.monotonic_ns()
         try:
-            rest = await asyncio.wait_for(self._open(None), timeout)
+            rest = await asyncio.wait_for(self._open(resume=False), timeout)
         except (TimeoutError, OSError, WebSocketException, ValueError) as exc:
-            self.failed = _describe(exc)
+            self.failed = describe(exc)
             return False
         self.tally.connect.record((time.monotonic_ns() - t0) // 1000)
         self.connected = True
         if self.kind is not ClientKind.SLOW:
-            for line in rest:
-                self._frame(orjson.loads(line), time.monotonic_ns())
+            now = time.monotonic_ns()
+            for f in rest:
+                self._frame(f, now)
         return True
 
-    async def _open(self, since: int | None) -> list[str]:
-        """Connect and consume the snapshot; returns the frames that came in the same message after it."""
+    async def _open(self, *, resume: bool) -> list[Frame]:
+        """Connect and take the snapshot (the shared `SeqTracker` says what it is: fresh, resumed or reset);
+        returns the frames that came in the same message after it."""
+        tracker = self.tracker
+        tracker.seq = self.checker.last  # the checker follows the events; the tracker only the snapshots
+        asked = tracker.resume_query() if resume else {}
         max_queue = 16 if self.kind is ClientKind.SLOW else 256
         ws = await connect(
-            self._url(since),
+            ws_url(self.base_url, self.board, **asked, batch=1),
             max_size=None,
             compression=None,
             ping_interval=None,
@@ -124,23 +101,23 @@ class LoadClient:
             max_queue=max_queue,
         )
         self.ws = ws
-        lines = str(await ws.recv()).split("\n")
-        snap = orjson.loads(lines[0])
-        if snap.get("type") != "snapshot":
-            self.tally.errors["first frame not a snapshot"] += 1
-            raise ValueError("first frame is not a snapshot")
-        self.epoch = snap["epoch"]
-        if since is None:
-            self.checker = StreamChecker(int(snap["seq"]))
-        elif snap.get("reset"):
+        frames = decode(await ws.recv())
+        snap = frames[0]
+        try:
+            kind = tracker.snapshot(snap, asked)
+        except ProtocolError as exc:
+            first = snap.get("type") == "snapshot"
+            self.tally.errors["resume snapshot out of order" if first else "first frame not a snapshot"] += 1
+            raise ValueError(str(exc)) from exc
+        seq = int(snap["seq"])
+        if kind is SnapshotKind.FRESH:
+            self.checker = StreamChecker(seq)
+        elif kind is SnapshotKind.RESET:
             self.tally.errors["resume reset"] += 1
-            self.checker.rebase(int(snap["seq"]))
+            self.checker.rebase(seq)
         else:
-            for note in snap["notes"]:
-                if self.checker.feed(int(note["seq"])) is not Verdict.DUPLICATE:
-                    self.tally.recovered += 1
-            self.checker.skip_to(int(snap["seq"]))
-        return lines[1:]
+            self.tally.recovered += self.checker.resumed(tracker.missed, seq)
+        return frames[1:]
 
     # -- reading ------------------------------------------------------------------------------------------
 
@@ -155,7 +132,6 @@ class LoadClient:
             assert ws is not None
             tally = self.tally
             frame = self._frame
-            loads = orjson.loads
             try:
                 async for message in ws:
                     now = time.monotonic_ns()
@@ -163,8 +139,8 @@ class LoadClient:
                     if isinstance(message, bytes):
                         tally.errors["binary message"] += 1
                         continue
-                    for line in message.split("\n"):
-                        frame(loads(line), now)
+                    for f in decode(message):
+                        frame(f, now)
             except ConnectionClosed:
                 pass
             except (ValueError, KeyError, TypeError, AttributeError) as exc:  # not JSON, or not frame-shaped
@@ -189,20 +165,19 @@ class LoadClient:
                 return
 
     async def _resume(self) -> bool:
-        delay = 0.05
+        backoff = Backoff(base=0.05, cap=1.0)
         for _ in range(10):
             if self.finished:
                 return False
             try:
-                rest = await asyncio.wait_for(self._open(self.checker.last), 10)
+                rest = await asyncio.wait_for(self._open(resume=True), 10)
             except (TimeoutError, OSError, WebSocketException, ValueError) as exc:
-                self.failed = _describe(exc)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 1.0)
+                self.failed = describe(exc)
+                await asyncio.sleep(backoff.next())
                 continue
             now = time.monotonic_ns()
-            for line in rest:
-                self._frame(orjson.loads(line), now)
+            for f in rest:
+                self._frame(f, now)
             await self._resend_pending()
             self.failed = None
             return True
@@ -237,7 +212,7 @@ class LoadClient:
             cid = f.get("client_id")
             if self.acks.error(cid):
                 self._pending_text.pop(str(cid), None)
-                self._window_open.set()
+                self.window_open.set()
             tally.errors[f"error frame: {f.get('code')}"] += 1
         elif kind == "pong":
             pass
@@ -252,7 +227,7 @@ class LoadClient:
             tally.errors["ack not matching a waiting create"] += 1
             return
         self._pending_text.pop(cid, None)  # type: ignore[arg-type]
-        self._window_open.set()
+        self.window_open.set()
         seq = f["seq"]
         note = f["note"]
         if note["board"] != self.board:
@@ -267,19 +242,14 @@ class LoadClient:
 
     # -- sending ------------------------------------------------------------------------------------------
 
-    def _next_create(self, now: int) -> tuple[str, str]:
-        self._seq += 1
-        cid = f"{self._cid_prefix}{self._seq}"
-        head = f"{now} {cid} "
-        text = head + "x" * (self._pad - len(head)) if self._pad > len(head) else head
-        return cid, orjson.dumps({"type": "create", "text": text, "client_id": cid}).decode()
-
-    async def _send_one(self) -> bool:
+    async def send_one(self) -> bool:
         ws = self.ws
         if ws is None or self.failed:
             return False
         now = time.monotonic_ns()
-        cid, frame = self._next_create(now)
+        self._seq += 1
+        cid = f"{self._cid_prefix}{self._seq}"
+        frame = pacing.create_frame(cid, now, self._pad)
         self.acks.sent_one(cid, now)
         self._pending_text[cid] = frame
         try:
@@ -297,46 +267,6 @@ class LoadClient:
                 await ws.send(frame)
             except ConnectionClosed:
                 return
-
-    async def send_loop(self, rate: float, window: int, t_start: int, t_stop: int, phase: float) -> int:
-        """Create notes until t_stop (monotonic ns); returns sends skipped because the window was full."""
-        skipped = 0
-        loop = asyncio.get_running_loop()
-        if rate > 0:
-            interval = 1e9 / rate
-            due = t_start + phase * interval
-            while due < t_stop and not self.finished:
-                now = time.monotonic_ns()
-                if due > now:
-                    await asyncio.sleep((due - now) / 1e9)
-                elif now - due > 1e9:  # more than a second behind: do not burst, count what was missed
-                    missed = int((now - due) // interval)
-                    skipped += missed
-                    due += missed * interval
-                if self.acks.outstanding >= window or not await self._send_one():
-                    skipped += 1
-                due += interval
-            return skipped
-        deadline = t_stop / 1e9
-        while time.monotonic_ns() < t_stop and not self.finished:
-            if self.acks.outstanding >= window:
-                self._window_open.clear()
-                try:
-                    await asyncio.wait_for(self._window_open.wait(), max(0.001, deadline - loop.time()))
-                except TimeoutError:
-                    break
-                continue
-            if not await self._send_one():
-                await asyncio.sleep(0.01)
-        return skipped
-
-    async def wait_acks(self, deadline_ns: int) -> None:
-        while self.acks.outstanding and time.monotonic_ns() < deadline_ns and not self.finished:
-            self._window_open.clear()
-            try:
-                await asyncio.wait_for(self._window_open.wait(), 0.05)
-            except TimeoutError:
-                pass
 
     # -- the end ------------------------------------------------------------------------------------------
 
@@ -368,13 +298,3 @@ class LoadClient:
             pass
         code = ws.close_code
         return f"closed {code}"
-
-
-def _describe(exc: BaseException) -> str:
-    if isinstance(exc, InvalidStatus):
-        return f"HTTP {exc.response.status_code}"
-    if isinstance(exc, TimeoutError):
-        return "timeout"
-    if isinstance(exc, OSError):
-        return f"{type(exc).__name__}: {exc.strerror or exc}"
-    return type(exc).__name__

@@ -13,6 +13,7 @@ from collections import Counter
 from multiprocessing.connection import Connection
 from typing import Any, Protocol
 
+from notesboard.loadtest import pacing
 from notesboard.loadtest.client import ClientKind, LoadClient, Tally
 from notesboard.loadtest.config import LoadConfig
 
@@ -159,12 +160,15 @@ async def run_worker(cfg: LoadConfig, index: int, chan: Channel) -> None:
             await asyncio.sleep(delay)
         senders = [c for c in clients if c.kind is ClientKind.SENDER and c.connected]
         results = await asyncio.gather(
-            *(c.send_loop(cfg.rate, cfg.window, t_start, t_stop, (c.index / max(n_senders, 1)) % 1.0) for c in senders)
+            *(
+                pacing.send_loop(c, cfg.rate, cfg.window, t_start, t_stop, (c.index / max(n_senders, 1)) % 1.0)
+                for c in senders
+            )
         )
         skipped = sum(results)
         await asyncio.sleep(max(0.0, (t_stop - time.monotonic_ns()) / 1e9))  # workers without senders too
         ack_deadline = time.monotonic_ns() + int(cfg.drain_timeout * 1e9)
-        await asyncio.gather(*(c.wait_acks(ack_deadline) for c in senders))
+        await asyncio.gather(*(pacing.wait_acks(c, ack_deadline) for c in senders))
         chan.send(("sent", index, dict(tally.acked_seq)))
         msg = await chan.recv(cfg.drain_timeout + 60)
         finals: dict[str, int] = msg[1] if msg[0] == "final" else {}
