@@ -13,6 +13,7 @@ import pytest
 from websockets.asyncio.server import ServerConnection, serve
 
 from notesboard.loadtest.accounting import AckTracker, Histogram, Series, StreamChecker, Verdict
+from notesboard.loadtest.client import ClientKind, LoadClient, Tally
 from notesboard.loadtest.report import html_report
 from notesboard.loadtest.runner import LoadConfig, run_load
 from notesboard.testing import ROOT, ServerProcess
@@ -220,3 +221,43 @@ async def test_cli_exits_1_when_the_contract_is_broken(lying_server: str, tmp_pa
     out = await asyncio.to_thread(_cli, *args, "--json", str(tmp_path / "r.json"))
     assert out.returncode == 1, out.stdout + out.stderr
     assert orjson.loads((tmp_path / "r.json").read_bytes())["counts"]["duplicated"] > 0
+
+
+# -- resume ----------------------------------------------------------------------------------------------------
+
+
+async def test_client_resumes_after_1013_with_since_and_epoch_and_counts_the_replayed() -> None:
+    """A fake server closes the first socket with 1013 after seq 2; the resume must ask since=2&epoch=e and take
+    the replayed 3 and 4 as recovered, then follow the live stream from the snapshot's seq (5, then a 1000 close)."""
+    asked: list[str] = []
+
+    def note(seq: int) -> dict[str, object]:
+        return {"id": seq, "board": "b", "text": "x", "seq": seq, "version": 1, "deleted": False}
+
+    async def handler(ws: ServerConnection) -> None:
+        assert ws.request is not None
+        asked.append(ws.request.path)
+        if len(asked) == 1:
+            snap = {"type": "snapshot", "board": "b", "epoch": "e", "seq": 0, "notes": [], "presence": 1}
+            events = [{"type": "event", "op": "created", "seq": s, "note": note(s)} for s in (1, 2)]
+            await ws.send("\n".join(orjson.dumps(f).decode() for f in [snap, *events]))
+            await ws.close(1013, "try again later")
+            return
+        snap = {"type": "snapshot", "board": "b", "epoch": "e", "seq": 4, "notes": [note(3), note(4)], "presence": 1}
+        await ws.send(orjson.dumps(snap).decode())
+        await ws.send(orjson.dumps({"type": "event", "op": "created", "seq": 5, "note": note(5)}).decode())
+        await ws.close(1000)  # the reader stops here (1000 is not a code to resume after)
+
+    async with serve(handler, "127.0.0.1", 0) as srv:
+        port = srv.sockets[0].getsockname()[1]
+        tally = Tally()
+        client = LoadClient(0, ClientKind.READER, f"http://127.0.0.1:{port}", "b", tally)
+        assert await client.connect(5)
+        client.start_reading()
+        assert client.reader is not None
+        await asyncio.wait_for(client.reader, 10)
+        await client.close()
+    assert "since=2&epoch=e" in asked[1]
+    assert (tally.resumes, tally.recovered, tally.delivered) == (1, 2, 3)
+    assert client.checker.lost(5) == 0 and client.checker.duplicates == 0
+    assert dict(tally.errors) == {"closed by server (1000)": 1}

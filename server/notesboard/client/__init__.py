@@ -12,7 +12,9 @@
 - `board`: the public client: `async with connect(url, board) as b: note = await b.create("hi")`, with
   reconnects, resume and a bounded offline queue re-sent with the same client_ids.
 
-`notesboard tail`, the tests and (for URLs) the load tester use the lower layers.
+`notesboard tail`, the tests and the load tester use the lower layers. The load tester takes `frames`,
+`stream` (snapshots and the resume query), `urls` and `backoff` but not `Connection`: it reads its own
+socket so that its hot path stays one decode and one accounting call per frame (bench/loadtest_recv.py).
 """
 
 from __future__ import annotations
