@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -91,26 +91,17 @@ def post(
     color: Annotated[str | None, typer.Option(help="#rrggbb colour.")] = None,
 ) -> None:
     """Create one note through the REST API and print it as JSON."""
-    import httpx
     import orjson
 
-    body: dict[str, Any] = {"text": text}
-    if author:
-        body["author"] = author
-    if color:
-        body["color"] = color
+    from notesboard.client import NotesError, Rest
+
+    fields = {k: v for k, v in (("author", author), ("color", color)) if v}
     try:
-        headers = {"Authorization": f"Bearer {auth}"} if auth else {}
-        r = httpx.post(f"{url.rstrip('/')}/api/boards/{board}/notes", json=body, headers=headers, timeout=10)
-    except httpx.HTTPError as exc:
-        raise _fail(f"cannot reach {url}: {exc}") from None
-    if r.status_code >= 400:
-        try:
-            message = r.json()["error"]["message"]
-        except (ValueError, KeyError, TypeError):
-            message = r.text[:200]
-        raise _fail(f"{r.status_code}: {message}")
-    sys.stdout.write(orjson.dumps(r.json()).decode() + "\n")
+        with Rest(url, token=auth) as api:
+            note = api.create(board, text, **fields)
+    except NotesError as exc:
+        raise _fail(f"{exc.status}: {exc.message}" if exc.status else exc.message) from None
+    sys.stdout.write(orjson.dumps(note).decode() + "\n")
 
 
 @app.command()

@@ -9,10 +9,12 @@
 - `connection`: one socket over `websockets`: snapshot on open, frames queued in arrival order and fed to
   the tracker, request/ack by client_id.
 
+- `rest`: `Rest` and `AsyncRest`, the REST API for one-shot scripts (httpx), raising the same errors.
+
 - `board`: the public client: `async with connect(url, board) as b: note = await b.create("hi")`, with
   reconnects, resume and a bounded offline queue re-sent with the same client_ids.
 
-`notesboard tail`, the tests and (for URLs) the load tester use the lower layers.
+`notesboard tail`, `notesboard post` (Rest), the tests and (for URLs) the load tester use the lower layers.
 """
 
 from __future__ import annotations
@@ -20,13 +22,26 @@ from __future__ import annotations
 from notesboard.client.backoff import Backoff
 from notesboard.client.board import Board, connect
 from notesboard.client.connection import Connection
-from notesboard.client.errors import Conflict, Forbidden, NotesError, NotFound, RateLimited, Unavailable
+from notesboard.client.errors import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    NotesError,
+    NotFound,
+    RateLimited,
+    Timeout,
+    TooLarge,
+    Unavailable,
+)
 from notesboard.client.frames import decode, encode
+from notesboard.client.rest import AsyncRest, Rest
 from notesboard.client.stream import ProtocolError, SeqTracker, SnapshotKind, Verdict
 from notesboard.client.urls import ws_url
 
 __all__ = [
+    "AsyncRest",
     "Backoff",
+    "BadRequest",
     "Board",
     "Conflict",
     "Connection",
@@ -35,8 +50,11 @@ __all__ = [
     "NotesError",
     "ProtocolError",
     "RateLimited",
+    "Rest",
     "SeqTracker",
     "SnapshotKind",
+    "Timeout",
+    "TooLarge",
     "Unavailable",
     "Verdict",
     "connect",
