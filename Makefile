@@ -2,45 +2,59 @@
 PY      ?= python3.11
 VENV    := .venv
 BIN     := $(VENV)/bin
-STAMP   := $(VENV)/.installed
+# Two stamps: `make run` installs what serving needs; the dev tools (pytest, playwright, mypy...) come only
+# with the targets that use them.
+RUN_STAMP ?= $(VENV)/.installed-run
+DEV_STAMP ?= $(VENV)/.installed-dev
+# `make run` passes --host/--port only when HOST/PORT are given (`PORT=8013 make run`); otherwise
+# `notesboard serve` reads NOTESBOARD_HOST/NOTESBOARD_PORT and every other NOTESBOARD_* setting itself.
+HOST    ?=
+PORT    ?=
+SERVE_ARGS := $(if $(HOST),--host $(HOST)) $(if $(PORT),--port $(PORT))
 
 .PHONY: run test lint typecheck check bench screenshot docs clean
 
-$(STAMP): pyproject.toml
+$(VENV)/bin/python:
 	@command -v $(PY) >/dev/null 2>&1 || { echo "error: $(PY) not found (set PY=/path/to/python3.11)"; exit 1; }
-	test -d $(VENV) || $(PY) -m venv $(VENV)
+	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
-	touch $(STAMP)
 
-## Serve a board on http://127.0.0.1:8000 with the embedded SQLite file ./notesboard.db
-run: $(STAMP)
-	$(BIN)/notesboard serve --host 127.0.0.1 --port 8000
+$(RUN_STAMP): pyproject.toml | $(VENV)/bin/python
+	$(BIN)/pip install --quiet -e .
+	touch $(RUN_STAMP)
+
+$(DEV_STAMP): pyproject.toml | $(VENV)/bin/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(RUN_STAMP) $(DEV_STAMP)
+
+## Serve a board on http://127.0.0.1:8000 (or HOST/PORT, or the NOTESBOARD_* settings) with ./notesboard.db
+run: $(RUN_STAMP)
+	$(BIN)/notesboard serve $(SERVE_ARGS)
 
 ## Run the whole test suite (starts real servers, each on a port it picks), TEST_JOBS at a time
 TEST_JOBS ?= 2
-test: $(STAMP)
+test: $(DEV_STAMP)
 	$(BIN)/python -m pytest -n $(TEST_JOBS) --dist loadscope
 
-lint: $(STAMP)
+lint: $(DEV_STAMP)
 	$(BIN)/ruff check server tests bench
 	$(BIN)/ruff format --check server tests bench
 
-typecheck: $(STAMP)
+typecheck: $(DEV_STAMP)
 	$(BIN)/mypy
 
 check: lint typecheck test
 
 ## Benchmarks against the tutorial baseline (not part of `make test`); e.g. make bench BENCH_ARGS=--quick
-bench: $(STAMP)
+bench: $(DEV_STAMP)
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 ## Save docs/screenshot.png: a board with several notes, drawn by headless Chromium (needs /usr/bin/chromium)
-screenshot: $(STAMP)
+screenshot: $(DEV_STAMP)
 	NOTESBOARD_SCREENSHOT=docs/screenshot.png $(BIN)/python -m pytest tests/browser/test_board_page.py::test_screenshot -q
 
 ## Regenerate README's settings table from Settings (server/notesboard/config.py)
-docs: $(STAMP)
+docs: $(DEV_STAMP)
 	$(BIN)/python -m notesboard.settings_cli README.md
 
 clean:

@@ -64,19 +64,15 @@ def test_post_then_tail(server: ServerProcess) -> None:
     assert r.returncode == 0, r.stderr
     note = json.loads(r.stdout)
     assert note["text"] == "hello from the CLI" and note["author"] == "me" and note["seq"] == 1
-    tail = subprocess.Popen(
-        [sys.executable, "-m", "notesboard", "tail", "cli-board", "--url", server.url, "--count", "1"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        first = tail.stdout.readline() if tail.stdout else ""
-        assert json.loads(first)["note"]["text"] == "hello from the CLI"  # the current notes come first
-        assert cli("post", "cli-board", "second", "--url", server.url).returncode == 0
-        out, _ = tail.communicate(timeout=20)
-    finally:
-        tail.kill()
+    command = [sys.executable, "-m", "notesboard", "tail", "cli-board", "--url", server.url, "--count", "1"]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as tail:
+        try:
+            first = tail.stdout.readline() if tail.stdout else ""
+            assert json.loads(first)["note"]["text"] == "hello from the CLI"  # the current notes come first
+            assert cli("post", "cli-board", "second", "--url", server.url).returncode == 0
+            out, _ = tail.communicate(timeout=20)
+        finally:
+            tail.kill()
     event = json.loads(out.strip().splitlines()[-1])
     assert event["type"] == "event" and event["seq"] == 2 and event["note"]["text"] == "second"
     assert tail.returncode == 0
@@ -93,23 +89,37 @@ def test_post_reports_server_errors_and_unreachable_servers(server: ServerProces
 def test_tail_resumes_across_a_restart_and_prints_each_event_once(fresh_server: ServerProcess) -> None:
     server = fresh_server.start()
     assert cli("post", "tail-restart", "one", "--url", server.url).returncode == 0
-    tail = subprocess.Popen(
-        [sys.executable, "-m", "notesboard", "tail", "tail-restart", "--url", server.url, "--count", "3"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert tail.stdout is not None
-        assert json.loads(tail.stdout.readline())["note"]["text"] == "one"
-        assert cli("post", "tail-restart", "two", "--url", server.url).returncode == 0
-        assert json.loads(tail.stdout.readline())["seq"] == 2
-        server.restart()  # same port: tail reconnects and resumes with since=2 + the epoch
-        for text in ("three", "four"):
-            assert cli("post", "tail-restart", text, "--url", server.url).returncode == 0
-        out, err = tail.communicate(timeout=30)
-    finally:
-        tail.kill()
+    command = [sys.executable, "-m", "notesboard", "tail", "tail-restart", "--url", server.url, "--count", "3"]
+    # `with`: the process is reaped and its pipes closed even when an assertion fails (a leaked one would fail
+    # a later test with a ResourceWarning).
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as tail:
+        try:
+            assert tail.stdout is not None
+            assert json.loads(tail.stdout.readline())["note"]["text"] == "one"
+            assert cli("post", "tail-restart", "two", "--url", server.url).returncode == 0
+            assert json.loads(tail.stdout.readline())["seq"] == 2
+            server.restart()  # same port: tail reconnects and resumes with since=2 + the epoch
+            for text in ("three", "four"):
+                assert cli("post", "tail-restart", text, "--url", server.url).returncode == 0
+            out, err = tail.communicate(timeout=30)
+        finally:
+            tail.kill()
     lines = [json.loads(line) for line in out.strip().splitlines()]
     assert [(f["type"], f["seq"], f["note"]["text"]) for f in lines] == [("event", 3, "three"), ("event", 4, "four")]
     assert tail.returncode == 0 and "reconnecting" in err
+
+
+@pytest.mark.parametrize("fresh_server", ["sqlite"], indirect=True)
+def test_tail_prints_changes_of_a_resume_snapshot_as_events(fresh_server: ServerProcess) -> None:
+    """What a resume brings in its snapshot is printed and counted like the same changes arriving live (the
+    restart test above depends on which of the two happens first)."""
+    server = fresh_server.start()
+    for text in ("one", "two", "three"):
+        assert cli("post", "tail-since", text, "--url", server.url).returncode == 0
+    r = cli("tail", "tail-since", "--url", server.url, "--since", "1", "--count", "2")
+    lines = [json.loads(line) for line in r.stdout.strip().splitlines()]
+    assert r.returncode == 0, r.stderr
+    assert [(f["type"], f["op"], f["seq"], f["note"]["text"]) for f in lines] == [
+        ("event", "created", 2, "two"),
+        ("event", "created", 3, "three"),
+    ]

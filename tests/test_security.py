@@ -118,7 +118,7 @@ def test_token_command_mints_a_working_token(secure: ServerProcess) -> None:
     headers = {"Authorization": f"Bearer {r.stdout.strip()}"}
     assert httpx.post(f"{secure.url}/api/boards/cli-x/notes", json={"text": "t"}, headers=headers).status_code == 201
     r = subprocess.run(
-        [sys.executable, "-m", "notesboard", "token", "b", "--ttl", "soon", "--secret", "s"],
+        [sys.executable, "-m", "notesboard", "token", "b", "--ttl", "soon", "--secret", SECRET],
         text=True,
         capture_output=True,
         timeout=30,

@@ -11,6 +11,7 @@ from notesboard.validate import (
     Ping,
     UpdateCommand,
     check_board,
+    check_name,
     create_command,
     handshake,
     parse_frame,
@@ -107,3 +108,20 @@ def test_handshake_defaults_and_values() -> None:
     for bad in ({"name": "x" * 65}, {"name": "a\nb"}, {"batch": "2"}, {"epoch": "e" * 129}):
         with pytest.raises(BadRequest):
             handshake(bad)
+
+
+@pytest.mark.parametrize("name", ["Ann", "x" * 64, "Zoë 🙂", "a b-c_d.e"])
+def test_display_names_allowed_on_both_paths(name: str) -> None:
+    assert check_name(name) == name
+    assert handshake({"name": name}).name == name
+    assert create_command({"text": "t", "author": name}, 10, allow_author=True).author == name
+
+
+@pytest.mark.parametrize("name", ["x" * 65, "a\x00b", "\x1b[31mred", "a\nb", "tab\there", "\u2028", "\x7f"])
+def test_display_names_refused_on_both_paths(name: str) -> None:
+    with pytest.raises(ValueError, match="printable"):
+        check_name(name)
+    with pytest.raises(BadRequest, match="printable"):
+        handshake({"name": name})
+    with pytest.raises(BadRequest, match=r"^author: .*printable"):
+        create_command({"text": "t", "author": name}, 10, allow_author=True)

@@ -56,7 +56,21 @@ Size = Annotated[float, Field(ge=SIZE_MIN, le=SIZE_MAX)]
 Stack = Annotated[int, Field(ge=-Z_LIMIT, le=Z_LIMIT, description="stacking order, higher on top")]
 PositiveInt = Annotated[int, Field(ge=1, le=MAX_INT)]
 NO_NUL = r"^[^\x00]*$"  # U+0000 is refused (PostgreSQL cannot store it)
-Author = Annotated[str, Field(max_length=64, pattern=NO_NUL, description="display name; empty means none")]
+
+
+def _printable(schema: dict[str, Any]) -> None:
+    schema["pattern"] = printable_pattern()  # when the schema is generated: the regex takes a moment to build
+
+
+# The socket's name= rule (validate.check_name): printable, at most 64; the pattern is Python's isprintable.
+Author = Annotated[
+    str,
+    Field(
+        max_length=64,
+        json_schema_extra=_printable,
+        description="display name: 0 to 64 printable characters (Python's str.isprintable); empty means none",
+    ),
+]
 Text = Annotated[
     str, Field(pattern=NO_NUL, description="0 to max_text code points, stored verbatim (longer: 413), no U+0000")
 ]

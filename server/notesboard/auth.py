@@ -8,6 +8,8 @@ browser against this server (cross-site WebSocket hijacking).
 
 from __future__ import annotations
 
+import re
+import secrets
 import time
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
@@ -18,10 +20,26 @@ import jwt
 
 from notesboard.errors import Forbidden, Unauthorized
 
-__all__ = ["Grant", "authorize", "mint", "origin_allowed"]
+__all__ = [
+    "MIN_SECRET_BYTES",
+    "SECRET_HINT",
+    "Grant",
+    "authorize",
+    "check_pattern",
+    "check_secret",
+    "mint",
+    "new_secret",
+    "origin_allowed",
+]
 
 Role = Literal["read", "write"]
 ALGORITHM = "HS256"
+# RFC 7518 3.2: an HS256 key must be at least as long as the hash output (32 bytes). Shorter ones can be
+# brute-forced offline from any single token.
+MIN_SECRET_BYTES = 32
+SECRET_HINT = "make one with `notesboard token --new-secret`"
+# Board names' alphabet plus the glob characters fnmatch understands; anything else can never match a board.
+PATTERN_RE = re.compile(r"[A-Za-z0-9_*?\[\]-]{1,128}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +53,29 @@ class Grant:
 
 
 OPEN = Grant("*", "write", None)
+
+
+def new_secret() -> str:
+    """A strong random secret for --auth-secret (32 random bytes, URL-safe text)."""
+    return secrets.token_urlsafe(MIN_SECRET_BYTES)
+
+
+def check_secret(secret: str) -> str:
+    """The secret, if long enough for HS256; ValueError (with a hint) if not."""
+    size = len(secret.encode())
+    if size < MIN_SECRET_BYTES:
+        raise ValueError(f"the secret is {size} bytes; it needs at least {MIN_SECRET_BYTES} ({SECRET_HINT})")
+    return secret
+
+
+def check_pattern(pattern: str) -> str:
+    """A token's board pattern: board-name characters and the glob characters * ? [ ]; ValueError if not."""
+    if not PATTERN_RE.fullmatch(pattern):
+        raise ValueError(
+            f"board pattern {pattern[:80]!r} can match no board: use letters, digits, _ and - "
+            "with the glob characters * ? [ ] (e.g. 'team-*', or '*' for all)"
+        )
+    return pattern
 
 
 def mint(secret: str, pattern: str, role: Role, ttl: float) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -47,25 +47,50 @@ def main(
 app.command(name="serve", cls=PlainHelpCommand)(serve_command)
 
 
-def _fail(message: str) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
-    return typer.Exit(code=1)
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    from notesboard.startup_errors import error_line
+
+    error_line(message)
+    return typer.Exit(code=code)
 
 
 @app.command()
 def token(
-    board: Annotated[str, typer.Argument(help="Board name or glob pattern (e.g. 'team-*', or '*' for all).")],
+    board: Annotated[
+        str | None, typer.Argument(help="Board name or glob pattern: 'team-*', or '*' for all.", show_default=False)
+    ] = None,
     role: Annotated[str, typer.Option(help="read (see notes) or write (also change them).")] = "write",
     ttl: Annotated[str, typer.Option(help="Lifetime: seconds, or with a unit: 30m, 12h, 7d.")] = "1h",
     secret: Annotated[
-        str | None, typer.Option(envvar="NOTESBOARD_AUTH_SECRET", help="The server's --auth-secret.")
+        str | None, typer.Option(envvar="NOTESBOARD_AUTH_SECRET", help="The server's --auth-secret (32+ bytes).")
     ] = None,
+    new_secret: Annotated[
+        bool, typer.Option("--new-secret", help="Print a new random secret for --auth-secret instead, and exit.")
+    ] = False,
 ) -> None:
-    """Mint an access token for a server started with --auth-secret and print it."""
-    from notesboard.auth import mint
+    """Mint an access token for a server started with --auth-secret and print it.
 
+    Make the server's secret with: SECRET=$(notesboard token --new-secret)
+
+    Then: notesboard serve --auth-secret "$SECRET" (or NOTESBOARD_AUTH_SECRET="$SECRET").
+    """
+    from notesboard import auth
+
+    if new_secret:
+        typer.echo(auth.new_secret())
+        return
+    if board is None:
+        raise _fail("give a board name or pattern (e.g. 'team-*'), or --new-secret")
+    try:
+        auth.check_pattern(board)
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
     if not secret:
-        raise _fail("give --secret or set NOTESBOARD_AUTH_SECRET (the server's --auth-secret)")
+        raise _fail(f"give --secret or set NOTESBOARD_AUTH_SECRET (the server's --auth-secret; {auth.SECRET_HINT})")
+    try:
+        auth.check_secret(secret)
+    except ValueError as exc:
+        raise _fail(f"--secret: {exc}") from None
     if role not in ("read", "write"):
         raise _fail("--role must be read or write")
     units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -74,9 +99,9 @@ def token(
         seconds = float(raw[:-1]) * units[raw[-1]] if raw and raw[-1] in units else float(raw)
     except ValueError:
         raise _fail(f"--ttl {ttl!r} is not a duration like 90, 30m, 12h or 7d") from None
-    if seconds <= 0:
-        raise _fail("--ttl must be positive")
-    typer.echo(mint(secret, board, role, seconds))  # type: ignore[arg-type]
+    if not 0 < seconds < 10 * 365 * 86400:
+        raise _fail("--ttl must be positive and under ten years")
+    typer.echo(auth.mint(secret, board, role, seconds))  # type: ignore[arg-type]
 
 
 @app.command()
@@ -89,18 +114,31 @@ def post(
         str | None, typer.Option("--token", envvar="NOTESBOARD_TOKEN", help="Access token, if needed.")
     ] = None,
     color: Annotated[str | None, typer.Option(help="#rrggbb colour.")] = None,
+    retry_for: Annotated[
+        float, typer.Option(help="Seconds to keep retrying while the server is unreachable or busy (503, 429).")
+    ] = 5.0,
 ) -> None:
-    """Create one note through the REST API and print it as JSON."""
+    """Create one note through the REST API and print it as JSON.
+
+    A refusal (bad input, no token or a wrong one) exits 1 at once with the server's reason.
+
+    What may pass (no answer, 503, 429) is retried with the same client_id: the note is never stored twice.
+    """
     import orjson
 
-    from notesboard.client import NotesError, Rest
+    from notesboard.post import Refused, Unreachable, post_note
 
-    fields = {k: v for k, v in (("author", author), ("color", color)) if v}
+    body: dict[str, Any] = {"text": text}
+    if author:
+        body["author"] = author
+    if color:
+        body["color"] = color
     try:
-        with Rest(url, token=auth) as api:
-            note = api.create(board, text, **fields)
-    except NotesError as exc:
-        raise _fail(f"{exc.status}: {exc.message}" if exc.status else exc.message) from None
+        note = post_note(url, board, body, token=auth, retry_for=max(0.0, retry_for), log=err)
+    except (Refused, Unreachable) as exc:
+        raise _fail(str(exc)) from None
+    except KeyboardInterrupt:
+        raise _fail("interrupted", 130) from None
     sys.stdout.write(orjson.dumps(note).decode() + "\n")
 
 
@@ -117,12 +155,14 @@ def tail(
     ] = None,
 ) -> None:
     """Print the board's live events, one JSON line each; reconnects and resumes with since."""
-    from notesboard.tail import tail_board
+    from notesboard.refusals import Refused
+    from notesboard.tail import tail_board, until_signalled
 
     try:
-        asyncio.run(tail_board(url, board, since=since, count=count, out=sys.stdout, log=err, token=auth))
-    except KeyboardInterrupt:
-        pass
+        follow = tail_board(url, board, since=since, count=count, out=sys.stdout, log=err, token=auth)
+        asyncio.run(until_signalled(follow))
+    except Refused as exc:
+        raise _fail(str(exc)) from None
     except ValueError as exc:
         raise _fail(str(exc)) from None
 
@@ -133,3 +173,8 @@ from notesboard.loadtest.command import loadtest as _loadtest  # noqa: E402
 app.command(name="loadtest")(_loadtest)
 app.command(name="export")(export_command)
 app.command(name="import")(import_command)
+from notesboard.backup import backup as _backup  # noqa: E402
+from notesboard.backup import restore as _restore  # noqa: E402
+
+app.command(name="backup")(_backup)
+app.command(name="restore")(_restore)

@@ -40,7 +40,10 @@ class Settings(BaseSettings):
     )
 
     # Access control (see auth.py). No secret: no tokens needed.
-    auth_secret: str | None = Field(None, description="HS256 secret for tokens; unset turns auth off.")
+    auth_secret: str | None = Field(
+        None,
+        description="HS256 secret for tokens, at least 32 bytes (notesboard token --new-secret); unset turns auth off.",
+    )
     allowed_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Browser Origins allowed besides the server's own, comma-separated ('*' for any).",
@@ -121,6 +124,13 @@ class Settings(BaseSettings):
     )
 
     client_dir: Path | None = Field(None, description="Folder of the static client; unset: the bundled one.")
+
+    @field_validator("auth_secret")
+    @classmethod
+    def _strong_secret(cls, value: str | None) -> str | None:
+        from notesboard.auth import check_secret
+
+        return check_secret(value) if value else None  # empty: auth off, like unset
 
     @field_validator("allowed_origins", mode="before")
     @classmethod

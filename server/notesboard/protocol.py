@@ -18,6 +18,7 @@ __all__ = [
     "Note",
     "Op",
     "ack_frame",
+    "change_op",
     "decode",
     "encode",
     "error_frame",
@@ -54,6 +55,12 @@ def snapshot_frame(
             "more": more,
         }
     )
+
+
+def change_op(note: Note) -> Op:
+    """The change that gave a note its current seq, read from the note alone (exact unless a later change
+    superseded it; a restore reads as "updated"): how a change read back from the database is announced."""
+    return "deleted" if note["deleted"] else "created" if note["version"] == 1 else "updated"
 
 
 def event_frame(op: Op, note: Note) -> str:

@@ -16,7 +16,9 @@ err = Console(stderr=True)
 
 
 def _fail(message: str) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    from notesboard.startup_errors import error_line
+
+    error_line(message)
     return typer.Exit(code=1)
 
 
@@ -31,17 +33,21 @@ def serve_command(given: dict[str, Any]) -> None:
 
     Every option is also read from the environment as NOTESBOARD_<OPTION> (e.g. NOTESBOARD_MAX_TEXT); an
     option given here wins. README.md, section Settings, has the same list.
+
+    Exit status: 0 stopped; 1 bad setting; 2 bad command line; 3 other start-up failure.
+
+    4 database unreachable; 5 database unwritable; 6 cannot listen on host:port; 7 broker unreachable.
     """
     from pydantic import ValidationError
+
+    from notesboard import startup_errors as se
 
     try:
         settings = Settings.model_validate(given)
     except ValidationError as exc:
-        for e in exc.errors(include_url=False):
-            err.print(
-                f"[bold red]error:[/] --{'.'.join(map(str, e['loc'])).replace('_', '-')}: {e['msg']}", highlight=False
-            )
-        raise typer.Exit(code=1) from None
+        for line in se.settings_errors(exc):
+            se.error_line(line)
+        raise typer.Exit(code=se.ExitCode.BAD_SETTING) from None
     from notesboard.backplane import check_url
 
     try:
@@ -54,13 +60,4 @@ def serve_command(given: dict[str, Any]) -> None:
         raise _fail("--database-url must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
     if settings.workers > 1 and settings.is_sqlite() and _sqlite_in_memory(settings.database_url):
         raise _fail("--workers above 1 on SQLite needs a database file that every worker opens, not :memory:")
-    from notesboard.server import run
-
-    try:
-        if settings.workers > 1:
-            from notesboard.workers import run_workers
-
-            raise typer.Exit(run_workers(settings))
-        run(settings)
-    except OSError as exc:
-        raise _fail(f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}") from None
+    raise typer.Exit(se.start(settings))

@@ -7,6 +7,7 @@ import re
 
 import uvicorn
 
+from notesboard import lognoise
 from notesboard.app import create_app
 from notesboard.config import Settings
 from notesboard.uvicorn_adapter import find_app, probe
@@ -74,4 +75,5 @@ def run(settings: Settings) -> None:
     hygiene = LogHygiene()
     for name in ("uvicorn.error", "uvicorn.access", "notesboard"):
         logging.getLogger(name).addFilter(hygiene)
+    lognoise.install(settings.log_level)
     NotesServer(config).run()

@@ -1,18 +1,28 @@
-"""`notesboard tail`: follow a board's events, reconnecting and resuming with since + epoch (notesboard.client)."""
+"""`notesboard tail`: follow a board's events, reconnecting and resuming with since + epoch (notesboard.client).
+
+Only what may pass is retried (a dropped socket, the server restarting, 503, 429): a permanent refusal at
+the handshake (a bad token, a bad `--since`) raises `Refused` with the server's reason (see refusals.py).
+SIGTERM and SIGINT stop it at once (`until_signalled`).
+"""
 
 from __future__ import annotations
 
 import asyncio
-from typing import TextIO
+import signal
+from collections.abc import Coroutine
+from typing import Any, TextIO
 
 import orjson
 import websockets
 from rich.console import Console
+from rich.markup import escape
 
 from notesboard.client import Backoff, Connection, ProtocolError, SeqTracker, SnapshotKind, Verdict, encode, ws_url
+from notesboard.protocol import change_op, event_frame
+from notesboard.refusals import from_handshake, reason_of
 from notesboard.validate import BOARD_RE
 
-__all__ = ["tail_board", "ws_url"]  # ws_url: kept importable from here
+__all__ = ["tail_board", "until_signalled", "ws_url"]  # ws_url: kept importable from here
 
 
 async def tail_board(
@@ -30,8 +40,17 @@ async def tail_board(
                 backoff.reset()
                 if conn.snapshot_kind is SnapshotKind.RESET:
                     log.print(f"[yellow]resumed with a fresh snapshot (seq {conn.snapshot['seq']})[/]")
-                for note in conn.snapshot["notes"]:
-                    out.write(orjson.dumps({"type": "note", "note": note}).decode() + "\n")
+                if conn.snapshot_kind is SnapshotKind.RESUMED:
+                    # The changes missed while away are printed as the events they stand for, so the output
+                    # does not depend on whether they arrived live or in the resume snapshot.
+                    for note in conn.snapshot["notes"]:
+                        if count is not None and seen >= count:
+                            return
+                        out.write(event_frame(change_op(note), note) + "\n")
+                        seen += 1
+                else:
+                    for note in conn.snapshot["notes"]:
+                        out.write(orjson.dumps({"type": "note", "note": note}).decode() + "\n")
                 out.flush()
                 checked = 0
                 while count is None or seen < count:
@@ -50,6 +69,37 @@ async def tail_board(
                 else:
                     return
                 continue
+        except websockets.InvalidStatus as exc:
+            refused = from_handshake(exc)
+            if refused is not None:
+                raise refused from None
+            status = exc.response.status_code
+            reason = reason_of(status, bytes(exc.response.body or b""))
+            log.print(f"[yellow]refused for now ({status}: {escape(reason)}); retrying[/]")
         except (TimeoutError, OSError, websockets.WebSocketException, ProtocolError) as exc:
-            log.print(f"[yellow]disconnected ({type(exc).__name__}); reconnecting[/]")
+            log.print(f"[yellow]disconnected ({type(exc).__name__}); reconnecting in a moment[/]")
         await asyncio.sleep(backoff.next())
+
+
+async def until_signalled(coro: Coroutine[Any, Any, None]) -> bool:
+    """Run `coro` until it ends or SIGTERM/SIGINT cancels it; True if a signal stopped it."""
+    loop = asyncio.get_running_loop()
+    task = asyncio.ensure_future(coro)
+    stopped = False
+
+    def stop() -> None:
+        nonlocal stopped
+        stopped = True
+        task.cancel()
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop)
+    try:
+        await task
+    except asyncio.CancelledError:
+        if not stopped:
+            raise
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)
+    return stopped

@@ -12,7 +12,18 @@ import re
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+)
+from pydantic_core import PydanticCustomError
 
 from notesboard.errors import BadRequest, TooLarge
 from notesboard.model import (
@@ -31,6 +42,7 @@ from notesboard.protocol import decode
 __all__ = [
     "BOARD_RE",
     "CLIENT_ID_RE",
+    "NAME_MAX",
     "Command",
     "CreateCommand",
     "DeleteBoardCommand",
@@ -40,6 +52,7 @@ __all__ = [
     "UpdateCommand",
     "check_author",
     "check_board",
+    "check_name",
     "create_command",
     "delete_command",
     "handshake",
@@ -54,6 +67,26 @@ COORD_LIMIT = 1_000_000.0
 SIZE_MIN, SIZE_MAX = 60.0, 4000.0
 Z_LIMIT = 1_000_000_000
 LAYOUT_FIELDS = ("w", "h", "z")  # may be set, never cleared: null is bad_request
+NAME_MAX = 64  # a display name: the socket's `name=` and a REST note's `author`
+NAME_RULE = f"must be at most {NAME_MAX} printable characters (no control characters)"
+NAME_NUL = "NUL characters (U+0000) are not allowed: a name must be printable"
+
+
+def check_name(value: str) -> str:
+    """A display name shown to other people: printable (no NUL, ESC, newlines...) and short; ValueError if not."""
+    if "\x00" in value:
+        raise ValueError(NAME_NUL)
+    if len(value) > NAME_MAX or not value.isprintable():
+        raise ValueError(NAME_RULE)
+    return value
+
+
+def _name_field(value: str) -> str:
+    try:
+        return check_name(value)
+    except ValueError as exc:
+        raise PydanticCustomError("display_name", str(exc)) from None
+
 
 ClientId = Annotated[StrictStr, Field(pattern=r"^[A-Za-z0-9_.:-]{1,64}$")]
 Color = Annotated[StrictStr, Field(pattern=r"^#[0-9A-Fa-f]{6}$")]
@@ -62,7 +95,7 @@ Coord = Annotated[StrictInt | StrictFloat, Field(ge=-COORD_LIMIT, le=COORD_LIMIT
 Size = Annotated[StrictInt | StrictFloat, Field(ge=SIZE_MIN, le=SIZE_MAX, allow_inf_nan=False)]
 Stack = Annotated[StrictInt, Field(ge=-Z_LIMIT, le=Z_LIMIT)]
 PositiveInt = Annotated[StrictInt, Field(ge=1, le=2**63 - 1)]
-Author = Annotated[StrictStr, Field(max_length=64)]
+Author = Annotated[StrictStr, AfterValidator(_name_field)]
 
 
 class _Model(BaseModel):
@@ -237,9 +270,10 @@ def check_author(raw: str | None) -> str | None:
     """A display name from a query string (REST `?author=`): empty means none."""
     if not raw:
         return None
-    if len(raw) > 64 or not raw.isprintable():
-        raise BadRequest("author must be 1 to 64 printable characters")
-    return raw
+    try:
+        return check_name(raw)
+    except ValueError as exc:
+        raise BadRequest(f"author: {exc}") from None
 
 
 def parse_int_param(name: str, raw: str | None, *, low: int, high: int) -> int | None:
@@ -273,8 +307,11 @@ def handshake(params: Any, snapshot_max: int = 10_000) -> Handshake:
     if epoch is not None and len(epoch) > 128:
         raise BadRequest("epoch is too long")
     name = params.get("name") or None
-    if name is not None and (len(name) > 64 or not name.isprintable()):
-        raise BadRequest("name must be 1 to 64 printable characters")
+    if name is not None:
+        try:
+            check_name(name)
+        except ValueError as exc:
+            raise BadRequest(f"name: {exc}") from None
     raw_batch = params.get("batch", "0")
     if raw_batch not in ("0", "1", "true", "false", ""):
         raise BadRequest("batch must be 1 or 0")

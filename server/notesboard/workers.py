@@ -62,12 +62,18 @@ def _die_with_parent() -> None:
 def _worker(values: dict[str, Any], port: int) -> None:
     os.setpgrp()  # a terminal's Ctrl-C reaches only the supervisor, which sends each worker one SIGTERM
     _die_with_parent()
-    from notesboard.server import NotesServer, uvicorn_config
+    from notesboard import lognoise
+    from notesboard.server import LogHygiene, NotesServer, uvicorn_config
 
     settings = Settings.model_validate({**values, "port": port, "workers": 1})
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     sock = _bind(settings.host, port, listen=True)
-    NotesServer(uvicorn_config(settings)).run(sockets=[sock])
+    config = uvicorn_config(settings)  # configures uvicorn's loggers; filter them after that
+    hygiene = LogHygiene()  # tokens masked in access lines, as in one process
+    for name in ("uvicorn.error", "uvicorn.access", "notesboard"):
+        logging.getLogger(name).addFilter(hygiene)
+    lognoise.install(settings.log_level)
+    NotesServer(config).run(sockets=[sock])
 
 
 def run_workers(settings: Settings) -> int:

@@ -23,7 +23,7 @@ import logging
 from notesboard.errors import NotesError
 from notesboard.fanout import Hub
 from notesboard.model import BoardPage
-from notesboard.protocol import Note, event_frame
+from notesboard.protocol import change_op, event_frame
 from notesboard.storage import Store
 
 __all__ = ["Relay"]
@@ -46,11 +46,6 @@ class _Board:
         self.timer: asyncio.TimerHandle | None = None
         self.repairing = False
         self.again = False  # another repair was asked for while one ran
-
-
-def _op(note: Note) -> str:
-    """The change that gave a note its current seq (exact while no later change superseded it)."""
-    return "deleted" if note["deleted"] else "created" if note["version"] == 1 else "updated"
 
 
 class Relay:
@@ -233,7 +228,7 @@ class Relay:
                 if note is None:
                     hole = seq  # superseded by a later change to the same note
                     continue
-                frame = event_frame(_op(note), note)  # type: ignore[arg-type]
+                frame = event_frame(change_op(note), note)
                 self.repaired += 1
             out.append((seq, frame))
         if hole:

@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
+from notesboard.loadtest.preflight import PreflightError, check_output, check_server_pid, check_url, probe_server
 from notesboard.loadtest.report import html_report, print_summary, write_json
 from notesboard.loadtest.runner import LoadConfig, Progress, run_load
 
@@ -105,9 +106,21 @@ def loadtest(
     With --server-pid it also reports the server's CPU time and memory, read from /proc.
 
     Exits 1 if anything was lost, duplicated, out of order, unacknowledged or an error.
+
+    Exits 2 on a bad argument or output path and 3 when no server answers, both before any load.
     """
-    if senders > clients:
-        raise _fail("--senders cannot exceed --clients (senders are some of the clients)")
+    try:
+        if senders > clients:
+            raise PreflightError("--senders cannot exceed --clients (senders are some of the clients)")
+        check_url(url)
+        for option, path in (("--json", json_out), ("--report", report), ("--acked-log", acked_log)):
+            if path is not None:
+                check_output(option, path)
+        if server_pid is not None:
+            check_server_pid(server_pid)
+        probe_server(url)
+    except PreflightError as exc:
+        raise _fail(str(exc), exc.code) from None
     _raise_nofile(clients + slow)
     cfg = LoadConfig(
         url=url,
@@ -159,9 +172,11 @@ def _run(coro: Coroutine[Any, Any, dict[str, Any]]) -> dict[str, Any]:
     return uvloop.run(coro)
 
 
-def _fail(message: str) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
-    return typer.Exit(code=1)
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    from rich.markup import escape
+
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    return typer.Exit(code=code)
 
 
 def _raise_nofile(sockets: int) -> None:

@@ -24,6 +24,7 @@ from typing import Any
 from databases import Database
 
 from notesboard import domain
+from notesboard.dbfile import FileIdentity, sqlite_file
 from notesboard.errors import NotesError, Unavailable
 from notesboard.model import BoardPage, BoardSummary, Outcome, WriteOp, now_iso
 from notesboard.storage import sql
@@ -73,6 +74,7 @@ class Store:
         self._writer: tuple[Lease, Driver] | None = None
         self._readers: list[_Reader] = []
         self._next_reader = 0
+        self._file: FileIdentity | None = None  # the SQLite file opened (see dbfile.py)
         self.epoch = ""
 
     # -- lifecycle -------------------------------------------------------------------------------------
@@ -92,6 +94,8 @@ class Store:
             self.epoch = await create_schema(lease.connection, self.is_sqlite)
             for _ in range(self._nreaders):
                 self._readers.append(_Reader(*await self._open_connection(writer=False)))
+            path = sqlite_file(self.url)
+            self._file = FileIdentity(path) if path is not None else None
         except Exception as exc:
             await self.close()
             raise Unavailable(f"cannot open database: {exc}") from exc
@@ -128,6 +132,8 @@ class Store:
 
     async def apply(self, ops: Sequence[WriteOp]) -> list[Outcome | NotesError]:
         """Commit a batch in one transaction; per-op outcomes in order. Raises Unavailable if nothing committed."""
+        if self._file is not None and (why := self._file.problem()):
+            raise Unavailable(f"database file {why}; see the server log")
         try:
             try:
                 return await self._apply_once(ops)
@@ -222,9 +228,13 @@ class Store:
         return found
 
     async def healthy(self) -> bool:
-        try:
-            async with self._read() as db:
-                await db.fetch("SELECT 1")
-            return True
-        except Exception:  # noqa: BLE001
+        if self._file is not None and self._file.problem():
             return False
+        for _ in range(2):  # a reader whose connection died (a database restart) is reopened on the second try
+            try:
+                async with self._read() as db:
+                    await db.fetch("SELECT 1")
+                return True
+            except Exception:  # noqa: BLE001
+                continue
+        return False
