@@ -8,17 +8,20 @@ import pytest
 
 from notesboard.client import (
     Backoff,
+    BadRequest,
     Conflict,
+    Forbidden,
     NotesError,
     ProtocolError,
     SeqTracker,
     SnapshotKind,
+    TooLarge,
     Unavailable,
     Verdict,
     decode,
     ws_url,
 )
-from notesboard.client.errors import error_from_frame
+from notesboard.client.errors import error_from_frame, error_from_response
 
 
 def snap(seq: int, notes: tuple[int, ...] = (), epoch: str = "e1", reset: bool = False) -> dict[str, object]:
@@ -86,8 +89,20 @@ def test_error_frames_become_typed_exceptions() -> None:
     e = error_from_frame({"type": "error", "code": "conflict", "message": "version 3", "client_id": "c1"})
     assert isinstance(e, Conflict) and e.client_id == "c1" and e.message == "version 3"
     assert isinstance(error_from_frame({"code": "unavailable", "message": "db"}), Unavailable)
-    other = error_from_frame({"code": "too_large", "message": "big"})
-    assert type(other) is NotesError and other.code == "too_large"
+    assert isinstance(error_from_frame({"code": "too_large", "message": "big"}), TooLarge)
+    other = error_from_frame({"code": "some_new_code", "message": "later"})
+    assert type(other) is NotesError and other.code == "some_new_code"
+
+
+def test_error_responses_take_the_class_from_the_body_code_then_the_status() -> None:
+    body = b'{"error": {"code": "forbidden", "message": "a token is required"}}'
+    e = error_from_response(401, body)
+    assert isinstance(e, Forbidden) and e.status == 401 and e.message == "a token is required"
+    assert isinstance(error_from_response(400, b'{"error": {"code": "bad_request", "message": "m"}}'), BadRequest)
+    proxy = error_from_response(502, b"<html>Bad Gateway</html>")
+    assert isinstance(proxy, Unavailable) and "Bad Gateway" in proxy.message and proxy.status == 502
+    assert isinstance(error_from_response(409, b""), Conflict)
+    assert type(error_from_response(418, b"teapot")) is NotesError
 
 
 def test_backoff_doubles_to_the_cap_with_jitter_and_resets() -> None:

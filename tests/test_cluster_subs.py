@@ -95,11 +95,13 @@ async def test_clients_moving_between_processes_under_writes_see_every_event_onc
     """Movers go a -> b -> a while b writes; a's subscription ends (grace) and starts again while events flow."""
     a, b = cluster.servers
     total = 600
-    writing = asyncio.ensure_future(write(b, "moving", "w", total, window=4, gap=0.01))
     movers = [Watcher([a, b], "moving", name=f"m{i}") for i in range(3)]
+    # Every mover is on a before the first write, so each must see all of seq 1..total as events or in its
+    # resume snapshots (a mover that connected after seq 1 would get it in its first, fresh, snapshot).
+    await asyncio.gather(*(w.connect() for w in movers))
+    writing = asyncio.ensure_future(write(b, "moving", "w", total, window=4, gap=0.01))
 
     async def move(w: Watcher, dwell: float) -> None:
-        await w.connect()
         for _ in range(2):  # a -> b -> a
             await w.read_until(lambda w: w.seq > 0, timeout=10)
             await asyncio.sleep(dwell)

@@ -24,11 +24,17 @@ pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="make is no
 VENV = Path(sys.executable).parent.parent  # the venv running the tests: make finds bin/python there
 
 
+def outside_make(env: dict[str, str]) -> dict[str, str]:
+    """`env` as a shell would give it, not a make recipe: under `make test` the sub-make would otherwise print
+    "Entering/Leaving directory" lines and inherit the outer make's flags."""
+    return {k: v for k, v in env.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS", "MAKEOVERRIDES")}
+
+
 def dry_run(target: str, tmp: Path, **env: str) -> str:
     """What `make -n TARGET` would run for a fresh checkout (a venv that does not exist yet)."""
     r = subprocess.run(
-        ["make", "-n", target, f"VENV={tmp / 'venv'}"],
-        capture_output=True, text=True, timeout=30, cwd=ROOT, env={**os.environ, **env},
+        ["make", "--no-print-directory", "-n", target, f"VENV={tmp / 'venv'}"],
+        capture_output=True, text=True, timeout=30, cwd=ROOT, env=outside_make({**os.environ, **env}),
     )  # fmt: skip
     assert r.returncode == 0, r.stderr
     return r.stdout
@@ -57,8 +63,8 @@ def test_make_run_serves_on_the_port_asked_for(tmp_path: Path, variable: str) ->
     env |= {variable: str(port), "NOTESBOARD_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/notes.db"}
     log = open(tmp_path / "make.log", "wb")
     proc = subprocess.Popen(
-        ["make", "run", f"VENV={VENV}", f"RUN_STAMP={stamp}"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        ["make", "--no-print-directory", "run", f"VENV={VENV}", f"RUN_STAMP={stamp}"],
+        cwd=ROOT, env=outside_make(env), stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip
     try:
         deadline = time.monotonic() + 30

@@ -1,15 +1,23 @@
-"""The public client (notesboard.client.connect) against a real server, including a SIGKILL mid-burst."""
+"""The public client (notesboard.client.connect) against a real server: acks and typed errors, a SIGKILL
+mid-burst watched by a second client, handshake refusals (permanent ones raise at once, transient ones are
+retried), a reset after a new database, and the ack timeout."""
 
 from __future__ import annotations
 
 import asyncio
+import os
+import re
+import signal
+import time
 from collections.abc import Callable
+from typing import Any
 
 import httpx
 import pytest
 
-from notesboard.client import Conflict, NotFound, connect
-from notesboard.testing import ServerProcess
+from notesboard.auth import mint
+from notesboard.client import BadRequest, Board, Conflict, Forbidden, NotFound, Timeout, connect
+from notesboard.testing import ServerProcess, sqlite_url
 
 pytestmark = pytest.mark.parametrize("fresh_server", ["sqlite"], indirect=True)
 
@@ -45,7 +53,7 @@ async def test_every_create_of_a_burst_resolves_once_through_a_sigkill_and_resta
 ) -> None:
     server = fresh_server.start()
     total = 400
-    async with connect(server.url, "burst") as board:
+    async with connect(server.url, "burst") as board, connect(server.url, "burst") as watcher:
         creates = [asyncio.ensure_future(board.create(f"n{i}")) for i in range(total)]
         await until(lambda: sum(c.done() for c in creates) >= 50)  # some acknowledged, the rest in flight
         server.kill()
@@ -56,8 +64,23 @@ async def test_every_create_of_a_burst_resolves_once_through_a_sigkill_and_resta
         assert len({n["id"] for n in notes}) == total
         stored = httpx.get(f"{server.url}/api/boards/burst/notes", params={"limit": 10_000}).json()
         assert len(stored["notes"]) == total and stored["seq"] == total  # each change made once
-        await until(lambda: board.seq >= total)
-        assert len(board.notes) == total
+        await until(lambda: board.seq >= total and watcher.seq >= total)
+        assert len(board.notes) == total and len(watcher.notes) == total
+        seen = [await asyncio.wait_for(anext(watcher.events()), 5) for _ in range(total)]
+        assert [e["seq"] for e in seen] == list(range(1, total + 1))  # every seq once, in order, through the kill
+        assert {e["note"]["id"] for e in seen} == {n["id"] for n in notes}
+        assert watcher._events.empty()  # and nothing after them
+
+
+async def test_a_stale_delete_is_a_conflict_too(fresh_server: ServerProcess) -> None:
+    server = fresh_server.start()
+    async with connect(server.url, "stale") as board:
+        note = await board.create("v1")
+        await board.update(note["id"], text="v2", version=1)
+        with pytest.raises(Conflict) as caught:
+            await board.delete(note["id"], version=1)
+        assert caught.value.code == "conflict" and caught.value.client_id is not None
+        assert board.notes[note["id"]]["text"] == "v2"  # nothing changed
 
 
 async def test_changes_made_while_the_server_is_down_are_sent_after_the_reconnect(
@@ -74,3 +97,110 @@ async def test_changes_made_while_the_server_is_down_are_sent_after_the_reconnec
         server.start()
         note = await asyncio.wait_for(waiting, 30)
         assert note["seq"] == 2 and {n["text"] for n in board.notes.values()} == {"before", "while down"}
+
+
+SECRET = "client-tests-secret-of-32-bytes-or-more"
+
+
+async def refused(board: str, server: ServerProcess, **kwargs: Any) -> tuple[BaseException, float]:
+    """What connect() raises, and how long it took (a retry loop would take the whole connect_timeout)."""
+    started = time.monotonic()
+    with pytest.raises(Exception) as caught:
+        async with connect(server.url, board, connect_timeout=30, **kwargs):
+            pass
+    return caught.value, time.monotonic() - started
+
+
+async def test_permanent_handshake_refusals_raise_at_once_with_the_servers_reason(
+    fresh_server: ServerProcess,
+) -> None:
+    fresh_server.env["NOTESBOARD_AUTH_SECRET"] = SECRET
+    server = fresh_server.start()
+    error, took = await refused("auth", server)
+    assert isinstance(error, Forbidden) and error.status == 401 and "token" in error.message, repr(error)
+    assert took < 2, f"{took:.1f} s: retried instead of giving up"
+    error, took = await refused("auth", server, token="not-a-token")
+    assert isinstance(error, Forbidden) and error.status == 401 and took < 2, repr(error)
+    error, took = await refused("auth", server, token=mint(SECRET, "other", "write", 60))
+    assert isinstance(error, Forbidden) and error.status == 403 and took < 2, repr(error)
+    error, took = await refused("bad.board", server, token=mint(SECRET, "*", "write", 60))
+    assert isinstance(error, BadRequest) and error.status == 400 and "board" in error.message and took < 2
+    error, took = await refused("auth", server, token=mint(SECRET, "*", "write", 60), name="n" * 65)
+    assert isinstance(error, BadRequest) and "name" in error.message and took < 2, repr(error)
+    async with connect(server.url, "auth", token=mint(SECRET, "auth", "write", 60)) as board:
+        assert (await board.create("allowed"))["text"] == "allowed"
+
+
+def refusals(server: ServerProcess, code: str) -> float:
+    metrics = httpx.get(f"{server.url}/metrics").text
+    found = re.search(rf'^notesboard_errors_total{{code="{code}"}} (\S+)$', metrics, re.M)
+    return float(found.group(1)) if found else 0.0
+
+
+async def test_transient_refusals_and_a_down_server_are_retried(fresh_server: ServerProcess) -> None:
+    fresh_server.env["NOTESBOARD_MAX_CONNECTIONS"] = "1"
+    server = fresh_server.start()
+    async with connect(server.url, "busy") as first:
+        second = asyncio.ensure_future(connect(server.url, "busy", connect_timeout=30).__aenter__())
+        await until(lambda: refusals(server, "unavailable") >= 2)  # 503 "too many connections", and again
+        assert not second.done()
+        await first.create("from the first")
+    board: Board = await asyncio.wait_for(second, 30)  # the slot is free: the retry gets in
+    try:
+        assert [n["text"] for n in board.notes.values()] == ["from the first"]
+    finally:
+        await board._stop()
+    server.stop()
+    later = asyncio.ensure_future(connect(server.url, "busy", connect_timeout=30).__aenter__())
+    await asyncio.sleep(0)  # let it try (and be refused) before the server is back
+    server.start()
+    board = await asyncio.wait_for(later, 30)
+    try:
+        assert board.connected.is_set() and board.seq == 1
+    finally:
+        await board._stop()
+
+
+async def test_a_new_database_resets_the_board_and_the_program_sees_it(
+    fresh_server: ServerProcess, tmp_path: Any
+) -> None:
+    server = fresh_server.start()
+    async with connect(server.url, "reset") as board:
+        await board.create("old one")
+        await board.create("old two")
+        old_epoch = board.epoch
+        events = board.events()
+        assert [(await anext(events))["seq"] for _ in range(2)] == [1, 2]
+        server.stop()
+        server.database_url = sqlite_url(tmp_path / "new.sqlite")  # history lost: a new epoch
+        server.start()
+        # before the client's event loop runs again (start() blocks it): a note in the new database
+        made = httpx.post(f"{server.url}/api/boards/reset/notes", json={"text": "new"}).json()
+        reset = await asyncio.wait_for(anext(events), 30)
+        assert reset["type"] == "reset" and reset["epoch"] != old_epoch and reset["seq"] == 1
+        assert [n["text"] for n in reset["notes"]] == ["new"]
+        assert board.notes == {made["id"]: made} and board.resets == 1 and board.epoch == reset["epoch"]
+        after = await board.create("after the reset")
+        assert after["seq"] == 2 and (await anext(events))["seq"] == 2
+
+
+async def test_no_ack_in_time_is_a_timeout_and_a_retry_with_its_client_id_makes_one_note(
+    fresh_server: ServerProcess,
+) -> None:
+    server = fresh_server.start()
+    async with connect(server.url, "slow", ack_timeout=None) as board:
+        os.kill(server.pid, signal.SIGSTOP)  # the socket is open but nobody answers
+        try:
+            started = time.monotonic()
+            with pytest.raises(Timeout) as caught:
+                await board.create("late", timeout=0.3)
+            assert 0.3 <= time.monotonic() - started < 2
+        finally:
+            server.kill()  # a SIGKILLed process need not be continued first
+        assert isinstance(caught.value, TimeoutError) and caught.value.client_id
+        server.start()
+        note = await board.create("late", client_id=caught.value.client_id, timeout=30)
+        again = await board.create("late", client_id=caught.value.client_id, timeout=30)
+        assert note["text"] == "late" and again["id"] == note["id"]
+        stored = httpx.get(f"{server.url}/api/boards/slow/notes").json()
+        assert [n["id"] for n in stored["notes"]] == [note["id"]]  # one note for the three sends

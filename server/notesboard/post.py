@@ -11,11 +11,11 @@ import secrets
 import time
 from typing import Any
 
-import httpx
 from rich.console import Console
 from rich.markup import escape
 
-from notesboard.refusals import Refused, from_response, reason_of
+from notesboard.client import NotesError, RateLimited, Rest, Timeout, Unavailable
+from notesboard.refusals import Refused
 
 __all__ = ["Refused", "Unreachable", "post_note"]
 
@@ -28,25 +28,18 @@ def post_note(
     url: str, board: str, body: dict[str, Any], *, token: str | None, retry_for: float, log: Console
 ) -> dict[str, Any]:
     """The stored note. Raises Refused (permanent) or Unreachable (transient, for longer than retry_for)."""
-    body = {**body, "client_id": body.get("client_id") or f"cli-{secrets.token_hex(8)}"}
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    endpoint = f"{url.rstrip('/')}/api/boards/{board}/notes"
+    fields = {**body, "client_id": body.get("client_id") or f"cli-{secrets.token_hex(8)}"}
+    text = fields.pop("text")
     deadline = time.monotonic() + retry_for
     delay = 0.25
-    with httpx.Client(timeout=10, headers=headers) as client:
+    with Rest(url, token=token, timeout=10) as api:  # one REST implementation: notesboard.client
         while True:
             try:
-                r = client.post(endpoint, json=body)
-            except httpx.HTTPError as exc:
-                problem = f"cannot reach {url}: {exc or type(exc).__name__}"
-            else:
-                if r.status_code < 400:
-                    note: dict[str, Any] = r.json()
-                    return note
-                refused = from_response(r.status_code, r.content)
-                if refused is not None:
-                    raise refused
-                problem = f"{r.status_code}: {reason_of(r.status_code, r.content)}"
+                return api.create(board, text, **fields)
+            except (Unavailable, Timeout, RateLimited) as exc:  # what may pass by itself
+                problem = f"{exc.status}: {exc.message}" if exc.status else exc.message
+            except NotesError as exc:
+                raise Refused(exc.status or 400, exc.message) from None
             if time.monotonic() + delay > deadline:
                 raise Unreachable(problem)
             log.print(f"[yellow]{escape(problem)}; retrying in {delay:.1f}s[/]", highlight=False)

@@ -9,12 +9,15 @@
 - `connection`: one socket over `websockets`: snapshot on open, frames queued in arrival order and fed to
   the tracker, request/ack by client_id.
 
+- `rest`: `Rest` and `AsyncRest`, the REST API for one-shot scripts (httpx), raising the same errors.
+
 - `board`: the public client: `async with connect(url, board) as b: note = await b.create("hi")`, with
   reconnects, resume and a bounded offline queue re-sent with the same client_ids.
 
-`notesboard tail`, the tests and the load tester use the lower layers. The load tester takes `frames`,
-`stream` (snapshots and the resume query), `urls` and `backoff` but not `Connection`: it reads its own
-socket so that its hot path stays one decode and one accounting call per frame (bench/loadtest_recv.py).
+`notesboard tail`, `notesboard post` (Rest), the tests and the load tester use the lower layers. The load
+tester takes `frames`, `stream` (snapshots and the resume query), `urls` and `backoff` but not `Connection`:
+it reads its own socket so that its hot path stays one decode and one accounting call per frame
+(bench/loadtest_recv.py).
 """
 
 from __future__ import annotations
@@ -22,13 +25,26 @@ from __future__ import annotations
 from notesboard.client.backoff import Backoff
 from notesboard.client.board import Board, connect
 from notesboard.client.connection import Connection
-from notesboard.client.errors import Conflict, Forbidden, NotesError, NotFound, RateLimited, Unavailable
+from notesboard.client.errors import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    NotesError,
+    NotFound,
+    RateLimited,
+    Timeout,
+    TooLarge,
+    Unavailable,
+)
 from notesboard.client.frames import decode, encode
+from notesboard.client.rest import AsyncRest, Rest
 from notesboard.client.stream import ProtocolError, SeqTracker, SnapshotKind, Verdict
 from notesboard.client.urls import ws_url
 
 __all__ = [
+    "AsyncRest",
     "Backoff",
+    "BadRequest",
     "Board",
     "Conflict",
     "Connection",
@@ -37,8 +53,11 @@ __all__ = [
     "NotesError",
     "ProtocolError",
     "RateLimited",
+    "Rest",
     "SeqTracker",
     "SnapshotKind",
+    "Timeout",
+    "TooLarge",
     "Unavailable",
     "Verdict",
     "connect",

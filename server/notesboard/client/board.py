@@ -3,10 +3,15 @@
 A `Board` keeps one socket open for as long as the `async with` lasts and reconnects by itself (jittered
 backoff, resuming with since + epoch, so no change is missed or applied twice). `create`, `update` and
 `delete` return the note once the server has acknowledged the change, or raise the error's `NotesError`
-subclass (`Conflict`, `NotFound`, `Forbidden`, `RateLimited`, `Unavailable`). While the socket is down,
-changes wait in a bounded queue and are sent again, with the same `client_id`, after the reconnect: the
-server answers a repeat with the original ack, so each call resolves exactly once and each change is made
-once. `notes` is the board as this client knows it; `events()` yields every change in seq order.
+subclass (`Conflict`, `NotFound`, `Forbidden`, `RateLimited`, `Unavailable`, and `Timeout` when no ack
+comes in time). While the socket is down, changes wait in a bounded queue and are sent again, with the same
+`client_id`, after the reconnect: the server answers a repeat with the original ack, so each call resolves
+exactly once and each change is made once. `notes` is the board as this client knows it; `events()` yields
+every change in seq order, and a `reset` when the server lost the board's history (a new database).
+
+A refusal at the handshake that cannot change by waiting (400 bad board or query, 401/403 token or Origin)
+raises at once from `connect()` with the server's reason; a transient one (503, 429, refused or cut
+connections, closes 1001/1011/1013) is retried.
 """
 
 from __future__ import annotations
@@ -22,31 +27,64 @@ import websockets
 
 from notesboard.client.backoff import Backoff
 from notesboard.client.connection import Connection
-from notesboard.client.errors import Forbidden, NotesError, Unavailable, error_from_frame
+from notesboard.client.errors import (
+    Forbidden,
+    NotesError,
+    Timeout,
+    Unavailable,
+    error_from_frame,
+    error_from_response,
+)
 from notesboard.client.frames import encode
 from notesboard.client.stream import ProtocolError, SeqTracker, SnapshotKind, Verdict
+from notesboard.client.urls import ws_url
 
-__all__ = ["Board", "connect"]
+__all__ = ["Board", "connect", "is_permanent"]
 
 Note = dict[str, Any]
-GIVE_UP_CODES = frozenset({1008})  # policy (auth): reconnecting cannot help
+Item = dict[str, Any] | NotesError | None  # what events() hands on: a frame, a failure, or the end
+GIVE_UP_CODES = frozenset({1008})  # policy (bad board, bad token): reconnecting cannot help
+RETRY_STATUSES = frozenset({408, 425, 429})  # 4xx that waiting can cure; every 5xx is retried too
+
+
+def is_permanent(status: int) -> bool:
+    """Whether a refused handshake's HTTP status is final (400, 401, 403, 404...) rather than worth a retry."""
+    return 400 <= status < 500 and status not in RETRY_STATUSES
+
+
+def _op(note: Note) -> str:
+    """The event op of a change a resume snapshot brings (it carries the note, not the op)."""
+    if note.get("deleted"):
+        return "deleted"
+    return "created" if note.get("version") == 1 else "updated"
 
 
 class Board:
     """One board, live. Create it with `connect()`."""
 
-    def __init__(self, url: str, board: str, *, name: str | None, token: str | None, max_queue: int) -> None:
+    def __init__(
+        self,
+        url: str,
+        board: str,
+        *,
+        name: str | None,
+        token: str | None,
+        max_queue: int,
+        ack_timeout: float | None = 30.0,
+    ) -> None:
         self.url = url
         self.board = board
         self.name = name
         self.token = token
         self.max_queue = max_queue
+        self.ack_timeout = ack_timeout
         self.notes: dict[int, Note] = {}  # live notes by id
         self.tracker = SeqTracker()
         self.connected = asyncio.Event()
+        self.resets = 0  # how often a reset snapshot replaced `notes` (the server lost the board's history)
         self._conn: Connection | None = None
         self._pending: dict[str, tuple[str, asyncio.Future[Note]]] = {}  # client_id -> (frame, its future)
-        self._events: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self._events: asyncio.Queue[Item] = asyncio.Queue()
         self._ids = (f"{uuid.uuid4().hex[:12]}-{i}" for i in itertools.count(1))
         self._failed: NotesError | None = None
         self._task: asyncio.Task[None] | None = None
@@ -61,30 +99,37 @@ class Board:
 
     # -- changes ------------------------------------------------------------------------------------------
 
-    async def create(self, text: str, **fields: Any) -> Note:
-        """A new note (fields: color, x, y...); the stored note once acknowledged."""
-        return await self._change({"type": "create", "text": text, **fields})
+    async def create(
+        self, text: str, *, client_id: str | None = None, timeout: float | None = None, **fields: Any
+    ) -> Note:
+        """A new note (fields: color, x, y...); the stored note once acknowledged. Give `client_id` to retry a
+        create that raised `Timeout` without risking a second note."""
+        return await self._change({"type": "create", "text": text, **fields}, client_id, timeout)
 
-    async def update(self, note_id: int, *, version: int | None = None, **fields: Any) -> Note:
+    async def update(
+        self, note_id: int, *, version: int | None = None, timeout: float | None = None, **fields: Any
+    ) -> Note:
         """Change some fields; with `version`, Conflict if someone else changed the note first."""
         frame = {"type": "update", "id": note_id, **fields}
         if version is not None:
             frame["version"] = version
-        return await self._change(frame)
+        return await self._change(frame, None, timeout)
 
-    async def delete(self, note_id: int, *, version: int | None = None) -> Note:
+    async def delete(self, note_id: int, *, version: int | None = None, timeout: float | None = None) -> Note:
         """Delete (the tombstone is returned); with `version`, Conflict if the note changed meanwhile."""
         frame: dict[str, Any] = {"type": "delete", "id": note_id}
         if version is not None:
             frame["version"] = version
-        return await self._change(frame)
+        return await self._change(frame, None, timeout)
 
-    async def _change(self, frame: dict[str, Any]) -> Note:
+    async def _change(self, frame: dict[str, Any], client_id: str | None, timeout: float | None) -> Note:
         if self._failed is not None:
             raise self._failed
         if len(self._pending) >= self.max_queue:
             raise Unavailable(f"{len(self._pending)} changes are waiting for the server already", code="unavailable")
-        cid = next(self._ids)
+        cid = client_id or next(self._ids)
+        if cid in self._pending:
+            raise ValueError(f"client_id {cid!r} is already waiting for its ack")
         raw = encode({**frame, "client_id": cid})
         future: asyncio.Future[Note] = asyncio.get_running_loop().create_future()
         self._pending[cid] = (raw, future)
@@ -92,12 +137,27 @@ class Board:
         if conn is not None:
             with contextlib.suppress(websockets.ConnectionClosed):
                 await conn.send(raw)  # if the socket just went down, the reconnect sends it again
-        return await future
+        limit = self.ack_timeout if timeout is None else timeout
+        done, _ = await asyncio.wait({future}, timeout=limit)
+        if not done:
+            self._pending.pop(cid, None)  # not sent again: the caller decides (retry with this client_id)
+            raise Timeout(f"no answer to {frame['type']} in {limit} s (it may still be made)", client_id=cid)
+        return future.result()
 
     async def events(self) -> AsyncIterator[dict[str, Any]]:
-        """Every change (event frames), in seq order, from now until the board is closed."""
+        """Every change, in seq order, until the board is closed (raises if it failed for good).
+
+        Items are `event` frames (`{"type": "event", "op", "seq", "note"}`; those a resume brought carry
+        `"resumed": true`, one per note, its latest change) and, when the server lost the board's history,
+        `{"type": "reset", "epoch", "seq", "notes"}`: `notes` was replaced by that snapshot.
+        """
         while True:
-            yield await self._events.get()
+            item = await self._events.get()
+            if item is None:
+                return
+            if isinstance(item, NotesError):
+                raise item
+            yield item
 
     # -- the socket ---------------------------------------------------------------------------------------
 
@@ -108,10 +168,19 @@ class Board:
                 conn = await Connection.open(
                     self.url, self.board, tracker=self.tracker, name=self.name, token=self.token, batch=1
                 )
-            except (OSError, TimeoutError, websockets.WebSocketException, ProtocolError) as exc:
-                if isinstance(exc, websockets.InvalidStatus) and exc.response.status_code in (401, 403):
-                    self._fail(Forbidden(f"the server refused the socket ({exc.response.status_code})"))
+            except websockets.InvalidStatus as exc:
+                if is_permanent(exc.response.status_code):
+                    self._fail(error_from_response(exc.response.status_code, bytes(exc.response.body or b"")))
                     return
+                await asyncio.sleep(backoff.next())
+                continue
+            except websockets.ConnectionClosed as exc:  # refused with a close instead of an HTTP status
+                if exc.rcvd is not None and exc.rcvd.code in GIVE_UP_CODES:
+                    self._fail(Forbidden(exc.rcvd.reason or "closed by policy"))
+                    return
+                await asyncio.sleep(backoff.next())
+                continue
+            except (OSError, TimeoutError, websockets.WebSocketException, ProtocolError):
                 await asyncio.sleep(backoff.next())
                 continue
             backoff.reset()
@@ -157,10 +226,20 @@ class Board:
                     entry[1].set_exception(error_from_frame(frame))
 
     def _apply_snapshot(self, conn: Connection) -> None:
-        if conn.snapshot_kind is not SnapshotKind.RESUMED:
+        kind, snapshot = conn.snapshot_kind, conn.snapshot
+        if kind is not SnapshotKind.RESUMED:
             self.notes.clear()
-        for note in conn.snapshot["notes"]:
+        for note in snapshot["notes"]:
             self._apply(note)
+            if kind is SnapshotKind.RESUMED:  # changes made while this client was away, in seq order
+                event = {"type": "event", "op": _op(note), "seq": note["seq"], "note": note, "resumed": True}
+                self._events.put_nowait(event)
+        if kind is SnapshotKind.RESET:
+            self.resets += 1
+            notes = list(self.notes.values())
+            self._events.put_nowait(
+                {"type": "reset", "epoch": snapshot["epoch"], "seq": snapshot["seq"], "notes": notes}
+            )
 
     def _apply(self, note: Note) -> None:
         known = self.notes.get(note["id"])
@@ -172,7 +251,12 @@ class Board:
             self.notes[note["id"]] = note
 
     def _fail(self, error: NotesError) -> None:
+        """For good (a permanent refusal): every waiting change and the events() reader get the error."""
         self._failed = error
+        self._reject_pending(error)
+        self._events.put_nowait(error)
+
+    def _reject_pending(self, error: NotesError) -> None:
         for _, future in self._pending.values():
             if not future.done():
                 future.set_exception(error)
@@ -184,15 +268,18 @@ class Board:
         await asyncio.wait({waiting, self._task}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
         if not waiting.done():
             waiting.cancel()
+            failed = self._failed
             await self._stop()
-            raise self._failed or Unavailable(f"could not connect to {self.url} in {timeout} s")
+            raise failed or Unavailable(f"could not connect to {self.url} in {timeout} s")
 
     async def _stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-        self._fail(Unavailable("the board was closed"))
+        self._failed = self._failed or Unavailable("the board was closed")
+        self._reject_pending(self._failed)
+        self._events.put_nowait(None)  # events() ends
 
 
 @contextlib.asynccontextmanager
@@ -204,9 +291,16 @@ async def connect(
     token: str | None = None,
     max_queue: int = 1000,
     connect_timeout: float = 10.0,
+    ack_timeout: float | None = 30.0,
 ) -> AsyncIterator[Board]:
-    """A live `Board` for the `async with` block (connected, with its snapshot, when the block starts)."""
-    b = Board(url, board, name=name, token=token, max_queue=max_queue)
+    """A live `Board` for the `async with` block (connected, with its snapshot, when the block starts).
+
+    Raises at once (a `NotesError` subclass with the server's reason) when the server refuses the socket for
+    good; `Unavailable` when it could not connect within `connect_timeout` seconds. `ack_timeout`: how long a
+    change waits for its ack before `Timeout` (None: as long as it takes, e.g. across a long outage).
+    """
+    ws_url(url, board)  # a bad URL is a ValueError now, not a reconnect loop
+    b = Board(url, board, name=name, token=token, max_queue=max_queue, ack_timeout=ack_timeout)
     await b._start(connect_timeout)
     try:
         yield b

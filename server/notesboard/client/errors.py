@@ -1,23 +1,78 @@
-"""Error frames as exceptions: one class per code of the wire contract, so callers catch what they handle."""
+"""Errors as exceptions: one class per code of the wire contract, so callers catch what they handle.
+
+The same classes come from every transport: a socket `error` frame, a refused socket handshake (an HTTP
+status with the contract's JSON body) and a REST error response.
+
+    NotesError                 any refusal: `code`, `message`, `client_id`, `status` (HTTP, when there was one)
+    ├── BadRequest             bad_request (400): a bad board name, query, frame or body
+    ├── TooLarge               too_large (413)
+    ├── NotFound               not_found (404)
+    ├── Conflict               conflict (409): the note's version moved on
+    ├── Forbidden              forbidden (401/403): no, bad or read-only token; Origin; caps
+    ├── RateLimited            rate_limited (429)
+    ├── Unavailable            unavailable (503), or the server could not be reached
+    └── Timeout                no answer in time (also a TimeoutError)
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["Conflict", "Forbidden", "NotFound", "NotesError", "RateLimited", "Unavailable", "error_from_frame"]
+import orjson
+
+__all__ = [
+    "BadRequest",
+    "Conflict",
+    "Forbidden",
+    "NotFound",
+    "NotesError",
+    "RateLimited",
+    "Timeout",
+    "TooLarge",
+    "Unavailable",
+    "error_from_frame",
+    "error_from_response",
+]
 
 
 class NotesError(Exception):
-    """An `error` frame (or REST error body): `code`, `message`, and the request's `client_id` if any."""
+    """A refusal: `code` (the contract's), `message` (the server's reason), the request's `client_id` if any,
+    and the HTTP `status` when it came as an HTTP response (REST, or a refused socket handshake)."""
 
     code = "error"
 
-    def __init__(self, message: str, *, code: str | None = None, client_id: str | None = None, frame: Any = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        client_id: str | None = None,
+        frame: Any = None,
+        status: int | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.code = code or type(self).code
         self.client_id = client_id
         self.frame = frame
+        self.status = status
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.message!r}, code={self.code!r}, status={self.status!r})"
+
+
+class BadRequest(NotesError):
+    """The request itself is wrong (board name, query, field): sending it again cannot help."""
+
+    code = "bad_request"
+
+
+class TooLarge(NotesError):
+    code = "too_large"
+
+
+class NotFound(NotesError):
+    code = "not_found"
 
 
 class Conflict(NotesError):
@@ -26,12 +81,8 @@ class Conflict(NotesError):
     code = "conflict"
 
 
-class NotFound(NotesError):
-    code = "not_found"
-
-
 class Forbidden(NotesError):
-    """A read-only token, or a cap (boards per database) reached."""
+    """No token, a bad, expired or read-only one, another board's, a refused Origin, or a cap reached."""
 
     code = "forbidden"
 
@@ -41,12 +92,32 @@ class RateLimited(NotesError):
 
 
 class Unavailable(NotesError):
-    """The server could not commit in time (database down or overloaded): worth retrying later."""
+    """The server could not commit in time, is shutting down, or could not be reached: worth retrying later."""
 
     code = "unavailable"
 
 
-_BY_CODE: dict[str, type[NotesError]] = {c.code: c for c in (Conflict, NotFound, Forbidden, RateLimited, Unavailable)}
+class Timeout(NotesError, TimeoutError):
+    """No answer in time. The outcome is unknown: the change may still be made (a create sent again with the
+    same `client_id` is made at most once). Also a `TimeoutError`, so `except TimeoutError` catches it."""
+
+    code = "timeout"
+
+
+_BY_CODE: dict[str, type[NotesError]] = {
+    c.code: c for c in (BadRequest, TooLarge, Conflict, NotFound, Forbidden, RateLimited, Unavailable)
+}
+_BY_STATUS: dict[int, type[NotesError]] = {
+    400: BadRequest,
+    401: Forbidden,
+    403: Forbidden,
+    404: NotFound,
+    409: Conflict,
+    413: TooLarge,
+    422: BadRequest,
+    429: RateLimited,
+    503: Unavailable,
+}
 
 
 def error_from_frame(frame: dict[str, Any]) -> NotesError:
@@ -54,3 +125,15 @@ def error_from_frame(frame: dict[str, Any]) -> NotesError:
     code = str(frame.get("code", "error"))
     cls = _BY_CODE.get(code, NotesError)
     return cls(str(frame.get("message", code)), code=code, client_id=frame.get("client_id"), frame=frame)
+
+
+def error_from_response(status: int, body: bytes) -> NotesError:
+    """The exception for an HTTP error response: the class from the body's code (else from the status), the
+    message from the body's `{"error": {"code", "message"}}` (else the start of the body)."""
+    try:
+        error = orjson.loads(body)["error"]
+        code, message = str(error["code"]), str(error["message"])
+    except (ValueError, KeyError, TypeError):
+        code, message = "", body[:200].decode(errors="replace").strip() or f"HTTP {status}"
+    cls = _BY_CODE.get(code) or _BY_STATUS.get(status) or (Unavailable if status >= 500 else NotesError)
+    return cls(message, code=code or cls.code, status=status)
