@@ -45,6 +45,11 @@ def test_export_and_import_errors_are_one_line(server: ServerProcess, tmp_path: 
     bad.write_text('{"format": "notesboard-export", "notes": [{"text": 1}]}')
     r = cli("import", "cli-dst", str(bad), "--url", server.url)
     assert r.returncode == 1 and "400: notes.0: text" in r.stderr
+    (tmp_path / "broken.json").write_text("{not json")
+    r = cli("import", "cli-dst", str(tmp_path / "broken.json"), "--url", server.url)
+    assert r.returncode == 1 and "is not valid JSON" in r.stderr and "Traceback" not in r.stderr
+    r = cli("export", "cli-src", "--url", "http://127.0.0.1:9")
+    assert r.returncode == 1 and "cannot reach" in r.stderr
     r = cli("export", "cli-src", "--url", server.url, "--format", "pdf")
     assert r.returncode == 1 and "--format must be" in r.stderr
     r = cli("export", "cli-src", "--url", server.url, "--out", str(tmp_path / "no" / "dir.json"))

@@ -6,9 +6,11 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
-import httpx
+import orjson
 import typer
 from rich.console import Console
+
+from notesboard.client import NotesError, Rest
 
 __all__ = ["export_command", "import_command"]
 
@@ -23,23 +25,9 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(code=1)
 
 
-def _request(
-    method: str, url: str, token: str | None, *, params: dict[str, str] | None = None, content: bytes | None = None
-) -> httpx.Response:
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    if content is not None:
-        headers["Content-Type"] = "application/json"
-    try:
-        r = httpx.request(method, url, headers=headers, params=params, content=content, timeout=60)
-    except httpx.HTTPError as exc:
-        raise _fail(f"cannot reach {url}: {exc}") from None
-    if r.status_code >= 400:
-        try:
-            message = r.json()["error"]["message"]
-        except (ValueError, KeyError, TypeError):
-            message = r.text[:200]
-        raise _fail(f"{r.status_code}: {message}")
-    return r
+def _problem(exc: NotesError) -> typer.Exit:
+    """The server's refusal (status and message) or why it could not be reached, as one line."""
+    return _fail(f"{exc.status}: {exc.message}" if exc.status else exc.message)
 
 
 def export_command(
@@ -54,12 +42,16 @@ def export_command(
         raise _fail("--format must be json, md or csv")
     if out is not None and not out.parent.is_dir():
         raise _fail(f"--out: folder {out.parent} does not exist")
-    r = _request("GET", f"{url.rstrip('/')}/api/boards/{board}/export", token, params={"format": fmt})
+    try:
+        with Rest(url, token=token, timeout=60) as api:  # one REST implementation: notesboard.client
+            text = api.export(board, fmt)
+    except NotesError as exc:
+        raise _problem(exc) from None
     if out is None:
-        sys.stdout.write(r.text)
+        sys.stdout.write(text)
         return
-    out.write_text(r.text, encoding="utf-8")
-    err.print(f"wrote {out} ({len(r.content)} bytes)", highlight=False)
+    out.write_text(text, encoding="utf-8")
+    err.print(f"wrote {out} ({len(text.encode())} bytes)", highlight=False)
 
 
 def import_command(
@@ -71,9 +63,14 @@ def import_command(
     """Create the notes of a JSON export on a board (live for everyone on it). Importing the same file twice
     creates nothing the second time."""
     try:
-        content = file.read_bytes()
+        data = orjson.loads(file.read_bytes())
     except OSError as exc:
         raise _fail(f"cannot read {file}: {exc.strerror or exc}") from None
-    r = _request("POST", f"{url.rstrip('/')}/api/boards/{board}/import", token, content=content)
-    done = r.json()
+    except orjson.JSONDecodeError as exc:
+        raise _fail(f"{file} is not valid JSON: {exc}") from None
+    try:
+        with Rest(url, token=token, timeout=60) as api:
+            done = api.import_board(board, data)
+    except NotesError as exc:
+        raise _problem(exc) from None
     typer.echo(f"{board}: {done['created']} notes created, {done['skipped']} already there (seq {done['seq']})")
