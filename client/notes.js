@@ -104,6 +104,14 @@ export class NoteStore {
     this.author = null;
     /** @type {Map<number, number>} note id -> version of the tombstone our own delete left (for undo) */
     this.tombstones = new Map();
+    /** @type {Set<Entry>} entries whose create is on its way (sent or queued), waiting for the answer */
+    this._creating = new Set();
+    /**
+     * @type {Map<number, object>} note id -> latest copy (tombstones too) of a note this page has not shown
+     * yet because it may be the echo of one of its own creates: the server sends the event and the ack in
+     * either order, and showing the event first would draw the note twice until the ack merges them.
+     */
+    this._held = new Map();
     this._listeners = new Set();
     this._keys = 0;
   }
@@ -136,6 +144,7 @@ export class NoteStore {
       for (const entry of [...this.byId.values()]) {
         if (!live.has(entry.id)) this._remove(entry, "gone");
       }
+      for (const id of [...this._held.keys()]) if (!live.has(id)) this._held.delete(id);
     }
     // After a reset (new epoch) seqs may start over, so a full snapshot wins regardless of seq.
     for (const note of snapshot.notes) this._applyNote(note, snapshot.full);
@@ -150,6 +159,7 @@ export class NoteStore {
   /** @private */
   _applyNote(note, force) {
     let entry = this.byId.get(note.id);
+    if (entry === undefined && this._hold(note, force)) return;
     // The ack and the event of one change carry the same note: whichever comes second is stale.
     if (entry !== undefined && !force && entry.server !== null && note.seq <= entry.server.seq) return;
     if (note.deleted) {
@@ -164,6 +174,37 @@ export class NoteStore {
     }
     entry.server = note;
     this._changed(entry);
+  }
+
+  /**
+   * Keep back a note we do not show yet that may be our own create's echo (same text as a create waiting
+   * for its ack), or a newer copy of one already kept back. @private
+   * @returns {boolean} whether the note was kept back
+   */
+  _hold(note, force) {
+    const held = this._held.get(note.id);
+    if (held !== undefined) {
+      if (force || note.seq > held.seq) this._held.set(note.id, note);
+      return true;
+    }
+    if (note.deleted || !this._mayBeOwn(note)) return false;
+    this._held.set(note.id, note);
+    return true;
+  }
+
+  /** @private */
+  _mayBeOwn(note) {
+    for (const entry of this._creating) if (entry.createFields?.text === note.text) return true;
+    return false;
+  }
+
+  /** A create was answered: show the kept-back notes that no other waiting create may claim. @private */
+  _release() {
+    for (const [id, note] of [...this._held]) {
+      if (this._mayBeOwn(note)) continue;
+      this._held.delete(id);
+      if (!note.deleted) this._applyNote(note, false);
+    }
   }
 
   // -- user input -----------------------------------------------------------------------------------------
@@ -339,6 +380,7 @@ export class NoteStore {
   _sendCreate(entry) {
     const cid = newClientId("c");
     entry.creating = cid;
+    this._creating.add(entry);
     const frame = { type: "create", client_id: cid, text: entry.createFields.text };
     for (const name of ["color", "x", "y", "w", "h", "z"]) {
       if (entry.createFields[name] != null) frame[name] = entry.createFields[name];
@@ -385,6 +427,12 @@ export class NoteStore {
   _created(entry, ack) {
     entry.creating = null;
     let note = ack.note;
+    const held = this._held.get(note.id);
+    if (held !== undefined) {
+      this._held.delete(note.id); // our own create's echo: it becomes this entry, never a second note
+      if (held.seq > note.seq) note = held;
+    }
+    if (this._creating.delete(entry)) this._release();
     const twin = this.byId.get(note.id);
     if (twin !== undefined && twin !== entry) {
       // The event (or, after a reconnect, the snapshot) brought this note before its ack: keep this
@@ -421,6 +469,7 @@ export class NoteStore {
   /** @private */
   _createFailed(entry, err) {
     entry.creating = null;
+    if (this._creating.delete(entry)) this._release();
     if (err.code === "cancelled" || entry.removed) return;
     this._remove(entry, "failed");
     const why = err.code === "timeout" ? "the server did not confirm it (it will appear if it was saved)" : err.message;

@@ -73,7 +73,8 @@ def browser() -> Iterator[Any]:
 def open_board(browser: Any) -> Iterator[Callable[..., BoardPage]]:
     """Open `/b/{board}` in a fresh browser context (its own localStorage) and wait until it is connected.
 
-    `fragment` goes after `#` (e.g. `token=...`); `wait=False` returns as soon as the page is loaded.
+    `fragment` goes after `#` (e.g. `token=...`); `wait=False` returns as soon as the page is loaded;
+    `init_script` runs in the page before its own scripts.
     """
     from playwright.sync_api import expect
 
@@ -89,6 +90,7 @@ def open_board(browser: Any) -> Iterator[Callable[..., BoardPage]]:
         color_scheme: str = "light",
         wait: bool = True,
         fragment: str = "",
+        init_script: str = "",
     ) -> BoardPage:
         context = browser.new_context(
             viewport={"width": viewport[0], "height": viewport[1]}, color_scheme=color_scheme, service_workers="block"
@@ -96,6 +98,8 @@ def open_board(browser: Any) -> Iterator[Callable[..., BoardPage]]:
         context.set_default_timeout(TIMEOUT_MS)
         if name is not None:
             context.add_init_script(f"localStorage.setItem('notesboard.name', {json.dumps(name)})")
+        if init_script:
+            context.add_init_script(init_script)
         page = context.new_page()
         bp = BoardPage(page, board)
         page.on("pageerror", lambda exc: bp.errors.append(str(exc)))

@@ -102,6 +102,46 @@ def test_two_tabs_see_each_others_changes(server: ServerProcess, open_board: Ope
     expect(alice.by("presence-names")).to_have_text("alice")
 
 
+# Delivers every `ack` frame 400 ms after the message it came in, everything else at once: the page then
+# sees the event of its own create well before the ack (the contract allows either order). A
+# MutationObserver records the most copies of a text ever drawn at one time.
+LATE_ACKS = """
+(() => {
+  const Real = window.WebSocket;
+  window.WebSocket = class extends Real {
+    set onmessage(fn) {
+      super.onmessage = fn && ((ev) => {
+        const lines = String(ev.data).split("\\n");
+        const acks = lines.filter((l) => l.includes('"type":"ack"'));
+        const rest = lines.filter((l) => !l.includes('"type":"ack"'));
+        if (rest.length) fn(new MessageEvent("message", { data: rest.join("\\n") }));
+        if (acks.length) setTimeout(() => fn(new MessageEvent("message", { data: acks.join("\\n") })), 400);
+      });
+    }
+    get onmessage() { return super.onmessage; }
+  };
+  window.__most = {};
+  new MutationObserver(() => {
+    const seen = {};
+    for (const el of document.querySelectorAll('[data-testid="note-text"]')) {
+      seen[el.textContent] = (seen[el.textContent] ?? 0) + 1;
+    }
+    for (const [t, n] of Object.entries(seen)) window.__most[t] = Math.max(window.__most[t] ?? 0, n);
+  }).observe(document, { subtree: true, childList: true, characterData: true });
+})();
+"""
+
+
+def test_own_create_is_drawn_once_when_its_event_beats_its_ack(server: ServerProcess, open_board: OpenBoard) -> None:
+    # Regression: a create's event arriving before its ack drew a second copy ("saving...", no id) until
+    # the ack merged them; tests/browser/test_auth_page.py::test_expired_token_asks_again failed on it.
+    page = open_board(server, "late-acks", init_script=LATE_ACKS)
+    note = page.create_note("only once")
+    expect(note).to_have_attribute("data-pending", "false")
+    expect(page.notes).to_have_count(1)
+    assert page.page.evaluate("window.__most['only once']") == 1
+
+
 def test_hostile_text_is_shown_literally(server: ServerProcess, open_board: OpenBoard, rest: Rest) -> None:
     api = rest(server)
     payloads = [

@@ -68,6 +68,59 @@ test("create: the event before the ack does not make a second note", async () =>
   assert.equal(draft.view().pending, false);
 });
 
+test("create: the event before the ack never shows the note twice, not even for a moment", async () => {
+  const { store, transport, changes } = setup();
+  const draft = store.createDraft({ x: 0, y: 0 });
+  store.finishEdit(draft, "echo");
+  const n = note({ text: "echo", seq: 3 });
+  store.applyEvent({ op: "created", note: n });
+  assert.equal(store.list().length, 1, "the event of our own create is kept back until its ack");
+  const later = { ...n, x: 50, seq: 4, version: 2 };
+  store.applyEvent({ op: "updated", note: later }); // someone moved it before our ack arrived
+  assert.equal(store.list().length, 1);
+  await transport.ack(n);
+  assert.deepEqual(store.list(), [draft]);
+  assert.equal(draft.view().x, 50, "the newer copy that waited wins over the ack's");
+  assert.equal(draft.view().pending, false);
+  const upserted = new Set(changes.filter((c) => c.type === "upsert").map((c) => c.entry));
+  assert.deepEqual([...upserted], [draft], "no second note was ever drawn");
+});
+
+test("a note of the same text from someone else shows once our create is answered", async () => {
+  const { store, transport, texts } = setup();
+  const draft = store.createDraft({ x: 0, y: 0 });
+  store.finishEdit(draft, "same");
+  const theirs = note({ text: "same", seq: 5 });
+  store.applyEvent({ op: "created", note: theirs });
+  assert.deepEqual(texts(), ["same"]);
+  const ours = note({ text: "same", seq: 6 });
+  store.applyEvent({ op: "created", note: ours });
+  await transport.ack(ours);
+  assert.deepEqual(texts(), ["same", "same"]);
+  assert.equal(store.byId.get(ours.id), draft);
+  assert.equal(store.byId.get(theirs.id).view().text, "same");
+});
+
+test("a kept-back note deleted meanwhile stays gone; a failed create shows what it kept back", async () => {
+  const { store, transport, texts } = setup();
+  const one = store.createDraft({ x: 0, y: 0 });
+  store.finishEdit(one, "gone");
+  const n = note({ text: "gone", seq: 1 });
+  store.applyEvent({ op: "created", note: n });
+  store.applyEvent({ op: "deleted", note: { ...n, seq: 2, version: 2, deleted: true } });
+  await transport.ack(n);
+  assert.deepEqual(texts(), [], "the ack's copy is older than the tombstone that waited");
+
+  const two = store.createDraft({ x: 0, y: 0 });
+  store.finishEdit(two, "x");
+  const other = note({ text: "x", seq: 3 });
+  store.applyEvent({ op: "created", note: other });
+  assert.deepEqual(texts(), ["x"]);
+  await transport.fail("rate_limited");
+  assert.deepEqual(texts(), ["x"]);
+  assert.equal(store.byId.get(other.id).view().text, "x", "someone else's note is shown after all");
+});
+
 test("create: the ack before the event", async () => {
   const { store, transport, texts } = setup();
   const draft = store.createDraft({ x: 0, y: 0 });
