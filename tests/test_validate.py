@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from notesboard.errors import BadRequest, TooLarge
+from notesboard.ingress.handshake import handshake
 from notesboard.validate import (
     CreateCommand,
     DeleteCommand,
@@ -13,7 +14,6 @@ from notesboard.validate import (
     check_board,
     check_name,
     create_command,
-    handshake,
     parse_frame,
     parse_int_param,
 )

@@ -20,6 +20,7 @@ from notesboard.errors import (
     CLOSE_TRY_AGAIN,
     NotesError,
 )
+from notesboard.ingress.handshake import Handshake
 from notesboard.ingress.reader import FrameReader
 from notesboard.ingress.services import Services
 from notesboard.ingress.state import LIVE, ConnState, StateMachine
@@ -27,7 +28,6 @@ from notesboard.outbox import Outbox
 from notesboard.protocol import error_frame, snapshot_frame
 from notesboard.snapshot import read_snapshot
 from notesboard.uvicorn_adapter import SocketHandle
-from notesboard.validate import Handshake
 
 __all__ = ["SocketConnection"]
 

@@ -12,8 +12,9 @@ from starlette.websockets import WebSocket
 from notesboard.auth import authorize, origin_allowed
 from notesboard.errors import CLOSE_POLICY, Forbidden, NotesError
 from notesboard.ingress.connection import SocketConnection
+from notesboard.ingress.handshake import handshake
 from notesboard.ingress.services import Services
-from notesboard.validate import check_board, handshake
+from notesboard.validate import check_board
 
 __all__ = ["websocket_endpoint"]
 
