@@ -303,8 +303,25 @@ export class BoardSocket {
       this._setState(State.OFFLINE);
       return;
     }
+    if (code === Close.TOO_BIG) this._refuseLargest();
     const why = code === Close.GOING_AWAY ? "server restarting" : code === Close.TRY_AGAIN ? "fell behind" : null;
     this._lost(reason || why || `connection closed (${code})`, false);
+  }
+
+  /**
+   * Closed with 1009 (a frame over the server's transport limit): the largest change sent on that connection
+   * is the one; it fails with "too_large" instead of being resent, which would only repeat the close. @private
+   */
+  _refuseLargest() {
+    let largest = null;
+    let size = -1;
+    for (const entry of this.queue.values()) {
+      const length = entry.sent ? JSON.stringify(entry.frame).length : -1;
+      if (length > size) [largest, size] = [entry, length];
+    }
+    if (largest === null) return;
+    this.queue.take(largest.clientId);
+    largest.push.reject(new PushError("too_large", "the change is larger than the server accepts", largest.clientId));
   }
 
   /** Drop the current connection from our side and reconnect. @private */

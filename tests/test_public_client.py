@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from notesboard.auth import mint
-from notesboard.client import BadRequest, Board, Conflict, Forbidden, NotFound, Timeout, connect
+from notesboard.client import BadRequest, Board, Conflict, Forbidden, NotFound, Timeout, TooLarge, connect
 from notesboard.testing import ServerProcess, sqlite_url
 
 pytestmark = pytest.mark.parametrize("fresh_server", ["sqlite"], indirect=True)
@@ -70,6 +70,22 @@ async def test_every_create_of_a_burst_resolves_once_through_a_sigkill_and_resta
         assert [e["seq"] for e in seen] == list(range(1, total + 1))  # every seq once, in order, through the kill
         assert {e["note"]["id"] for e in seen} == {n["id"] for n in notes}
         assert watcher._events.empty()  # and nothing after them
+
+
+async def test_a_change_over_the_frame_limit_fails_once_and_the_others_go_through(fresh_server: ServerProcess) -> None:
+    # The server closes 1009 on a frame over max_frame_bytes (its text limit is higher here). Resending that
+    # frame on every reconnect would repeat the close until the ack timeout; it fails with TooLarge at once.
+    fresh_server.env = {"NOTESBOARD_MAX_FRAME_BYTES": "4096", "NOTESBOARD_MAX_TEXT": "20000"}
+    server = fresh_server.start()
+    async with connect(server.url, "big", ack_timeout=20) as board:
+        started = time.monotonic()
+        big, small = await asyncio.gather(board.create("x" * 10_000), board.create("small"), return_exceptions=True)
+        assert isinstance(big, TooLarge) and "1009" in big.message, big
+        assert not isinstance(small, BaseException) and small["text"] == "small", small
+        assert time.monotonic() - started < 10, "failed at the close, not at the ack timeout"
+        after = await board.create("after")
+        assert sorted(n["text"] for n in board.notes.values()) == ["after", "small"]
+        assert after["seq"] == small["seq"] + 1
 
 
 async def test_a_stale_delete_is_a_conflict_too(fresh_server: ServerProcess) -> None:

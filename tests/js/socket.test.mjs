@@ -168,6 +168,26 @@ test("a change in flight when the connection drops is resent with the same clien
   assert.equal((await p).seq, 2);
 });
 
+test("1009 (frame too big): the largest change sent fails with too_large, the others are resent", async () => {
+  const { socket, ws, clock } = setup();
+  socket.connect();
+  serve(ws(), { seq: 1 });
+  const small = socket.push({ type: "create", text: "a", client_id: "s1" });
+  const big = socket.push({ type: "create", text: "x".repeat(5000), client_id: "b1" });
+  ws().serverClose(Close.TOO_BIG, "message too big");
+  await assert.rejects(big, (err) => err.code === "too_large" && err.clientId === "b1");
+  clock.advance(100);
+  serve(ws(), { seq: 1 });
+  assert.deepEqual(
+    ws().frames("create").map((f) => f.client_id),
+    ["s1"],
+    "only the small change goes out again",
+  );
+  ws().receive({ type: "ack", client_id: "s1", seq: 2, note: note({ seq: 2 }) });
+  assert.equal((await small).seq, 2);
+  assert.equal(socket.pending, 0);
+});
+
 test("resumes with since after 1013 (too slow) and after any other close", () => {
   const { socket, ws, clock } = setup();
   socket.connect();

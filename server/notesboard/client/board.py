@@ -31,6 +31,7 @@ from notesboard.client.errors import (
     Forbidden,
     NotesError,
     Timeout,
+    TooLarge,
     Unavailable,
     error_from_frame,
     error_from_response,
@@ -44,6 +45,7 @@ __all__ = ["Board", "connect", "is_permanent"]
 Note = dict[str, Any]
 Item = dict[str, Any] | NotesError | None  # what events() hands on: a frame, a failure, or the end
 GIVE_UP_CODES = frozenset({1008})  # policy (bad board, bad token): reconnecting cannot help
+CLOSE_TOO_BIG = 1009  # a frame over the server's limit: that change fails, the connection is made again
 RETRY_STATUSES = frozenset({408, 425, 429})  # 4xx that waiting can cure; every 5xx is retried too
 
 
@@ -190,6 +192,8 @@ class Board:
                 if exc.rcvd is not None and exc.rcvd.code in GIVE_UP_CODES:
                     self._fail(Forbidden(exc.rcvd.reason or "closed by policy"))
                     return
+                if exc.rcvd is not None and exc.rcvd.code == CLOSE_TOO_BIG:
+                    self._refuse_largest()
             except (OSError, TimeoutError):
                 pass
             finally:
@@ -224,6 +228,13 @@ class Board:
                     entry[1].set_result(frame["note"])
                 else:
                     entry[1].set_exception(error_from_frame(frame))
+
+    def _refuse_largest(self) -> None:
+        """Closed 1009: the largest change waiting is the frame the server would not take; sending it again
+        would only repeat the close, so it fails with TooLarge and the others are resent."""
+        cid = max(self._pending, key=lambda c: len(self._pending[c][0]), default=None)
+        if cid is not None and not (future := self._pending.pop(cid)[1]).done():
+            future.set_exception(TooLarge("the change is larger than the server accepts (closed 1009)", client_id=cid))
 
     def _apply_snapshot(self, conn: Connection) -> None:
         kind, snapshot = conn.snapshot_kind, conn.snapshot
