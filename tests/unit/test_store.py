@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
+
+import pytest
 
 from notesboard.errors import Conflict, NotFound
 from notesboard.model import BoardCleared, CreateCommand, DeleteBoardCommand, UpdateCommand, WriteOp, WriteResult
 from notesboard.storage import Store
+from notesboard.testing import Database
+from notesboard.testing.databases import postgres_reason
 
 
 def _create(text: str, client_id: str | None = None) -> CreateCommand:
@@ -41,3 +46,27 @@ async def test_a_batch_commits_in_order_and_reads_back(tmp_path: Path) -> None:
     assert not await store.healthy()  # closed: every connection released
     async with Store(url, readers=1) as again:
         assert again.epoch == epoch and (await again.board_seqs(["b", "nope"])) == {"b": 5}
+
+
+def test_stores_opening_a_fresh_postgres_database_together_make_one_schema(tmp_path: Path) -> None:
+    """Processes of a cluster (or --workers) starting at once on a new database: CREATE ... IF NOT EXISTS
+    alone races on Postgres (a unique violation in pg_type); every store must open, with one epoch."""
+    reason = postgres_reason()
+    if reason:
+        pytest.skip(reason)
+
+    async def open_together(url: str) -> None:
+        stores = [Store(url, readers=1) for _ in range(6)]
+        opened = await asyncio.gather(*(s.connect() for s in stores), return_exceptions=True)
+        try:
+            assert [o for o in opened if o is not None] == []
+            assert len({s.epoch for s in stores}) == 1
+        finally:
+            await asyncio.gather(*(s.close() for s in stores))
+
+    for _ in range(3):  # a race: a few fresh databases
+        db = Database("postgres", tmp_path)
+        try:
+            asyncio.run(open_together(db.url))
+        finally:
+            db.drop()

@@ -92,8 +92,25 @@ ADDED_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
 }
 
 
+# Key of the Postgres advisory lock that makes schema creation one process at a time ("nbschema" in hex).
+SCHEMA_LOCK = 0x6E62736368656D61
+
+
 async def create_schema(conn: Connection, is_sqlite: bool) -> str:
-    """Create what is missing (tables, indexes, columns); returns the database's epoch (made once)."""
+    """Create what is missing (tables, indexes, columns); returns the database's epoch (made once).
+
+    On Postgres, processes starting together on a new database (a cluster, `--workers`) would race: two
+    `CREATE TABLE IF NOT EXISTS` of one table both pass the check and the second fails on pg_type's unique
+    index. A transaction-scoped advisory lock makes them take turns. SQLite serialises DDL on its file lock.
+    """
+    if is_sqlite:
+        return await _create(conn, is_sqlite)
+    async with conn.transaction():
+        await conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)").bindparams(key=SCHEMA_LOCK))
+        return await _create(conn, is_sqlite)
+
+
+async def _create(conn: Connection, is_sqlite: bool) -> str:
     for table in metadata.sorted_tables:
         await conn.execute(CreateTable(table, if_not_exists=True))
         for index in sorted(table.indexes, key=lambda i: i.name or ""):
