@@ -46,6 +46,7 @@ PRELOAD = (
     "notesboard.server",
     "notesboard.runtime",
     "notesboard.workers",
+    "notesboard.startup_errors",
     "notesboard.storage.store",
     "notesboard.backplane.redis",
     "notesboard.backplane.cluster",
@@ -63,6 +64,7 @@ PRELOAD = (
     "sqlalchemy.dialects.postgresql.asyncpg",
     "redis.asyncio",
     "prometheus_client",
+    "encodings.idna",
     "multiprocessing.spawn",
     "multiprocessing.popen_spawn_posix",
 )
