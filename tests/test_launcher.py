@@ -10,6 +10,8 @@ import os
 import re
 import signal
 import socket
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -120,3 +122,17 @@ def test_a_custom_command_or_environment_is_a_plain_subprocess(tmp_path: Path) -
     assert not Custom("sqlite+aiosqlite://", tmp_path / "a.log").forked(env)
     assert not ServerProcess("sqlite+aiosqlite://", tmp_path / "a.log", fork=False).forked(env)
     assert not ServerProcess("sqlite+aiosqlite://", tmp_path / "a.log").forked({**env, "PYTHONHASHSEED": "1"})
+
+
+def test_run_captures_like_subprocess_run(tmp_path: Path) -> None:
+    """launcher.run is subprocess.run(capture_output=True, text=True) for a CLI command, forked."""
+    argv = ["serve", "--no-such-flag"]
+    env = dict(os.environ)
+    real = subprocess.run(
+        [sys.executable, "-m", "notesboard", *argv], capture_output=True, text=True, env=env, cwd=ROOT, timeout=60
+    )
+    forked = launcher.run(argv, env, ROOT, timeout=60)
+    assert (forked.returncode, forked.stdout, forked.stderr) == (real.returncode, real.stdout, real.stderr)
+    assert forked.returncode == 2 and "No such option" in forked.stderr
+    version = launcher.run(["--version"], dict(os.environ), ROOT, timeout=60)
+    assert (version.returncode, version.stderr) == (0, "") and version.stdout.startswith("notesboard ")

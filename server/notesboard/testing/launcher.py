@@ -25,11 +25,12 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Forked", "enabled", "launch", "usable"]
+__all__ = ["Forked", "enabled", "launch", "run", "usable"]
 
 FREE_PREFIXES = ("NOTESBOARD_", "PYTEST_")  # read at run time only (Settings), or by nobody in the server
 START_TIMEOUT_S = 120.0
@@ -162,8 +163,9 @@ class _Zygote:
             self.running.clear()
             self.reply.notify_all()
 
-    def launch(self, argv: list[str], env: dict[str, str], cwd: Path, log: Path) -> Forked:
-        request = {"argv": argv, "env": env, "cwd": str(cwd), "log": str(log)}
+    def launch(self, argv: list[str], env: dict[str, str], cwd: Path, log: Path, err: Path | None = None) -> Forked:
+        files = {"stdin": os.devnull, "stdout": str(log), "stderr": str(err or log)}
+        request = {"argv": argv, "env": env, "cwd": str(cwd), **files}
         with self.lock:
             self.sock.send(json.dumps(request).encode())
             with self.reply:
@@ -224,6 +226,25 @@ def usable(env: dict[str, str]) -> bool:
     return _zygote_env(env) == current
 
 
-def launch(argv: list[str], env: dict[str, str], cwd: Path, log: Path) -> Forked:
-    """`python -m notesboard *argv` with exactly `env`, in `cwd`, stdout and stderr appended to `log`."""
-    return _get().launch(argv, env, cwd, log)
+def launch(argv: list[str], env: dict[str, str], cwd: Path, log: Path, err: Path | None = None) -> Forked:
+    """`python -m notesboard *argv` with exactly `env`, in `cwd`, stdout and stderr (or `err`) appended to `log`."""
+    return _get().launch(argv, env, cwd, log, err)
+
+
+def run(argv: list[str], env: dict[str, str], cwd: Path, timeout: float) -> subprocess.CompletedProcess[str]:
+    """Like `subprocess.run([python, -m, notesboard, *argv], capture_output=True, text=True, stdin=DEVNULL)`,
+    forked: for tests of what a command does rather than of how Python starts it."""
+    with tempfile.TemporaryDirectory(prefix="notesboard-run-") as d:
+        out, err = Path(d) / "stdout", Path(d) / "stderr"
+        proc = launch(argv, env, cwd, out, err)
+        try:
+            code = proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            raise
+
+        def text(path: Path) -> str:
+            return path.read_text(errors="strict") if path.exists() else ""
+
+        return subprocess.CompletedProcess(proc.args, code, text(out), text(err))

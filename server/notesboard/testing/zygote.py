@@ -5,7 +5,7 @@ anything; the suite starts ~160 of them. This process pays that once per test pr
 `python -m notesboard serve` imports (and nothing more: no logging set up, no event loop, no thread, no
 connection), then waits on its socket. For each request it forks a child that becomes what
 `python -m notesboard serve ...` would be: the requested cwd and environment (os.environ replaced, so
-`Settings` reads the child's NOTESBOARD_*), stdin /dev/null, stdout and stderr on the log file, no other
+`Settings` reads the child's NOTESBOARD_*), stdin (/dev/null) and stdout and stderr (the log) from files, no other
 descriptor, default signal dispositions, fresh random state, and then the same entry point (`runpy` of
 `notesboard.__main__`, as `-m` does), the same interpreter shutdown (threads joined, atexit run) and the
 same exit status (SystemExit's code, 1 and a traceback for an exception, death by SIGINT for Ctrl-C, and
@@ -15,7 +15,8 @@ It is the child's parent: it reaps it and sends its exit code to the test proces
 the child with the reply, so it can signal it without racing a reused pid. It exits on EOF of its socket
 (the test process ended, however), taking any server still running with it.
 
-Protocol: SOCK_SEQPACKET, one JSON object per message. Requests {"argv", "env", "cwd", "log"}; replies
+Protocol: SOCK_SEQPACKET, one JSON object per message. Requests {"argv", "env", "cwd", "stdin", "stdout",
+"stderr"} (paths; stdout and stderr are appended to); replies
 {"pid"} with the child's pidfd attached, or {"error"}; and {"exited": pid, "code": returncode} unasked.
 """
 
@@ -118,11 +119,13 @@ def _child(sock: socket.socket, req: dict[str, Any]) -> NoReturn:
     try:
         sock.detach()  # the descriptor is closed below; the object must not close a reused number later
         _reset_signals()
-        log = os.open(req["log"], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
-        null = os.open(os.devnull, os.O_RDONLY)
-        os.dup2(null, 0)
-        os.dup2(log, 1)
-        os.dup2(log, 2)
+        stdin = os.open(req["stdin"], os.O_RDONLY)
+        stdout = os.open(req["stdout"], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+        same = req["stderr"] == req["stdout"]
+        stderr = stdout if same else os.open(req["stderr"], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+        os.dup2(stdin, 0)
+        os.dup2(stdout, 1)
+        os.dup2(stderr, 2)
         os.closerange(3, os.sysconf("SC_OPEN_MAX"))
         os.chdir(req["cwd"])
         os.environ.clear()
