@@ -10,9 +10,11 @@ and uvicorn server, with its own environment, cwd, log and exit code, minus ~1.9
 start-up and imports per server. It is a plain `python -m notesboard serve` subprocess instead when
 `fork=False`, when NOTESBOARD_TEST_FORK=0, when `command()` is overridden (bench/ runs the tutorial baseline
 and its own servers this way), or when the environment asked for differs in more than NOTESBOARD_*/PYTEST_*
-(what a fork could not honour). tests/test_launcher.py runs one server both ways and compares them;
-the tests about the command itself (test_cli, test_startup_errors, test_make, test_secrets,
-test_settings_docs, test_scaleout's supervisor) run `python -m notesboard serve` themselves.
+(what a fork could not honour). tests/test_launcher.py runs one server both ways and compares them; the
+tests about the command itself run `python -m notesboard serve` themselves: test_make (`make run` serving
+until /healthz), test_startup_errors (each exit status), test_cli and test_secrets (refused settings),
+test_settings_docs (--help), test_scaleout (--workers refusing :memory:). Servers also keep pytest's process
+group, as the subprocess did; only their stdin is /dev/null rather than pytest's.
 """
 
 from __future__ import annotations
