@@ -76,7 +76,7 @@ def measure(label: str, n: int, runs: int, env: dict[str, str], tmp: Path) -> di
     from playwright.sync_api import sync_playwright
 
     db = tmp / f"{label}.db"
-    srv = ServerProcess(f"sqlite+aiosqlite:///{db}", tmp / f"{label}.log", env=env).start()
+    srv = ServerProcess(f"sqlite+aiosqlite:///{db}", tmp / f"{label}.log", env=env, fork=False).start()
     try:
         res = httpx.post(f"{srv.url}/api/boards/big/import", json=export_of(n), timeout=300)
         res.raise_for_status()

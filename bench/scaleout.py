@@ -108,7 +108,7 @@ class Workers:
         asyncio.run(_admin(f'CREATE DATABASE "{self.db}"'))
         database = POSTGRES.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1) + f"/{self.db}"
         args = ["--workers", str(self.n), "--broker", REDIS]
-        self.server = ServerProcess(database, self.log, args=args, log_level="warning").start()
+        self.server = ServerProcess(database, self.log, args=args, log_level="warning", fork=False).start()
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:  # healthy is one worker; wait until every worker listens
             listening = socket_counts(self.pids(), self.server.port, LISTEN)

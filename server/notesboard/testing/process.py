@@ -4,8 +4,17 @@ The first start asks for port 0 and reads the port the kernel gave from /proc (t
 process or of its workers), so no port is picked, released and hoped to still be free. Later starts (after
 `stop` or `kill`) ask for that same port again, so clients can come back to the same URL.
 
-The server is started through the real CLI (`python -m notesboard serve`), so tests cover exactly what users
-run; `command()` can be overridden for another server (bench/ runs the tutorial baseline this way).
+The server is the real CLI (`notesboard serve`), so tests cover exactly what users run. By default it is
+forked from a process that has already imported the server (launcher.py, zygote.py): the same CLI function
+and uvicorn server, with its own environment, cwd, log and exit code, minus ~1.9 s of CPU for Python's
+start-up and imports per server. It is a plain `python -m notesboard serve` subprocess instead when
+`fork=False`, when NOTESBOARD_TEST_FORK=0, when `command()` is overridden (bench/ runs the tutorial baseline
+and its own servers this way), or when the environment asked for differs in more than NOTESBOARD_*/PYTEST_*
+(what a fork could not honour). tests/test_launcher.py runs one server both ways and compares them; the
+tests about the command itself run `python -m notesboard serve` themselves: test_make (`make run` serving
+until /healthz), test_startup_errors (each exit status), test_cli and test_secrets (refused settings),
+test_settings_docs (--help), test_scaleout (--workers refusing :memory:). Servers also keep pytest's process
+group, as the subprocess did; only their stdin is /dev/null rather than pytest's.
 """
 
 from __future__ import annotations
@@ -22,6 +31,7 @@ from urllib.parse import urlencode
 
 import httpx
 
+from notesboard.testing import launcher
 from notesboard.testing.procfs import children, listening_ports
 
 __all__ = ["ROOT", "ServerProcess"]
@@ -34,7 +44,7 @@ class ServerProcess:
     """`notesboard serve` in a child process; `url`/`ws_url()` point at it once started.
 
     `port=None` lets the server choose (0) on the first start; `env` adds NOTESBOARD_* settings; `args` adds
-    serve flags.
+    serve flags; `fork=False` (or NOTESBOARD_TEST_FORK=0) starts it as a plain subprocess.
     """
 
     def __init__(
@@ -45,6 +55,7 @@ class ServerProcess:
         port: int | None = None,
         args: list[str] | None = None,
         log_level: str = "info",
+        fork: bool = True,
     ) -> None:
         self.database_url = database_url
         self.log_path = log_path
@@ -52,7 +63,8 @@ class ServerProcess:
         self.port = port or 0
         self.args = args or []
         self.log_level = log_level
-        self.proc: subprocess.Popen[bytes] | None = None
+        self.fork = fork
+        self.proc: subprocess.Popen[bytes] | launcher.Forked | None = None
 
     @property
     def url(self) -> str:
@@ -73,16 +85,26 @@ class ServerProcess:
         qs = urlencode({k: v for k, v in query.items() if v is not None})
         return f"ws://127.0.0.1:{self.port}/ws/{board}" + (f"?{qs}" if qs else "")
 
+    def serve_args(self, port: int) -> list[str]:
+        """The arguments after `python -m notesboard`."""
+        return ["serve", "--host", "127.0.0.1", "--port", str(port), "--database-url", self.database_url, *self.args]
+
     def command(self, port: int) -> list[str]:
-        cmd = [sys.executable, "-m", "notesboard", "serve", "--host", "127.0.0.1", "--port", str(port)]
-        return [*cmd, "--database-url", self.database_url, *self.args]
+        return [sys.executable, "-m", "notesboard", *self.serve_args(port)]
+
+    def forked(self, env: dict[str, str]) -> bool:
+        """Whether start() forks the launcher (the same server) rather than exec'ing `command()`."""
+        return self.fork and type(self).command is ServerProcess.command and launcher.usable(env)
 
     def start(self, timeout: float = 30.0) -> ServerProcess:
         env = {**os.environ, "NOTESBOARD_LOG_LEVEL": self.log_level, **self.env}
-        with self.log_path.open("ab") as log:
-            self.proc = subprocess.Popen(
-                self.command(self.port), stdout=log, stderr=subprocess.STDOUT, env=env, cwd=ROOT
-            )
+        if self.forked(env):
+            self.proc = launcher.launch(self.serve_args(self.port), env, ROOT, self.log_path)
+        else:
+            with self.log_path.open("ab") as log:
+                self.proc = subprocess.Popen(
+                    self.command(self.port), stdout=log, stderr=subprocess.STDOUT, env=env, cwd=ROOT
+                )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -107,8 +129,10 @@ class ServerProcess:
 
     def stop(self, timeout: float = 20.0) -> int:
         """SIGTERM and wait: the graceful path. Returns the exit code."""
-        if self.proc is None or self.proc.poll() is not None:
-            return self.proc.returncode if self.proc else 0
+        if self.proc is None:
+            return 0
+        if (code := self.proc.poll()) is not None:
+            return code
         self.proc.send_signal(signal.SIGTERM)
         try:
             return self.proc.wait(timeout)
