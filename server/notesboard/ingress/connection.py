@@ -25,7 +25,6 @@ from notesboard.ingress.services import Services
 from notesboard.ingress.state import LIVE, ConnState, StateMachine
 from notesboard.outbox import Outbox
 from notesboard.protocol import error_frame, snapshot_frame
-from notesboard.snapshot import read_snapshot
 from notesboard.uvicorn_adapter import SocketHandle
 from notesboard.validate import Handshake
 
@@ -113,13 +112,10 @@ class SocketConnection(StateMachine):
         reason = "client closed"
         try:
             try:
-                snap = await read_snapshot(
-                    svc.store,
-                    self.board,
-                    self.query.since,
-                    self.query.epoch,
-                    self.query.limit or svc.settings.snapshot_limit,
-                )
+                limit = self.query.limit or svc.settings.snapshot_limit
+                since, epoch = self.query.since, self.query.epoch
+                # Shared with the board's other connects; only reads that start after the join above.
+                snap = await svc.snapshots.snapshot(self.board, since, epoch, limit)
             except NotesError as exc:
                 reason = f"snapshot failed: {exc.message}"
                 self._enter(ConnState.CLOSING)
