@@ -88,6 +88,7 @@ class Storm:
         self.unacked = 0
         self.restarted = False
         self.stop = asyncio.Event()
+        self.gate = asyncio.Semaphore(args.connect_concurrency)  # handshakes in flight before the restart
         self.writing = asyncio.Event()
         self.writing.set()
 
@@ -99,16 +100,24 @@ class Storm:
                 await asyncio.sleep(random.uniform(0, self.args.jitter))
                 closed_by_server = False
             query = "batch=1" + (f"&since={seen.since}&epoch={seen.epoch}" if seen.since is not None else "")
-            started = time.monotonic()
             restarted = self.restarted
+            gate = self.gate if seen.since is None else None  # only the first connects are paced
+            if gate is not None:
+                await gate.acquire()
+            started = time.monotonic()
             try:
                 async with websockets.connect(f"{self.ws}/ws/{seen.board}?{query}", max_size=None) as ws:
                     backoff.reset()
                     async for message in ws:
                         for line in str(message).split("\n"):
                             seen.take(orjson.loads(line), restarted, started)
+                        if gate is not None:
+                            gate.release()
+                            gate = None
                     closed_by_server = True
             except (OSError, websockets.WebSocketException, TimeoutError):
+                if gate is not None:
+                    gate.release()
                 if self.stop.is_set():
                     return
                 await asyncio.sleep(backoff.next())
@@ -169,7 +178,7 @@ async def run_once(label: str, env: dict[str, str], args: argparse.Namespace, wo
     server = Server("notesboard", workdir, env=env, label=label).start()
     storm = Storm(server.url, args)
     clients = [asyncio.create_task(storm.client(s)) for s in storm.seen]
-    ok = await _until(lambda: all(s.since is not None for s in storm.seen), 120)
+    ok = await _until(lambda: all(s.since is not None for s in storm.seen), 300)
     assert ok, "not every client connected"
     writers = [asyncio.create_task(storm.writer(b, args.rate / args.boards)) for b in storm.boards]
     await asyncio.sleep(args.before)
@@ -237,6 +246,7 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--rate", type=float, default=40.0, help="creates/s over all boards (default 40)")
     parser.add_argument("--jitter", type=float, default=1.0, help="clients wait up to this before reconnecting")
     parser.add_argument("--before", type=float, default=2.0, help="seconds of writes before the restart")
+    parser.add_argument("--connect-concurrency", type=int, default=256, help="first connects in flight (256)")
     parser.add_argument("--repeat", type=int, default=1, help="runs of each variant, alternating (default 1)")
     parser.add_argument("--after", type=float, default=2.0, help="seconds of writes after all resumed")
     return parser.parse_args()
