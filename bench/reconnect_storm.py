@@ -260,6 +260,7 @@ if __name__ == "__main__":
     (OUT / "reconnect-storm.json").write_text(json.dumps({"argv": sys.argv, "results": rows}, indent=2))
     print(f"{'':10} {'all back':>9} {'p50 back':>9} {'resume p50/p99 ms':>18} {'reads/requests':>15} {'lost':>5}")
     for r in rows:
+        r = {k: "-" if v is None else v for k, v in r.items()}  # nobody came back: no figures
         lat = f"{r['resume_connect_ms_p50']}/{r['resume_connect_ms_p99']}"
         ratio = f"{r['snapshot_reads']}/{r['snapshot_requests']}"
         print(
