@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     snapshot_max: int = Field(
         10_000, ge=1, le=100_000, description="Largest fresh snapshot a socket may ask for with `limit=`."
     )
+    share_snapshot_reads: bool = Field(
+        True, description="Connects of one board arriving together share one snapshot read (off: one read each)."
+    )
     list_boards: bool = Field(
         False, description="Let anyone list every board (GET /api/boards); off: board names act as share links."
     )

@@ -18,6 +18,7 @@ from prometheus_client.registry import Collector
 from notesboard.backplane import Backplane
 from notesboard.fanout import Hub
 from notesboard.ingress.registry import Registry
+from notesboard.snapshot import SharedReads
 from notesboard.uvicorn_adapter import FAST_PATHS, FastPaths
 from notesboard.writer import Writer
 
@@ -48,7 +49,10 @@ class Recorder:
 class _Counters(Collector):
     """Read at scrape time from the services that keep them."""
 
-    def __init__(self, hub: Hub, writer: Writer, registry: Registry, fast: FastPaths, backplane: Backplane) -> None:
+    def __init__(
+        self, hub: Hub, writer: Writer, registry: Registry, fast: FastPaths, backplane: Backplane, snaps: SharedReads
+    ) -> None:
+        self._snaps = snaps
         self._hub = hub
         self._backplane = backplane
         self._writer = writer
@@ -90,6 +94,14 @@ class _Counters(Collector):
             "Broker channels this process listens to: its boards', and the control channel.",
             value=self._backplane.channels_live(),
         )
+        yield CounterMetricFamily(
+            "notesboard_snapshot_reads",
+            "Database reads for socket snapshots (a shared read once).",
+            value=self._snaps.reads,
+        )
+        yield CounterMetricFamily(
+            "notesboard_snapshot_requests", "Snapshot reads socket connects asked for.", value=self._snaps.requests
+        )
         fast = GaugeMetricFamily(
             "notesboard_fast_path", "uvicorn fast paths in use (1) or not (0); see the start-up log.", labels=["path"]
         )
@@ -110,9 +122,10 @@ class Metrics:
         registry: Registry,
         fast: FastPaths,
         backplane: Backplane,
+        snapshots: SharedReads,
     ) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
-        self.registry.register(_Counters(hub, writer, registry, fast, backplane))
+        self.registry.register(_Counters(hub, writer, registry, fast, backplane, snapshots))
         self.registry.register(recorder.errors)
         self.registry.register(recorder.write_latency)
 

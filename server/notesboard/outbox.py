@@ -1,9 +1,11 @@
-"""A bounded outgoing queue and its writer task, one per connection.
+"""A bounded outgoing queue and its writer task, one per connection (while something waits).
 
 The fan-out only appends already-encoded frames here (never awaits a socket), so a slow or dead client
 delays nobody else. If a client falls further behind than `max_frames` or `max_bytes`, the outbox drops
 what it holds and reports overflow: the connection is closed with 1013 and the client resumes with `since`.
-With batching on, everything waiting is sent as one message of newline-separated frames.
+With batching on, everything waiting is sent as one message of newline-separated frames. After `start()`
+the writer task exists only while frames wait (an idle socket, or one whose events the direct path wrote,
+holds no task: one task fewer per idle connection); `run()` is the same writer as a task of its own.
 """
 
 from __future__ import annotations
@@ -70,6 +72,8 @@ class Outbox:
         self.sent_messages = 0
         self.blocked_since: float | None = None  # monotonic time the current send started, while it waits
         self._direct: Callable[[bytes], bool] | None = None
+        self._started = False  # start() was called: push() spawns the writer task when needed
+        self._task: asyncio.Task[None] | None = None
 
     def enable_direct(self, write: Callable[[bytes], bool]) -> None:
         """Let `push` write framed bytes straight to the transport while nothing is queued or sending.
@@ -96,15 +100,38 @@ class Outbox:
             return
         self._idle.clear()
         self._ready.set()
+        if self._started and self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._drain())
+
+    def start(self) -> None:
+        """Begin sending what waits and what comes, with a task only while there is something to send."""
+        self._started = True
+        if self._frames and self._task is None and not self.closed:
+            self._task = asyncio.get_running_loop().create_task(self._drain())
 
     def close(self) -> None:
-        """Stop accepting frames and free what is waiting."""
+        """Stop accepting frames and free what is waiting (and stop the writer task)."""
         self.closed = True
         self._frames.clear()
         self._size = 0
         self._count = 0
         self._ready.set()
         self._idle.set()
+        task, self._task = self._task, None
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()
+
+    async def _drain(self) -> None:
+        try:
+            while self._frames and not self.closed:
+                await self._send_next()
+        except Exception:  # noqa: BLE001 - the peer went away; the connection's read loop sees the disconnect
+            self.close()
+        finally:
+            if self._task is asyncio.current_task():
+                self._task = None
+            if not self._frames:
+                self._idle.set()
 
     async def flushed(self) -> None:
         """Wait until everything pushed so far has been handed to the transport."""
@@ -119,6 +146,12 @@ class Outbox:
                 self._ready.clear()
                 await self._ready.wait()
                 continue
+            await self._send_next()
+
+    async def _send_next(self) -> None:
+        """Send the next frame, or with batching as many waiting frames as fit one message."""
+        frames = self._frames
+        if frames:
             first, count = frames.popleft()
             size = len(first)
             if self._batch and frames and size + len(frames[0][0]) < BATCH_CHARS:

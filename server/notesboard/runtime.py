@@ -26,6 +26,7 @@ from notesboard.ingress.services import Services
 from notesboard.metrics import Metrics, Recorder
 from notesboard.presence import Presence
 from notesboard.publish import Publisher
+from notesboard.snapshot import SharedReads
 from notesboard.storage import Store
 from notesboard.usecases import Notes
 from notesboard.uvicorn_adapter import FastPaths
@@ -103,7 +104,15 @@ class Runtime:
             shutdown_timeout=settings.shutdown_timeout,
         )
         self.sockets = Services(
-            settings, self.hub, self.presence, self.store, self.notes, self.registry, self.recorder.error, self.fast
+            settings,
+            self.hub,
+            self.presence,
+            self.store,
+            self.notes,
+            self.registry,
+            self.recorder.error,
+            self.fast,
+            SharedReads(self.store, share=settings.share_snapshot_reads),
         )
         self.metrics = Metrics(
             self.recorder,
@@ -112,6 +121,7 @@ class Runtime:
             registry=self.registry,
             fast=self.fast,
             backplane=self.backplane,
+            snapshots=self.sockets.snapshots,
         )
         self._serving = AsyncExitStack()
 

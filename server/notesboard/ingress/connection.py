@@ -26,7 +26,6 @@ from notesboard.ingress.services import Services
 from notesboard.ingress.state import LIVE, ConnState, StateMachine
 from notesboard.outbox import Outbox
 from notesboard.protocol import error_frame, snapshot_frame
-from notesboard.snapshot import read_snapshot
 from notesboard.uvicorn_adapter import SocketHandle
 
 __all__ = ["SocketConnection"]
@@ -67,7 +66,6 @@ class SocketConnection(StateMachine):
             abusive=lambda: self._close_soon(CLOSE_POLICY, "sustained rate limit abuse"),
         )
         self._held: list[tuple[int | None, str]] = []  # frames that arrive while SYNCING
-        self._sender: asyncio.Task[None] | None = None
         self._closer: asyncio.Task[None] | None = None
 
     # -- called by the hub (synchronously, never awaiting the socket) --------------------------------------
@@ -113,13 +111,10 @@ class SocketConnection(StateMachine):
         reason = "client closed"
         try:
             try:
-                snap = await read_snapshot(
-                    svc.store,
-                    self.board,
-                    self.query.since,
-                    self.query.epoch,
-                    self.query.limit or svc.settings.snapshot_limit,
-                )
+                limit = self.query.limit or svc.settings.snapshot_limit
+                since, epoch = self.query.since, self.query.epoch
+                # Shared with the board's other connects; only reads that start after the join above.
+                snap = await svc.snapshots.snapshot(self.board, since, epoch, limit)
             except NotesError as exc:
                 reason = f"snapshot failed: {exc.message}"
                 self._enter(ConnState.CLOSING)
@@ -147,7 +142,7 @@ class SocketConnection(StateMachine):
                 reason = "gone during snapshot"
                 return
             if self.is_open:  # a close may have been decided while the snapshot was sent
-                self._sender = asyncio.get_running_loop().create_task(self._send_loop())
+                self.outbox.start()  # a writer task only while frames wait: none for an idle socket
                 direct = self.handle.direct_writer()
                 if direct is not None:  # only now: nothing may overtake the snapshot
                     self.outbox.enable_direct(direct)
@@ -157,19 +152,12 @@ class SocketConnection(StateMachine):
                 expiry.cancel()
             self._enter(ConnState.CLOSED)
             self.outbox.close()
-            for task in (self._sender, self._closer):
-                if task is not None and not task.done():
-                    task.cancel()
+            if self._closer is not None and not self._closer.done():
+                self._closer.cancel()
             svc.hub.leave(self)
             svc.presence.left(self.board, self.name)
             svc.registry.remove(self)
             log.info("close board=%s address=%s name=%s reason=%s", self.board, self.address, self.name, reason)
-
-    async def _send_loop(self) -> None:
-        try:
-            await self.outbox.run()
-        except Exception:  # noqa: BLE001 - the peer went away; the read loop sees the disconnect
-            self.outbox.close()
 
     async def _read_loop(self) -> str:
         receive, frame = self.ws.receive, self.reader.frame
@@ -225,8 +213,6 @@ class SocketConnection(StateMachine):
         if self.handle.close_behind_buffer(code, reason):
             self._enter(ConnState.CLOSING)
             self.outbox.close()
-            if self._sender is not None:
-                self._sender.cancel()
         else:
             self._close_soon(code, reason)
 
@@ -235,8 +221,6 @@ class SocketConnection(StateMachine):
             return
         self._enter(ConnState.CLOSING)
         self.outbox.close()
-        if self._sender is not None:
-            self._sender.cancel()
         self._closer = asyncio.get_running_loop().create_task(self._close(code, reason))
 
     async def _close(self, code: int, reason: str) -> None:
@@ -256,8 +240,6 @@ class SocketConnection(StateMachine):
             except TimeoutError:
                 pass
             self.outbox.close()
-            if self._sender is not None:
-                self._sender.cancel()
             self._closer = asyncio.get_running_loop().create_task(self._close(CLOSE_GOING_AWAY, "server shutting down"))
         if self._closer is not None:
             try:

@@ -9,6 +9,7 @@ from notesboard.config import Settings
 from notesboard.fanout import Hub
 from notesboard.ingress.registry import Registry
 from notesboard.presence import Presence
+from notesboard.snapshot import SharedReads
 from notesboard.storage import Store
 from notesboard.usecases import Notes
 from notesboard.uvicorn_adapter import FastPaths
@@ -26,3 +27,4 @@ class Services:
     registry: Registry
     error: Callable[[str], None]  # counts an error sent to a client, by code (metrics)
     fast: FastPaths
+    snapshots: SharedReads
