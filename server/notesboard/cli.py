@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 import sys
 from typing import Annotated, Any
 
@@ -126,6 +127,7 @@ def post(
     """
     import orjson
 
+    from notesboard.interrupts import Interrupted, until_signalled
     from notesboard.post import Refused, Unreachable, post_note
 
     body: dict[str, Any] = {"text": text}
@@ -133,11 +135,12 @@ def post(
         body["author"] = author
     if color:
         body["color"] = color
-    try:
-        note = post_note(url, board, body, token=auth, retry_for=max(0.0, retry_for), log=err)
+    posting = post_note(url, board, body, token=auth, retry_for=max(0.0, retry_for), log=err)
+    try:  # SIGTERM keeps its default (the process ends at once); SIGINT is "interrupted", exit 130
+        note = asyncio.run(until_signalled(posting, (signal.SIGINT,)))
     except (Refused, Unreachable) as exc:
         raise _fail(str(exc)) from None
-    except KeyboardInterrupt:
+    except (Interrupted, KeyboardInterrupt):
         raise _fail("interrupted", 130) from None
     sys.stdout.write(orjson.dumps(note).decode() + "\n")
 
@@ -155,12 +158,15 @@ def tail(
     ] = None,
 ) -> None:
     """Print the board's live events, one JSON line each; reconnects and resumes with since."""
+    from notesboard.interrupts import Interrupted, until_signalled
     from notesboard.refusals import Refused
-    from notesboard.tail import tail_board, until_signalled
+    from notesboard.tail import tail_board
 
     try:
         follow = tail_board(url, board, since=since, count=count, out=sys.stdout, log=err, token=auth)
         asyncio.run(until_signalled(follow))
+    except Interrupted:
+        return  # Ctrl-C or SIGTERM is how a tail without --count ends: exit 0
     except Refused as exc:
         raise _fail(str(exc)) from None
     except ValueError as exc:

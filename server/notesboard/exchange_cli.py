@@ -1,16 +1,23 @@
-"""`notesboard export` and `notesboard import`: a board to a file and back, through the REST API."""
+"""`notesboard export` and `notesboard import`: a board to a file and back, through the REST API.
+
+The request runs as a coroutine under `until_signalled`, so Ctrl-C cancels it cleanly (interrupts.py).
+"""
 
 from __future__ import annotations
 
+import asyncio
+import signal
 import sys
+from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 import orjson
 import typer
 from rich.console import Console
 
-from notesboard.client import NotesError, Rest
+from notesboard.client import AsyncRest, NotesError
+from notesboard.interrupts import Interrupted, until_signalled
 
 __all__ = ["export_command", "import_command"]
 
@@ -25,9 +32,23 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(code=1)
 
 
-def _problem(exc: NotesError) -> typer.Exit:
-    """The server's refusal (status and message) or why it could not be reached, as one line."""
-    return _fail(f"{exc.status}: {exc.message}" if exc.status else exc.message)
+T = TypeVar("T")
+
+
+def _call(url: str, token: str | None, call: Callable[[AsyncRest], Coroutine[Any, Any, T]]) -> T:
+    """One request; the server's refusal or why it could not be reached, or Ctrl-C, as one line and exit."""
+
+    async def run() -> T:
+        async with AsyncRest(url, token=token, timeout=60) as api:  # one REST implementation: notesboard.client
+            return await call(api)
+
+    try:
+        return asyncio.run(until_signalled(run(), (signal.SIGINT,)))
+    except NotesError as exc:
+        raise _fail(f"{exc.status}: {exc.message}" if exc.status else exc.message) from None
+    except (Interrupted, KeyboardInterrupt):
+        err.print("[bold red]error:[/] interrupted", highlight=False)
+        raise typer.Exit(code=130) from None
 
 
 def export_command(
@@ -42,11 +63,7 @@ def export_command(
         raise _fail("--format must be json, md or csv")
     if out is not None and not out.parent.is_dir():
         raise _fail(f"--out: folder {out.parent} does not exist")
-    try:
-        with Rest(url, token=token, timeout=60) as api:  # one REST implementation: notesboard.client
-            text = api.export(board, fmt)
-    except NotesError as exc:
-        raise _problem(exc) from None
+    text = _call(url, token, lambda api: api.export(board, fmt))
     if out is None:
         sys.stdout.write(text)
         return
@@ -68,9 +85,5 @@ def import_command(
         raise _fail(f"cannot read {file}: {exc.strerror or exc}") from None
     except orjson.JSONDecodeError as exc:
         raise _fail(f"{file} is not valid JSON: {exc}") from None
-    try:
-        with Rest(url, token=token, timeout=60) as api:
-            done = api.import_board(board, data)
-    except NotesError as exc:
-        raise _problem(exc) from None
+    done = _call(url, token, lambda api: api.import_board(board, data))
     typer.echo(f"{board}: {done['created']} notes created, {done['skipped']} already there (seq {done['seq']})")

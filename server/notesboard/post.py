@@ -3,10 +3,12 @@
 Each call carries a fresh `client_id`, so a retry after a lost answer returns the note the first attempt
 stored instead of a second one. Transient failures (no answer, 503, 429, a proxy's 502/504) are retried with
 backoff for up to `retry_for` seconds; a permanent refusal raises `Refused` at once with the server's reason.
+It is a coroutine so that Ctrl-C cancels it at an `await` (interrupts.py says why that matters).
 """
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import time
 from typing import Any
@@ -14,7 +16,7 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
-from notesboard.client import NotesError, RateLimited, Rest, Timeout, Unavailable
+from notesboard.client import AsyncRest, NotesError, RateLimited, Timeout, Unavailable
 from notesboard.refusals import Refused
 
 __all__ = ["Refused", "Unreachable", "post_note"]
@@ -24,7 +26,7 @@ class Unreachable(Exception):
     """Still failing when the retry time ran out."""
 
 
-def post_note(
+async def post_note(
     url: str, board: str, body: dict[str, Any], *, token: str | None, retry_for: float, log: Console
 ) -> dict[str, Any]:
     """The stored note. Raises Refused (permanent) or Unreachable (transient, for longer than retry_for)."""
@@ -32,10 +34,10 @@ def post_note(
     text = fields.pop("text")
     deadline = time.monotonic() + retry_for
     delay = 0.25
-    with Rest(url, token=token, timeout=10) as api:  # one REST implementation: notesboard.client
+    async with AsyncRest(url, token=token, timeout=10) as api:  # one REST implementation: notesboard.client
         while True:
             try:
-                return api.create(board, text, **fields)
+                return await api.create(board, text, **fields)
             except (Unavailable, Timeout, RateLimited) as exc:  # what may pass by itself
                 problem = f"{exc.status}: {exc.message}" if exc.status else exc.message
             except NotesError as exc:
@@ -43,5 +45,5 @@ def post_note(
             if time.monotonic() + delay > deadline:
                 raise Unreachable(problem)
             log.print(f"[yellow]{escape(problem)}; retrying in {delay:.1f}s[/]", highlight=False)
-            time.sleep(delay)
+            await asyncio.sleep(delay)
             delay = min(delay * 2, 5.0)

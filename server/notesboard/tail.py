@@ -2,15 +2,13 @@
 
 Only what may pass is retried (a dropped socket, the server restarting, 503, 429): a permanent refusal at
 the handshake (a bad token, a bad `--since`) raises `Refused` with the server's reason (see refusals.py).
-SIGTERM and SIGINT stop it at once (`until_signalled`).
+SIGTERM and SIGINT stop it at once (`interrupts.until_signalled`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import signal
-from collections.abc import Coroutine
-from typing import Any, TextIO
+from typing import TextIO
 
 import orjson
 import websockets
@@ -22,7 +20,7 @@ from notesboard.protocol import change_op, event_frame
 from notesboard.refusals import from_handshake, reason_of
 from notesboard.validate import BOARD_RE
 
-__all__ = ["tail_board", "until_signalled", "ws_url"]  # ws_url: kept importable from here
+__all__ = ["tail_board", "ws_url"]  # ws_url: kept importable from here
 
 
 async def tail_board(
@@ -79,27 +77,3 @@ async def tail_board(
         except (TimeoutError, OSError, websockets.WebSocketException, ProtocolError) as exc:
             log.print(f"[yellow]disconnected ({type(exc).__name__}); reconnecting in a moment[/]")
         await asyncio.sleep(backoff.next())
-
-
-async def until_signalled(coro: Coroutine[Any, Any, None]) -> bool:
-    """Run `coro` until it ends or SIGTERM/SIGINT cancels it; True if a signal stopped it."""
-    loop = asyncio.get_running_loop()
-    task = asyncio.ensure_future(coro)
-    stopped = False
-
-    def stop() -> None:
-        nonlocal stopped
-        stopped = True
-        task.cancel()
-
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop)
-    try:
-        await task
-    except asyncio.CancelledError:
-        if not stopped:
-            raise
-    finally:
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.remove_signal_handler(sig)
-    return stopped
