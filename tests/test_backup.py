@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,15 +12,12 @@ import httpx
 import pytest
 
 from notesboard.backup import STEP_PAGES, copy_database
-from notesboard.testing import ROOT, ServerProcess, sqlite_url
+from notesboard.testing import ServerProcess, sqlite_url
+from notesboard.testing.cli import run as run_command
 
 
 def cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("NOTESBOARD_")}
-    return subprocess.run(
-        [sys.executable, "-m", "notesboard", *args],
-        capture_output=True, text=True, timeout=60, cwd=ROOT, env={**clean, "COLUMNS": "80", **env},
-    )  # fmt: skip
+    return run_command(*args, env=env, columns=80)
 
 
 @pytest.fixture

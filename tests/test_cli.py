@@ -9,16 +9,19 @@ import sys
 import pytest
 
 from notesboard.testing import ServerProcess
+from notesboard.testing.cli import run as run_command
 
 
 def cli(*args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
+    return run_command(*args, timeout=timeout)
+
+
+def exec_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    """The entry point as users start it (a fresh interpreter, an almost empty environment)."""
     return subprocess.run(
         [sys.executable, "-m", "notesboard", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env={"COLUMNS": "200", "PATH": ""},
-    )
+        capture_output=True, text=True, timeout=30, env={"COLUMNS": "200", "PATH": ""},
+    )  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -36,9 +39,9 @@ def test_every_command_has_help(command: str, expected: str) -> None:
 
 
 def test_top_level_help_and_version() -> None:
-    r = cli("--help")
+    r = exec_cli("--help")
     assert r.returncode == 0 and all(c in r.stdout for c in ("serve", "post", "tail"))
-    r = cli("--version")
+    r = exec_cli("--version")
     assert r.returncode == 0 and r.stdout.startswith("notesboard ")
 
 

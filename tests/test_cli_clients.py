@@ -17,6 +17,7 @@ import pytest
 
 from notesboard.auth import mint
 from notesboard.testing import ROOT, sqlite_url
+from notesboard.testing.cli import run as run_command
 from tests.helpers import ServerProcess, connect
 from tests.ports import free_port
 
@@ -24,10 +25,14 @@ SECRET = "cli-clients-secret-0123456789abcdef"
 
 
 def run(*args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "notesboard", *args], capture_output=True, text=True, timeout=timeout, cwd=ROOT,
-        env={**os.environ, "COLUMNS": "200"},
-    )  # fmt: skip
+    return run_command(*args, timeout=timeout)
+
+
+def _default_sigint() -> None:
+    """In the child before exec: SIGINT as a terminal's Ctrl-C finds it. An ignored signal stays ignored
+    across exec, and a pytest worker may have SIGINT ignored (seen in a suite started from a script in the
+    background): the Ctrl-C test below then hung (`post` rightly kept ignoring it) in one full run of many."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 class Background:
@@ -37,6 +42,7 @@ class Background:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "notesboard", *args], cwd=ROOT, text=True,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "COLUMNS": "200"},
+            preexec_fn=_default_sigint,
         )  # fmt: skip
         self.err: list[str] = []
         self.out: list[str] = []

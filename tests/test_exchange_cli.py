@@ -3,21 +3,17 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import httpx
 
 from notesboard.testing import ServerProcess
+from notesboard.testing.cli import run as run_command
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "COLUMNS": "200"}
-    return subprocess.run(
-        [sys.executable, "-m", "notesboard", *args], capture_output=True, text=True, timeout=60, env=env
-    )
+    return run_command(*args)
 
 
 def test_export_then_import_into_another_board(server: ServerProcess, tmp_path: Path) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import subprocess
-import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -16,7 +15,8 @@ from notesboard.loadtest.accounting import AckTracker, Histogram, Series, Stream
 from notesboard.loadtest.client import ClientKind, LoadClient, Tally
 from notesboard.loadtest.report import html_report
 from notesboard.loadtest.runner import LoadConfig, run_load
-from notesboard.testing import ROOT, ServerProcess
+from notesboard.testing import ServerProcess
+from notesboard.testing.cli import run as run_command
 
 # -- accounting ------------------------------------------------------------------------------------------------
 
@@ -191,8 +191,7 @@ async def test_tester_catches_duplicates_and_gaps(lying_server: str) -> None:
 
 
 def _cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    cmd = [sys.executable, "-m", "notesboard", "loadtest", *args]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
+    return run_command("loadtest", *args, timeout=timeout)
 
 
 def test_cli_help_describes_every_option() -> None:

@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from notesboard.testing import ROOT
+from notesboard.testing.cli import run as run_command
 from tests.helpers import ServerProcess
 from tests.ports import free_port
 
 
 def loadtest(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    cmd = [sys.executable, "-m", "notesboard", "loadtest", *args]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=ROOT, env={"COLUMNS": "80"})
+    return run_command("loadtest", *args, columns=80, timeout=timeout)
 
 
 @pytest.fixture(scope="module")

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +13,7 @@ import websockets
 
 from notesboard.auth import mint
 from notesboard.testing import ServerProcess, sqlite_url
+from notesboard.testing.cli import run as run_command
 from tests.helpers import connect
 
 SECRET = "test-secret-of-sufficient-length-for-hs256"
@@ -108,21 +107,11 @@ def test_rest_needs_tokens_and_write_role(secure: ServerProcess) -> None:
 
 
 def test_token_command_mints_a_working_token(secure: ServerProcess) -> None:
-    r = subprocess.run(
-        [sys.executable, "-m", "notesboard", "token", "cli-*", "--role", "write", "--ttl", "10m", "--secret", SECRET],
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    r = run_command("token", "cli-*", "--role", "write", "--ttl", "10m", "--secret", SECRET)
     assert r.returncode == 0, r.stderr
     headers = {"Authorization": f"Bearer {r.stdout.strip()}"}
     assert httpx.post(f"{secure.url}/api/boards/cli-x/notes", json={"text": "t"}, headers=headers).status_code == 201
-    r = subprocess.run(
-        [sys.executable, "-m", "notesboard", "token", "b", "--ttl", "soon", "--secret", SECRET],
-        text=True,
-        capture_output=True,
-        timeout=30,
-    )
+    r = run_command("token", "b", "--ttl", "soon", "--secret", SECRET)
     assert r.returncode == 1 and "--ttl" in r.stderr
 
 

@@ -5,6 +5,9 @@ httpx's blocking client that can land inside httpcore's pool between a lock's `a
 block (httpcore 1.0.9, `ThreadLock.__enter__`): the lock stays held and the client's `close()` then waits
 for it forever, so `notesboard post` sometimes hung on Ctrl-C instead of exiting 130. A cancelled task
 stops at its next `await`, where httpx's async client is safe to leave.
+
+A signal the process was started with ignored (a `cmd &` in a script, nohup-style runners) stays ignored,
+as Python itself does for SIGINT.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ class Interrupted(Exception):
 
 async def until_signalled(coro: Coroutine[Any, Any, T], signals: tuple[int, ...] = BOTH) -> T:
     """Run `coro` to its result; raise Interrupted if one of `signals` arrived first (the task is cancelled)."""
+    signals = tuple(sig for sig in signals if signal.getsignal(sig) != signal.SIG_IGN)
     loop = asyncio.get_running_loop()
     task = asyncio.ensure_future(coro)
     caught: list[int] = []

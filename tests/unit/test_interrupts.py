@@ -43,6 +43,7 @@ def test_a_signal_at_any_moment_of_a_retried_post_interrupts_it() -> None:
     url = f"http://127.0.0.1:{closed_port()}"  # refused at once: every attempt fails fast and is retried
     quiet = Console(file=open(os.devnull, "w"))  # closed below
     rng = random.Random(1409)
+    inherited = signal.signal(signal.SIGINT, signal.default_int_handler)  # a pytest worker may ignore it
     before = signal.getsignal(signal.SIGINT)
     try:
         for _ in range(150):
@@ -67,6 +68,23 @@ def test_a_signal_at_any_moment_of_a_retried_post_interrupts_it() -> None:
             assert signal.getsignal(signal.SIGINT) == before
     finally:
         quiet.file.close()
+        signal.signal(signal.SIGINT, inherited)
+
+
+def test_a_signal_the_process_ignores_stays_ignored() -> None:
+    """As Python does for SIGINT: a command started with it ignored (`cmd &` in a script) is not stopped."""
+
+    async def briefly() -> str:
+        os.kill(os.getpid(), signal.SIGINT)
+        await asyncio.sleep(0.05)
+        return "done"
+
+    inherited = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        assert asyncio.run(until_signalled(briefly(), (signal.SIGINT,))) == "done"
+        assert signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, inherited)
 
 
 def test_the_result_comes_back_and_other_errors_pass_through() -> None:

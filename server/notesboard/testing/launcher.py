@@ -12,8 +12,8 @@ parent, reaps it and sends the code. Signals go through a pidfd, so a reused pid
 One zygote per test process (so one per pytest-xdist worker), started on first use and stopped at exit; it
 also exits when its socket reaches EOF, so a crashed test process does not leave it (or its servers) behind.
 `usable(env)` says when the environment asked for could not be honoured by a fork (anything read at
-interpreter start or import time differs: only NOTESBOARD_* and PYTEST_* may); the caller then uses a plain
-subprocess. NOTESBOARD_TEST_FORK=0 turns forking off.
+interpreter start or import time differs: only NOTESBOARD_*, PYTEST_* and the terminal size may, which are
+read when used); the caller then uses a plain subprocess. NOTESBOARD_TEST_FORK=0 turns forking off.
 """
 
 from __future__ import annotations
@@ -33,6 +33,8 @@ from typing import Any
 __all__ = ["Forked", "enabled", "launch", "run", "usable"]
 
 FREE_PREFIXES = ("NOTESBOARD_", "PYTEST_")  # read at run time only (Settings), or by nobody in the server
+# rich reads these when it measures the terminal, not when a Console is made (so not in the zygote's imports)
+FREE_NAMES = ("COLUMNS", "LINES")
 START_TIMEOUT_S = 120.0
 
 
@@ -41,7 +43,7 @@ def enabled() -> bool:
 
 
 def _zygote_env(env: dict[str, str]) -> dict[str, str]:
-    return {k: v for k, v in env.items() if not k.startswith(FREE_PREFIXES)}
+    return {k: v for k, v in env.items() if not k.startswith(FREE_PREFIXES) and k not in FREE_NAMES}
 
 
 class Forked:
