@@ -46,7 +46,7 @@ def test_a_signal_at_any_moment_of_a_retried_post_interrupts_it() -> None:
     inherited = signal.signal(signal.SIGINT, signal.default_int_handler)  # a pytest worker may ignore it
     before = signal.getsignal(signal.SIGINT)
     try:
-        for _ in range(150):
+        for _ in range(60):
             delay = rng.uniform(0, 0.006)  # the first attempt and the start of the wait after it
             timer = threading.Timer(delay, os.kill, (os.getpid(), signal.SIGINT))
             posting = post_note(url, "b", {"text": "x"}, token=None, retry_for=60, log=quiet)
