@@ -257,6 +257,15 @@ async def test_bad_board_or_query_is_refused_at_the_handshake(server: ServerProc
     assert orjson.loads(info.value.response.body)["error"]["code"] == "bad_request"
 
 
+@pytest.mark.parametrize("path", ["/ws/a/b", "/ws/", "/ws", "/wsx/a", "/ws/a%2Fb"])
+async def test_other_socket_paths_are_not_found(server: ServerProcess, path: str) -> None:
+    """Only `/ws/{board}` is taken by the socket route ahead of FastAPI; the rest still meets its router."""
+    with pytest.raises(websockets.InvalidStatus) as info:
+        async with websockets.connect(f"ws://127.0.0.1:{server.port}{path}", open_timeout=5):
+            pass
+    assert info.value.response.status_code == 403
+
+
 async def test_ping_answers_pong(server: ServerProcess) -> None:
     async with connect(server, "ping") as c:
         await c.send({"type": "ping"})

@@ -16,6 +16,8 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 
+from notesboard.flag import Flag
+
 __all__ = ["Outbox", "text_frame"]
 
 _last_framed: tuple[str, bytes] | None = None
@@ -65,9 +67,8 @@ class Outbox:
         self._frames: deque[tuple[str, int]] = deque()  # (frame or chunk, frames in it)
         self._size = 0
         self._count = 0  # frames waiting (a chunk counts as the frames it holds)
-        self._ready = asyncio.Event()
-        self._idle = asyncio.Event()
-        self._idle.set()
+        self._ready = Flag()
+        self._idle = Flag(on=True)
         self.closed = False
         self.sent_messages = 0
         self.blocked_since: float | None = None  # monotonic time the current send started, while it waits

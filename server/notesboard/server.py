@@ -10,6 +10,7 @@ import uvicorn
 from notesboard import lognoise
 from notesboard.app import create_app
 from notesboard.config import Settings
+from notesboard.ingress.endpoint import SocketsFirst
 from notesboard.uvicorn_adapter import find_app, probe
 
 __all__ = ["LogHygiene", "NotesServer", "run", "uvicorn_config"]
@@ -35,7 +36,7 @@ class NotesServer(uvicorn.Server):
 
 def uvicorn_config(settings: Settings) -> uvicorn.Config:
     return uvicorn.Config(
-        create_app(settings),
+        SocketsFirst(create_app(settings)),
         host=settings.host,
         port=settings.port,
         ws=settings.ws_impl,

@@ -51,7 +51,7 @@ PROTOCOL_FIELDS = {
 }
 CONN_METHODS = ("send_close", "data_to_send")
 # Middlewares that hand `send` through untouched for WebSocket scopes (uvicorn's, and ours below).
-PASS_THROUGH = {"ProxyHeadersMiddleware", "RawSendMiddleware"}
+PASS_THROUGH = {"ProxyHeadersMiddleware", "RawSendMiddleware", "SocketsFirst"}
 DIRECT_WRITES_OFF = "turned off (the direct_writes setting)"
 
 

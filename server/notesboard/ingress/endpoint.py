@@ -1,12 +1,21 @@
-"""Socket in: the WebSocket endpoint `/ws/{board}` and its handshake.
+"""Socket in: the WebSocket endpoint `/ws/{board}`, its handshake, and the ASGI entry that routes to it.
 
 Origin, board, query and token are checked, and the connection admitted (limits), before accepting; a
 refusal is an HTTP status with the contract's JSON error body. Then `SocketConnection` takes over.
+
+`SocketsFirst` is the application uvicorn runs: a socket for `/ws/{board}` goes straight to the endpoint,
+everything else to FastAPI. FastAPI's router gives a websocket its whole request machinery (middleware
+stack, exception-handler wrappers, an AsyncExitStack per dependency scope, dependency solving), which this
+endpoint does not use and which lives as long as the socket: about 10 KiB per idle socket and a fifth of a
+connect's CPU (docs/performance.md, "Connections"). Other websocket paths still reach FastAPI's router.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.responses import JSONResponse
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 
 from notesboard.auth import authorize, origin_allowed
@@ -14,9 +23,11 @@ from notesboard.errors import CLOSE_POLICY, Forbidden, NotesError
 from notesboard.ingress.connection import SocketConnection
 from notesboard.ingress.handshake import handshake
 from notesboard.ingress.services import Services
+from notesboard.uvicorn_adapter import RAW_SEND_KEY
 from notesboard.validate import check_board
 
-__all__ = ["websocket_endpoint"]
+__all__ = ["SocketsFirst", "websocket_endpoint"]
+PREFIX = "/ws/"
 
 
 async def _refuse(websocket: WebSocket, exc: NotesError) -> None:
@@ -44,3 +55,22 @@ async def websocket_endpoint(websocket: WebSocket, board: str) -> None:
         await _refuse(websocket, exc)
         return
     await SocketConnection(websocket, services, board, query, grant, address).serve()
+
+
+class SocketsFirst:
+    """ASGI entry: `/ws/{board}` sockets to `websocket_endpoint` directly, everything else to `app`."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app  # the FastAPI app (uvicorn_adapter.find_app walks `.app` down to it)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket" and not scope.get("root_path"):
+            path: str = scope["path"]
+            board = path[len(PREFIX) :]
+            if path.startswith(PREFIX) and board and "/" not in board:  # what the route `/ws/{board}` matches
+                scope["app"] = self.app
+                scope["path_params"] = {"board": board}
+                scope[RAW_SEND_KEY] = send  # as RawSendMiddleware does on FastAPI's path
+                await websocket_endpoint(WebSocket(scope, receive, send), board)
+                return
+        await self.app(scope, receive, send)

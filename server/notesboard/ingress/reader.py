@@ -14,6 +14,7 @@ from functools import partial
 
 from notesboard.auth import Grant
 from notesboard.errors import BadRequest, Forbidden, NotesError, RateLimited, Unavailable
+from notesboard.flag import Flag
 from notesboard.ingress.ratelimit import TokenBucket
 from notesboard.ingress.services import Services
 from notesboard.model import Command, Outcome, Ping, WriteResult
@@ -64,7 +65,7 @@ class FrameReader:
             TokenBucket(settings.rate_limit, settings.rate_burst, time.monotonic()) if settings.rate_limit else None
         )
         self._inflight = 0
-        self._slot = asyncio.Event()
+        self._slot = Flag()
 
     async def frame(self, text: str | None) -> None:
         """One frame received while the connection is open (`None`: a binary frame)."""
