@@ -147,7 +147,11 @@ async def test_as_fast_as_acks_allow_keeps_the_window(sqlite_server: ServerProce
     cfg = LoadConfig(url=sqlite_server.url, boards=1, clients=4, senders=2, rate=0, window=4, duration=1.0)
     result = await run_load(cfg)
     assert result["ok"], result["errors"]
-    assert result["counts"]["acked"] > 20
+    c = result["counts"]
+    # Refilled as acks came (more than one window per sender), never paced (no skipped sends). Not a rate:
+    # "more than 20 acks in the second" failed once with 16 while the machine's two cores were saturated.
+    assert c["acked"] > cfg.window * cfg.senders and c["skipped_sends"] == 0, c
+    assert c["acked"] == c["sent"] and c["unacked"] == 0
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ the server imports it.
 
 - `process`: `notesboard serve` (or any server command) in a subprocess on the port it really bound.
 - `launcher`, `zygote`: how `process` forks `notesboard serve` from a process with the imports done.
+- `cli`: `python -m notesboard ARGS` for tests of what a command does (post, tail, export, backup...), forked too.
 - `procfs`: the listening and established sockets of a process tree, read from /proc without races.
 - `databases`: a fresh SQLite file or a fresh Postgres database, dropped after.
 - `brokers`: Redis/LISTEN-NOTIFY broker URLs for a database, and cutting a server's Redis subscription.

@@ -11,10 +11,11 @@ start-up and imports per server. It is a plain `python -m notesboard serve` subp
 `fork=False`, when NOTESBOARD_TEST_FORK=0, when `command()` is overridden (bench/ runs the tutorial baseline
 and its own servers this way), or when the environment asked for differs in more than NOTESBOARD_*/PYTEST_*
 (what a fork could not honour). tests/test_launcher.py runs one server both ways and compares them; the
-tests about the command itself run `python -m notesboard serve` themselves: test_make (`make run` serving
-until /healthz), test_startup_errors (each exit status), test_cli and test_secrets (refused settings),
-test_settings_docs (--help), test_scaleout (--workers refusing :memory:). Servers also keep pytest's process
-group, as the subprocess did; only their stdin is /dev/null rather than pytest's.
+tests about the command itself exec `python -m notesboard` themselves: test_make (`make run` serving until
+/healthz), test_startup_errors (each exit status), test_cli (the entry point's --help and --version),
+test_secrets (refused settings), test_settings_docs (--help), test_scaleout (--workers refusing :memory:).
+Other commands in tests go through `testing.cli.run`, forked the same way. Servers also keep pytest's
+process group, as the subprocess did; only their stdin is /dev/null rather than pytest's.
 """
 
 from __future__ import annotations
