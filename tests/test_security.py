@@ -131,7 +131,9 @@ def limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]
         tmp_path_factory.mktemp("limited"),
         NOTESBOARD_MAX_CONNECTIONS="6",
         NOTESBOARD_MAX_CONNECTIONS_PER_IP="4",
-        NOTESBOARD_RATE_LIMIT="50",
+        # A slow refill (5/s) so that "over the burst" does not depend on how fast this machine sends: at 50/s
+        # a loaded run refilled the bucket while the test was still sending, and its create was accepted.
+        NOTESBOARD_RATE_LIMIT="5",
         NOTESBOARD_RATE_BURST="20",
         NOTESBOARD_MAX_BOARDS="3",
     )
@@ -157,12 +159,12 @@ async def test_rate_limit_answers_rate_limited_then_closes_abusers(limited: Serv
     async with connect(limited, "flood") as c:
         for _ in range(30):  # 20 allowed (the burst), 10 refused: not yet "sustained" abuse
             await c.send({"type": "ping"})
+        await c.send({"type": "create", "text": "t", "client_id": "limited-1"})  # still over: refused
         err = await c.recv_type("error")
         assert err["code"] == "rate_limited"
-        await c.send({"type": "create", "text": "t", "client_id": "limited-1"})
         err = await c.recv_until(lambda f: f.get("client_id") == "limited-1")
         assert err["code"] == "rate_limited"  # the refusal names the request it refused
-        await asyncio.sleep(1.0)  # the bucket refills: a polite client is served again
+        await asyncio.sleep(1.0)  # the bucket refills (5 tokens): a polite client is served again
         c._pending.clear()
         await c.ping()
         with pytest.raises(websockets.ConnectionClosed) as info:
