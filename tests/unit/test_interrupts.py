@@ -1,9 +1,8 @@
 """Ctrl-C stops a command's coroutine cleanly (notesboard.interrupts), wherever in a request it lands.
 
 The blocking httpx client could be left with httpcore's pool lock held by a KeyboardInterrupt raised between
-the lock's acquire and its `with` block, and `notesboard post` then hung in close() instead of exiting
-(tests/test_cli_clients.py::test_post_exits_at_once_on_a_signal_while_retrying failed that way once in a
-full run). Here SIGINT is sent at many moments of `post`'s first attempts against a closed port: each run
+the lock's acquire and its `with` block, and `notesboard post` then hung in close() instead of exiting.
+Here SIGINT is sent at many moments of `post`'s first attempts against a closed port: each run
 must end with Interrupted, promptly, and leave the signal handlers as they were.
 """
 

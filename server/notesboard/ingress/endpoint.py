@@ -6,8 +6,9 @@ refusal is an HTTP status with the contract's JSON error body. Then `SocketConne
 `SocketsFirst` is the application uvicorn runs: a socket for `/ws/{board}` goes straight to the endpoint,
 everything else to FastAPI. FastAPI's router gives a websocket its whole request machinery (middleware
 stack, exception-handler wrappers, an AsyncExitStack per dependency scope, dependency solving), which this
-endpoint does not use and which lives as long as the socket: about 10 KiB per idle socket and a fifth of a
-connect's CPU (docs/performance.md, "Connections"). Other websocket paths still reach FastAPI's router.
+endpoint does not use and which lives as long as the socket: about 10 KiB per idle socket, and with
+flag.py a quarter or more of a connect's server CPU (docs/performance.md, "Connections against the floor of
+the stack"). Other websocket paths, and any with a root_path, still reach FastAPI's router.
 """
 
 from __future__ import annotations
