@@ -4,8 +4,8 @@ Why: Python's default SIGINT handler raises KeyboardInterrupt wherever the main 
 httpx's blocking client that can land inside httpcore's pool between a lock's `acquire()` and its `with`
 block (httpcore 1.0.9, `ThreadLock.__enter__`): the lock stays held and the client's `close()` then waits
 for it forever, so `notesboard post` could hang on Ctrl-C instead of exiting 130 (seen in-process: a
-KeyboardInterrupt raised at random moments of `Rest.create` against a closed port hung it within seconds). A cancelled task
-stops at its next `await`, where httpx's async client is safe to leave.
+KeyboardInterrupt raised at random moments of `Rest.create` against a closed port hung it within seconds).
+A cancelled task stops at its next `await`, where httpx's async client is safe to leave.
 
 A signal the process was started with ignored (a `cmd &` in a script, nohup-style runners) stays ignored,
 as Python itself does for SIGINT.
