@@ -2,30 +2,20 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 
 import jwt
 import pytest
 
 from notesboard.auth import MIN_SECRET_BYTES, check_pattern, check_secret, new_secret
-from notesboard.testing import ROOT
+from notesboard.testing.cli import exec_run
 from tests.ports import free_port
 
 STRONG = "s" * MIN_SECRET_BYTES
 
 
 def cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("NOTESBOARD_")}
-    return subprocess.run(
-        [sys.executable, "-m", "notesboard", *args],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        cwd=ROOT,
-        env={**clean, "COLUMNS": "80", **env},
-    )
+    return exec_run(*args, env=env, columns=80, timeout=30)
 
 
 def test_secret_length_is_counted_in_bytes() -> None:

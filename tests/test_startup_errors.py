@@ -16,22 +16,15 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from notesboard.startup_errors import ExitCode
-from notesboard.testing import ROOT, Database
+from notesboard.testing import Database
+from notesboard.testing.cli import exec_run
 from notesboard.testing.databases import admin as _admin
 from tests.fsmount import tmpfs
 from tests.ports import free_port
 
 
 def serve(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("NOTESBOARD_")}
-    return subprocess.run(
-        [sys.executable, "-m", "notesboard", "serve", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=ROOT,
-        env={**clean, "COLUMNS": "80", **env},
-    )
+    return exec_run("serve", *args, env=env, columns=80)
 
 
 def one_error_line(r: subprocess.CompletedProcess[str], code: ExitCode, *needles: str) -> str:

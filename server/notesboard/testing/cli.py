@@ -18,7 +18,7 @@ from pathlib import Path
 from notesboard.testing import launcher
 from notesboard.testing.process import ROOT
 
-__all__ = ["command_env", "run"]
+__all__ = ["command_env", "exec_run", "run"]
 
 
 def command_env(env: Mapping[str, str] | None = None, columns: int = 200) -> dict[str, str]:
@@ -39,7 +39,19 @@ def run(
     full = command_env(env, columns)
     if launcher.usable(full):
         return launcher.run(list(args), full, cwd, timeout)
+    return exec_run(*args, env=env, columns=columns, cwd=cwd, timeout=timeout)
+
+
+def exec_run(
+    *args: str,
+    env: Mapping[str, str] | None = None,
+    columns: int = 200,
+    cwd: Path = ROOT,
+    timeout: float = 60,
+) -> subprocess.CompletedProcess[str]:
+    """The same, always a fresh interpreter: for tests of how the command starts and exits."""
     return subprocess.run(
         [sys.executable, "-m", "notesboard", *args],
-        capture_output=True, text=True, timeout=timeout, cwd=cwd, env=full, stdin=subprocess.DEVNULL,
+        capture_output=True, text=True, timeout=timeout, cwd=cwd, env=command_env(env, columns),
+        stdin=subprocess.DEVNULL,
     )  # fmt: skip
