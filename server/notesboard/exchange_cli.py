@@ -27,9 +27,9 @@ Url = Annotated[str, typer.Option("--url", envvar="NOTESBOARD_URL", help="Base U
 Token = Annotated[str | None, typer.Option("--token", envvar="NOTESBOARD_TOKEN", help="Access token, if needed.")]
 
 
-def _fail(message: str) -> typer.Exit:
+def _fail(message: str, code: int = 1) -> typer.Exit:
     err.print(f"[bold red]error:[/] {message}", highlight=False)
-    return typer.Exit(code=1)
+    return typer.Exit(code=code)
 
 
 T = TypeVar("T")
@@ -47,8 +47,7 @@ def _call(url: str, token: str | None, call: Callable[[AsyncRest], Coroutine[Any
     except NotesError as exc:
         raise _fail(f"{exc.status}: {exc.message}" if exc.status else exc.message) from None
     except (Interrupted, KeyboardInterrupt):
-        err.print("[bold red]error:[/] interrupted", highlight=False)
-        raise typer.Exit(code=130) from None
+        raise _fail("interrupted", 130) from None
 
 
 def export_command(

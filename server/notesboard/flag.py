@@ -2,7 +2,8 @@
 
 Why: an asyncio.Event allocates its waiters' deque (~0.7 KiB with the Event) when it is created, and each
 socket holds three (outbox ready and idle, reader in-flight slot) that an idle socket never waits on:
-~2 KiB of the server's memory per idle socket (tracemalloc, docs/performance.md "Connections").
+~2 KiB of the server's memory per idle socket (tracemalloc; docs/performance.md, "Connections against
+the floor of the stack").
 """
 
 from __future__ import annotations

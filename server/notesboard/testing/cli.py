@@ -39,7 +39,7 @@ def run(
     full = command_env(env, columns)
     if launcher.usable(full):
         return launcher.run(list(args), full, cwd, timeout)
-    return exec_run(*args, env=env, columns=columns, cwd=cwd, timeout=timeout)
+    return _exec(args, full, cwd, timeout)
 
 
 def exec_run(
@@ -50,8 +50,11 @@ def exec_run(
     timeout: float = 60,
 ) -> subprocess.CompletedProcess[str]:
     """The same, always a fresh interpreter: for tests of how the command starts and exits."""
+    return _exec(args, command_env(env, columns), cwd, timeout)
+
+
+def _exec(args: tuple[str, ...], env: dict[str, str], cwd: Path, timeout: float) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "notesboard", *args],
-        capture_output=True, text=True, timeout=timeout, cwd=cwd, env=command_env(env, columns),
-        stdin=subprocess.DEVNULL,
+        capture_output=True, text=True, timeout=timeout, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
     )  # fmt: skip
