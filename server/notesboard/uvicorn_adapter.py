@@ -152,14 +152,22 @@ class RawSendMiddleware:
 
 
 class SocketHandle:
-    """One connection's way to uvicorn's protocol object, when the server's `send` leads to it."""
+    """One connection's way to uvicorn's protocol object, when the server's `send` leads to it.
 
-    __slots__ = ("_fast", "_proto", "_send")
+    What it hands out are its own bound methods, not closures: one lives as long as its socket, and a
+    closure with its cells costs about twice the memory (`bench/socket_memory.py`).
+    """
+
+    __slots__ = ("_fast", "_on_timeout", "_original_timeout", "_proto", "_send", "_transport", "_writable")
 
     def __init__(self, scope: Scope, fast: FastPaths) -> None:
         self._send: Any = scope.get(RAW_SEND_KEY)
         self._proto: Any = getattr(self._send, "__self__", None)
         self._fast = fast
+        self._transport: Any = None
+        self._writable: Any = None
+        self._on_timeout: Callable[[], bool] | None = None
+        self._original_timeout: Callable[[], None] | None = None
 
     def text_sender(self, fallback: Callable[[str], Awaitable[None]]) -> Callable[[str], Awaitable[None]]:
         """Send text frames with the server's own ASGI `send`, skipping starlette's per-message checks.
@@ -167,14 +175,12 @@ class SocketHandle:
         Every frame of the fan-out passes here; skipping starlette's wrappers saved about a fifth of the
         server's CPU per delivery. Accept and close still go through starlette.
         """
-        send = self._send
-        if send is None:
+        if self._send is None:
             return fallback
+        return self._send_text
 
-        async def send_text(text: str) -> None:
-            await send({"type": "websocket.send", "text": text})
-
-        return send_text
+    async def _send_text(self, text: str) -> None:
+        await self._send({"type": "websocket.send", "text": text})
 
     def direct_writer(self) -> Callable[[bytes], bool] | None:
         """A synchronous writer of ready-made frames to the transport, or None.
@@ -192,14 +198,15 @@ class SocketHandle:
         conn = getattr(proto, "conn", None)
         if transport is None or writable is None or conn is None or getattr(conn, "extensions", True):
             return None
+        self._transport, self._writable = transport, writable
+        return self._write
 
-        def write(wire: bytes) -> bool:
-            if proto.close_sent or not writable.is_set() or transport.is_closing():
-                return False
-            transport.write(wire)
-            return True
-
-        return write
+    def _write(self, wire: bytes) -> bool:
+        transport = self._transport
+        if self._proto.close_sent or not self._writable.is_set() or transport.is_closing():
+            return False
+        transport.write(wire)
+        return True
 
     def close_behind_buffer(self, code: int, reason: str) -> bool:
         """Queue a close frame without waiting for the transport to drain; False: use a normal close.
@@ -240,11 +247,12 @@ class SocketHandle:
         original = getattr(proto, "keepalive_timeout", None)
         if not callable(original):
             return
+        self._on_timeout, self._original_timeout = on_timeout, original
+        proto.keepalive_timeout = self._keepalive_timeout
 
-        def keepalive_timeout() -> None:
-            proto.pong_timer = None
-            proto.pending_ping_payload = None
-            if not on_timeout():
-                original()
-
-        proto.keepalive_timeout = keepalive_timeout
+    def _keepalive_timeout(self) -> None:
+        proto = self._proto
+        proto.pong_timer = None
+        proto.pending_ping_payload = None
+        if self._on_timeout is not None and not self._on_timeout() and self._original_timeout is not None:
+            self._original_timeout()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import tracemalloc
 
 from notesboard.outbox import BATCH_CHARS, Outbox, text_frame
 
@@ -134,3 +135,29 @@ def test_text_frame_headers_follow_rfc_6455() -> None:
     assert medium[:4] == b"\x81\x7e\x00\xc8" and len(medium) == 204
     large = text_frame("l" * 70_000)
     assert large[:2] == b"\x81\x7f" and int.from_bytes(large[2:10], "big") == 70_000
+
+
+async def test_an_idle_outbox_holds_no_queue_once_drained() -> None:
+    """An idle socket's outbox keeps no deque (0.7 KiB each, a few per cent of an idle socket's memory)."""
+    sink = Sink()
+    boxes = [outbox(sink)[0] for _ in range(200)]
+    tracemalloc.start()
+    try:
+        before = tracemalloc.take_snapshot()
+        for box in boxes:
+            box.start()
+            box.push("hello")
+            box.push("world")  # both queued: no direct writer
+        held = tracemalloc.take_snapshot().compare_to(before, "filename")
+        assert sum(s.size_diff for s in held if s.traceback[0].filename.endswith("outbox.py")) > 200 * 500
+        await asyncio.gather(*(box.flushed() for box in boxes))
+        await asyncio.sleep(0)  # the writer tasks end after their last send
+        after = tracemalloc.take_snapshot().compare_to(before, "filename")
+    finally:
+        tracemalloc.stop()
+    assert len(sink.messages) == 400
+    left = sum(s.size_diff for s in after if s.traceback[0].filename.endswith("outbox.py"))
+    assert left < 200 * 100, f"{left / 200:.0f} bytes per drained outbox"
+    boxes[0].push("again")  # and it queues again when needed
+    await boxes[0].flushed()
+    assert sink.messages[-1] == "again"

@@ -62,8 +62,8 @@ class SocketConnection(StateMachine):
             query.name,
             grant,
             push=self.outbox.push,
-            wants_replies=lambda: self.state is ConnState.OPEN or self.state is ConnState.CLOSING,
-            abusive=lambda: self._close_soon(CLOSE_POLICY, "sustained rate limit abuse"),
+            wants_replies=self._wants_replies,
+            abusive=self._abusive,
         )
         self._held: list[tuple[int | None, str]] = []  # frames that arrive while SYNCING
         self._closer: asyncio.Task[None] | None = None
@@ -110,43 +110,9 @@ class SocketConnection(StateMachine):
         log.info("open board=%s address=%s name=%s since=%s", self.board, self.address, self.name, self.query.since)
         reason = "client closed"
         try:
-            try:
-                limit = self.query.limit or svc.settings.snapshot_limit
-                since, epoch = self.query.since, self.query.epoch
-                # Shared with the board's other connects; only reads that start after the join above.
-                snap = await svc.snapshots.snapshot(self.board, since, epoch, limit)
-            except NotesError as exc:
-                reason = f"snapshot failed: {exc.message}"
-                self._enter(ConnState.CLOSING)
-                await self.ws.send_text(error_frame(exc))
-                await self.ws.close(CLOSE_TRY_AGAIN, "database unavailable")
-                return
-            if self.state is not ConnState.SYNCING:  # closed while reading the snapshot (token expiry, resync)
-                reason = await self._read_loop()
-                return
-            self.seq = snap.seq
-            presence = svc.hub.count(self.board)
-            frame = snapshot_frame(self.board, snap.epoch, snap.seq, snap.notes, presence, snap.reset, snap.more)
-            held, self._held = self._held, []
-            self._enter(ConnState.OPEN)
-            for seq, held_frame in held:
-                if seq is None:
-                    self.send_frame(held_frame)
-                else:
-                    self.send_events(seq, seq, [(seq, held_frame)], None)
-            # The snapshot goes out directly, outside the outbox's bound: a resume snapshot may be large, and
-            # counting it would close the very client that is catching up. Events queue (bounded) meanwhile.
-            try:
-                await self.ws.send_text(frame)
-            except Exception:  # noqa: BLE001 - the peer left, or a close won the race
-                reason = "gone during snapshot"
-                return
-            if self.is_open:  # a close may have been decided while the snapshot was sent
-                self.outbox.start()  # a writer task only while frames wait: none for an idle socket
-                direct = self.handle.direct_writer()
-                if direct is not None:  # only now: nothing may overtake the snapshot
-                    self.outbox.enable_direct(direct)
-            reason = await self._read_loop()
+            # The snapshot is read and sent in a coroutine of its own so that nothing of it (the notes, the
+            # encoded frame: easily kilobytes) stays referenced by this frame for the socket's lifetime.
+            reason = await self._sync() or await self._read_loop()
         finally:
             if expiry is not None:
                 expiry.cancel()
@@ -158,6 +124,50 @@ class SocketConnection(StateMachine):
             svc.presence.left(self.board, self.name)
             svc.registry.remove(self)
             log.info("close board=%s address=%s name=%s reason=%s", self.board, self.address, self.name, reason)
+
+    async def _sync(self) -> str | None:
+        """Read and send the snapshot, then OPEN with what arrived meanwhile; a reason if the socket ends."""
+        svc = self.svc
+        try:
+            limit = self.query.limit or svc.settings.snapshot_limit
+            # Shared with the board's other connects; only reads that start after the hub join in `serve`.
+            snap = await svc.snapshots.snapshot(self.board, self.query.since, self.query.epoch, limit)
+        except NotesError as exc:
+            self._enter(ConnState.CLOSING)
+            await self.ws.send_text(error_frame(exc))
+            await self.ws.close(CLOSE_TRY_AGAIN, "database unavailable")
+            return f"snapshot failed: {exc.message}"
+        if self.state is not ConnState.SYNCING:  # closed while reading the snapshot (token expiry, resync)
+            return None
+        self.seq = snap.seq
+        presence = svc.hub.count(self.board)
+        frame = snapshot_frame(self.board, snap.epoch, snap.seq, snap.notes, presence, snap.reset, snap.more)
+        held, self._held = self._held, []
+        self._enter(ConnState.OPEN)
+        for seq, held_frame in held:
+            if seq is None:
+                self.send_frame(held_frame)
+            else:
+                self.send_events(seq, seq, [(seq, held_frame)], None)
+        # The snapshot goes out directly, outside the outbox's bound: a resume snapshot may be large, and
+        # counting it would close the very client that is catching up. Events queue (bounded) meanwhile.
+        try:
+            await self.ws.send_text(frame)
+        except Exception:  # noqa: BLE001 - the peer left, or a close won the race
+            return "gone during snapshot"
+        if self.is_open:  # a close may have been decided while the snapshot was sent
+            self.outbox.start()  # a writer task only while frames wait: none for an idle socket
+            direct = self.handle.direct_writer()
+            if direct is not None:  # only now: nothing may overtake the snapshot
+                self.outbox.enable_direct(direct)
+        return None
+
+    def _wants_replies(self) -> bool:
+        """The reader's acks and errors are wanted while OPEN or CLOSING (not once the socket is gone)."""
+        return self.state is ConnState.OPEN or self.state is ConnState.CLOSING
+
+    def _abusive(self) -> None:
+        self._close_soon(CLOSE_POLICY, "sustained rate limit abuse")
 
     async def _read_loop(self) -> str:
         receive, frame = self.ws.receive, self.reader.frame
