@@ -91,3 +91,29 @@ async def test_many_connects_and_resumes_during_writes_lose_and_repeat_nothing(s
                 assert {i for i, s in writer.acked.items() if s > since} <= set(state)
                 assert all(state[i] == live.get(i, state[i]) for i in state)
     assert shared < 1.0  # some of the 90 snapshots came from one read (the figure is timing-dependent)
+
+
+async def test_connects_of_an_unchanged_board_use_its_kept_snapshot_and_never_a_stale_one(
+    server: ServerProcess,
+) -> None:
+    board = f"kept{random.randrange(10**9)}"
+    with Rest(server.url) as api:
+        texts = [api.create(board, "first")["text"]]
+    async with await Connection.open(server.url, board):  # keeps the board watched; its read is kept
+        hits, reads = (_metric(server, f"notesboard_snapshot_{k}_total") for k in ("kept_hits", "reads"))
+        for _ in range(5):
+            async with await Connection.open(server.url, board) as conn:
+                assert [n["text"] for n in conn.snapshot["notes"]] == texts
+        assert _metric(server, "notesboard_snapshot_kept_hits_total") - hits == 5
+        assert _metric(server, "notesboard_snapshot_reads_total") == reads
+        for i in range(10):  # a change right before each connect: it is in the snapshot or comes next
+            with Rest(server.url) as api:
+                note = await asyncio.to_thread(api.create, board, f"n{i}")
+            texts.append(note["text"])
+            async with await Connection.open(server.url, board, tracker=SeqTracker()) as conn:
+                seen = [n["text"] for n in conn.snapshot["notes"]]
+                while conn.tracker.seq is None or conn.tracker.seq < note["seq"]:
+                    frame = await conn.recv(timeout=10)
+                    if frame["type"] == "event":
+                        seen.append(frame["note"]["text"])
+                assert seen == texts

@@ -8,15 +8,20 @@ after the last flush waits for the window's end, so a busy board's events go out
 For connections that accept batching (`batch=1`) the frames are joined into one newline-separated chunk
 *once per board*, and the same string goes to every such connection. Delivery never awaits a socket: each
 connection's `Outbox` absorbs the push.
+
+A room can also keep one value for its board (`keep`/`kept`: the snapshot cache of `snapshot.SharedReads`).
+Every change the hub sees for the board (an event queued, a resync, the last connection leaving) drops it,
+and `stamp` lets its owner keep only what was read while nothing changed.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol
 
-__all__ = ["Hub", "Subscriber"]
+__all__ = ["Hub", "Stamp", "Subscriber"]
 
 
 class Subscriber(Protocol):
@@ -34,13 +39,19 @@ class Subscriber(Protocol):
 
 
 class _Room:
-    __slots__ = ("flushed", "pending", "scheduled", "subs")
+    __slots__ = ("flushed", "kept", "pending", "scheduled", "subs", "version")
 
-    def __init__(self) -> None:
+    def __init__(self, version: int) -> None:
         self.subs: set[Subscriber] = set()
         self.pending: list[tuple[int, str]] = []
         self.scheduled = False
         self.flushed = -1e9  # loop time of the last flush
+        self.version = version  # unique across rooms and changes: a stamp of another room never matches
+        self.kept: Any = None  # what `keep` stored, until the board's next change
+
+
+# Where a board's room stood when it was taken (`Hub.stamp`): the room and its version.
+Stamp = tuple[_Room, int]
 
 
 class Hub:
@@ -56,12 +67,13 @@ class Hub:
         # Told when a board gets its first local connection (True) and loses its last (False): a cluster
         # backplane listens to a board's broker channel only while it has connections here.
         self.on_watch: Callable[[str, bool], None] | None = None
+        self._versions = itertools.count(1)
 
     def join(self, sub: Subscriber) -> int:
         """Add a connection; returns the board's connection count, this one included."""
         room = self._rooms.get(sub.board)
         if room is None:
-            room = self._rooms[sub.board] = _Room()
+            room = self._rooms[sub.board] = _Room(next(self._versions))
         room.subs.add(sub)
         if len(room.subs) == 1 and self.on_watch is not None:
             self.on_watch(sub.board, True)
@@ -72,6 +84,7 @@ class Hub:
         if room is not None and sub in room.subs:
             room.subs.discard(sub)
             if not room.subs:
+                self._changed(room)  # events that come now reach no one here (nor would they bump the room)
                 if not room.pending:
                     del self._rooms[sub.board]
                 if self.on_watch is not None:
@@ -105,6 +118,8 @@ class Hub:
         that has not seen it is asked to resume with `since` (close 1013). Returns how many were asked."""
         room = self._rooms.get(board)
         asked = 0
+        if room is not None:
+            self._changed(room)
         for sub in tuple(room.subs) if room else ():
             if sub.seq < missing:
                 sub.resync()
@@ -117,7 +132,10 @@ class Hub:
     def deliver(self, board: str, seq: int, frame: str) -> None:
         """Queue one committed event (called in seq order per board); it goes out at the board's next flush."""
         room = self._rooms.get(board)
-        if room is None or not room.subs:
+        if room is None:
+            return
+        self._changed(room)
+        if not room.subs:
             return
         room.pending.append((seq, frame))
         if not room.scheduled:
@@ -148,6 +166,30 @@ class Hub:
         self.delivered += len(subs) * len(frames)
         if not room.subs and self._rooms.get(board) is room:
             del self._rooms[board]
+
+    # -- one value kept per watched board, valid until the board's next change ------------------------------
+
+    def _changed(self, room: _Room) -> None:
+        room.version = next(self._versions)
+        room.kept = None
+
+    def stamp(self, board: str) -> Stamp | None:
+        """Where the board stands now (None: no connection here, nothing can be kept)."""
+        room = self._rooms.get(board)
+        return (room, room.version) if room is not None and room.subs else None
+
+    def keep(self, board: str, stamp: Stamp | None, value: object) -> bool:
+        """Keep `value` for the board if nothing changed since `stamp` was taken; False if something did."""
+        room = self._rooms.get(board)
+        if stamp is None or room is not stamp[0] or room.version != stamp[1] or not room.subs:
+            return False
+        room.kept = value
+        return True
+
+    def kept(self, board: str) -> Any:
+        """What was kept for the board, if nothing changed since (None otherwise)."""
+        room = self._rooms.get(board)
+        return room.kept if room is not None else None
 
     def broadcast(self, board: str, frame: str) -> None:
         room = self._rooms.get(board)

@@ -102,6 +102,11 @@ class _Counters(Collector):
         yield CounterMetricFamily(
             "notesboard_snapshot_requests", "Snapshot reads socket connects asked for.", value=self._snaps.requests
         )
+        yield CounterMetricFamily(
+            "notesboard_snapshot_kept_hits",
+            "Socket snapshots served from a board's kept snapshot, without a database read.",
+            value=self._snaps.kept_hits,
+        )
         fast = GaugeMetricFamily(
             "notesboard_fast_path", "uvicorn fast paths in use (1) or not (0); see the start-up log.", labels=["path"]
         )

@@ -112,7 +112,12 @@ class Runtime:
             self.registry,
             self.recorder.error,
             self.fast,
-            SharedReads(self.store, share=settings.share_snapshot_reads),
+            SharedReads(
+                self.store,
+                self.hub,
+                share=settings.share_snapshot_reads,
+                cache_bytes=settings.snapshot_cache_bytes,
+            ),
         )
         self.metrics = Metrics(
             self.recorder,

@@ -9,6 +9,13 @@ the board's next read, which starts when the one in flight ends. Per board and k
 is at most one read in flight and one gathering requests; a changes read asks from the lowest `since` of
 its requests and each gets the notes above its own, a fresh read asks for the largest `limit` and each
 keeps the newest of its own.
+
+The newest fresh read of a board with connections is also *kept* (`cache_bytes`: pages up to that size) in
+the board's hub room, and serves the board's next connects without a database read until the board changes.
+It obeys the same rule: the hub drops it on every change it sees for the board (an event queued, a resync,
+the last local connection leaving), and a read is kept only if nothing changed from its start to its end.
+A connection served from it joined the hub after the read started and nothing reached the hub since, so
+every event the read did not see reaches the connection live, as after a read of its own.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ import asyncio
 from dataclasses import dataclass
 from functools import partial
 
+from notesboard.fanout import Hub
 from notesboard.model import BoardPage, Note
 from notesboard.storage import Store
 
@@ -55,19 +63,55 @@ class _Read:
     task: asyncio.Task[BoardPage] | None = None
 
 
+@dataclass(slots=True, frozen=True)
+class _Kept:
+    """A board's newest fresh page, as read with `limit` (kept in its hub room while nothing changes)."""
+
+    page: BoardPage
+    limit: int
+
+    def snapshot(self, since: int | None, epoch: str | None, limit: int) -> Snapshot | None:
+        """What `read_snapshot` would give from this page, or None when it needs the database."""
+        page = self.page
+        if since is not None and (epoch is None or epoch == page.epoch) and since <= page.seq:
+            if since < page.seq:
+                return None  # the changes since: tombstones too, which a fresh page does not hold
+            return Snapshot(page.epoch, page.seq, [], False)
+        if len(page.notes) > limit:
+            return Snapshot(page.epoch, page.seq, page.notes[-limit:], since is not None, True)
+        if page.more and limit > self.limit:
+            return None  # asks for more than was read
+        return Snapshot(page.epoch, page.seq, page.notes, since is not None, page.more)
+
+
+def page_bytes(page: BoardPage) -> int:
+    """About what a page costs in memory (its texts, and ~300 bytes for each note's other fields)."""
+    return sum(len(n["text"]) + 300 for n in page.notes)
+
+
 class SharedReads:
     """Snapshot reads shared by the connections of a board that ask at about the same time (see above)."""
 
-    def __init__(self, store: Store, *, share: bool = True) -> None:
+    def __init__(self, store: Store, hub: Hub, *, share: bool = True, cache_bytes: int = 0) -> None:
         self._store = store
+        self._hub = hub
         self._share = share  # off (the `share_snapshot_reads` setting): one read per request, as before
+        self._cache_bytes = cache_bytes if share else 0  # largest page kept per board (0: none)
         self._open: dict[tuple[str, bool], _Read] = {}  # gathering requests, not started yet
         self._last: dict[tuple[str, bool], _Read] = {}  # the newest read of the key (open or in flight)
         self.reads = 0  # database reads made
-        self.requests = 0  # reads asked for (the difference was shared)
+        self.requests = 0  # reads asked for (the difference was shared or kept)
+        self.kept_hits = 0  # requests answered from a kept page
 
     async def snapshot(self, board: str, since: int | None, epoch: str | None, limit: int) -> Snapshot:
         """As `read_snapshot`; call it only after the connection joined the hub."""
+        kept: _Kept | None = self._hub.kept(board) if self._cache_bytes else None
+        if kept is not None and kept.page.epoch == self._store.epoch:
+            snap = kept.snapshot(since, epoch, limit)
+            if snap is not None:
+                self.requests += 1
+                self.kept_hits += 1
+                return snap
         if not self._share:
             self.requests += 1
             self.reads += 1
@@ -104,7 +148,12 @@ class SharedReads:
         if self._open.get(key) is read:
             del self._open[key]  # from here on a request needs a read that starts later
         self.reads += 1
-        return await self._store.read_notes(key[0], read.since, read.limit)
+        board, changes = key
+        stamp = None if changes or not self._cache_bytes else self._hub.stamp(board)
+        page = await self._store.read_notes(board, read.since, read.limit)
+        if stamp is not None and read.limit is not None and page_bytes(page) <= self._cache_bytes:
+            self._hub.keep(board, stamp, _Kept(page, read.limit))  # only if nothing changed meanwhile
+        return page
 
     def _done(self, key: tuple[str, bool], read: _Read, task: asyncio.Task[BoardPage]) -> None:
         if self._last.get(key) is read:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from notesboard.fanout import Hub
 from notesboard.model import BoardPage, CreateCommand, DeleteCommand, WriteOp, WriteResult
 from notesboard.snapshot import SharedReads, read_snapshot
 from notesboard.storage import Store
@@ -35,7 +36,7 @@ async def test_requests_together_share_one_read_and_each_gets_its_own_answer(tmp
     async with Store(f"sqlite+aiosqlite:///{tmp_path / 'nb.db'}", readers=1) as store:
         made = await _fill(store, 6)
         await store.apply([WriteOp("b", DeleteCommand(made[1].note["id"], None, None))])  # seq 7: a tombstone
-        shared = SharedReads(store)
+        shared = SharedReads(store, Hub())
         asks = [(None, None, 3), (None, None, 10), (2, store.epoch, 5), (5, None, 5), (99, None, 4), (1, "old", 2)]
         got = await asyncio.gather(*(shared.snapshot("b", since, epoch, limit) for since, epoch, limit in asks))
         alone = [await read_snapshot(store, "b", since, epoch, limit) for since, epoch, limit in asks]
@@ -52,7 +53,7 @@ async def test_a_request_never_joins_a_read_already_in_flight(tmp_path: Path) ->
     store = GatedStore(f"sqlite+aiosqlite:///{tmp_path / 'nb.db'}")
     async with store:
         await _fill(store, 2)
-        shared = SharedReads(store)
+        shared = SharedReads(store, Hub())
         first = asyncio.create_task(shared.snapshot("b", None, None, 10))
         await store.entered.wait()  # the first read is in flight
         later = [asyncio.create_task(shared.snapshot("b", None, None, 10)) for _ in range(3)]
@@ -68,7 +69,7 @@ async def test_a_waiter_that_leaves_does_not_cancel_the_read_of_the_others(tmp_p
     store = GatedStore(f"sqlite+aiosqlite:///{tmp_path / 'nb.db'}")
     async with store:
         await _fill(store, 3)
-        shared = SharedReads(store)
+        shared = SharedReads(store, Hub())
         leaver = asyncio.create_task(shared.snapshot("b", 0, None, 10))
         stayer = asyncio.create_task(shared.snapshot("b", 1, None, 10))
         await store.entered.wait()
@@ -81,6 +82,86 @@ async def test_a_waiter_that_leaves_does_not_cancel_the_read_of_the_others(tmp_p
 async def test_sharing_off_reads_once_per_request(tmp_path: Path) -> None:
     async with Store(f"sqlite+aiosqlite:///{tmp_path / 'nb.db'}", readers=1) as store:
         await _fill(store, 2)
-        shared = SharedReads(store, share=False)
+        shared = SharedReads(store, Hub(), share=False)
         await asyncio.gather(*(shared.snapshot("b", None, None, 10) for _ in range(4)))
         assert (shared.requests, shared.reads) == (4, 4)
+
+
+class Sub:
+    """A hub subscriber that records what reaches it (the connection's part, reduced to a list)."""
+
+    def __init__(self, board: str) -> None:
+        self.board, self.batch, self.seq = board, False, 0
+        self.got: list[int] = []
+
+    def send_events(self, first: int, last: int, frames: list[tuple[int, str]], chunk: str | None) -> None:
+        self.got.extend(seq for seq, _ in frames)
+
+    def send_frame(self, frame: str) -> None:
+        pass
+
+    def resync(self) -> None:
+        pass
+
+
+KEEP = 1 << 20
+
+
+async def test_a_boards_fresh_page_is_kept_until_its_next_change(tmp_path: Path) -> None:
+    store = GatedStore(f"sqlite+aiosqlite:///{tmp_path / 'nb.db'}")
+    store.gate.set()
+    async with store:
+        await _fill(store, 4)
+        hub = Hub()
+        hub.join(Sub("b"))
+        shared = SharedReads(store, hub, cache_bytes=KEEP)
+        first = await shared.snapshot("b", None, None, 10)
+        asks = [(None, None, 10), (None, None, 2), (4, store.epoch, 10), (9, None, 10), (1, "old", 3)]
+        got = [await shared.snapshot("b", since, epoch, limit) for since, epoch, limit in asks]
+        assert store.started == 1 and (shared.requests, shared.reads, shared.kept_hits) == (6, 1, 5)
+        store.started = 0
+        assert got == [await read_snapshot(store, "b", since, epoch, limit) for since, epoch, limit in asks]
+        assert first == got[0] and got[1].more and got[2].notes == [] and got[3].reset and got[4].reset
+        store.started = 0
+        await shared.snapshot("b", 2, None, 10)  # the changes since 2: the database (tombstones)
+        await shared.snapshot("b", None, None, 50)  # more than was read, but nothing more exists: kept
+        assert store.started == 1
+        made = await _fill(store, 1)
+        hub.deliver("b", made[0].seq, "{}")  # the board changed: what was kept is gone
+        assert hub.kept("b") is None
+        snap = await shared.snapshot("b", None, None, 10)
+        assert store.started == 2 and snap.seq == made[0].seq and len(snap.notes) == 5
+
+
+async def test_a_read_that_saw_a_change_arrive_is_not_kept(tmp_path: Path) -> None:
+    """The read may have missed an event the hub delivered while it ran: a later connect would never get it."""
+    store = GatedStore(f"sqlite+aiosqlite:///{tmp_path / 'nb.db'}")
+    async with store:
+        await _fill(store, 2)
+        hub = Hub()
+        sub = Sub("b")
+        hub.join(sub)
+        shared = SharedReads(store, hub, cache_bytes=KEEP)
+        reading = asyncio.create_task(shared.snapshot("b", None, None, 10))
+        await store.entered.wait()
+        hub.deliver("b", 3, "{}")  # committed elsewhere, delivered while the read is in flight
+        store.gate.set()
+        await reading
+        assert hub.kept("b") is None
+        await shared.snapshot("b", None, None, 10)
+        assert store.started == 2 and hub.kept("b") is not None  # this one saw no change: kept
+        hub.leave(sub)  # the last connection leaves: nothing is kept for a board nobody watches here
+        assert hub.kept("b") is None and hub.stamp("b") is None
+
+
+async def test_pages_over_the_size_and_sharing_off_are_not_kept(tmp_path: Path) -> None:
+    async with Store(f"sqlite+aiosqlite:///{tmp_path / 'nb.db'}", readers=1) as store:
+        await _fill(store, 3)
+        hub = Hub()
+        hub.join(Sub("b"))
+        await SharedReads(store, hub, cache_bytes=3 * 300).snapshot("b", None, None, 10)  # 3 notes: > 900 bytes
+        assert hub.kept("b") is None
+        await SharedReads(store, hub, share=False, cache_bytes=KEEP).snapshot("b", None, None, 10)
+        assert hub.kept("b") is None
+        await SharedReads(store, hub, cache_bytes=KEEP).snapshot("b", None, None, 10)
+        assert hub.kept("b") is not None
