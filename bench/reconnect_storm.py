@@ -7,6 +7,9 @@ between failed attempts). Measured: the time from the new server answering /heal
 holds its resume snapshot, and each resume's connect-to-snapshot latency. Checked: every client saw every
 acked create of its board exactly once, events contiguous after each snapshot, no resume reset.
 
+The clients and writers run in `--procs` generator processes (uvloop; board b and all its clients in
+process b % procs), so that the generator is not one process's ceiling.
+
 The same run is made twice on fresh files: with the snapshot reads of a board shared (the default) and with
 `NOTESBOARD_SHARE_SNAPSHOT_READS=false` (one database read per connect: the code before sharing).
 
@@ -19,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import multiprocessing as mp
 import random
 import statistics
 import sys
@@ -33,6 +37,7 @@ import orjson
 import websockets
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from connect_ceiling import cpu_s
 from notesboard.client.backoff import Backoff
 from run import _raise_nofile
 from servers import ROOT, Server
@@ -49,10 +54,13 @@ class Seen:
     epoch: str | None = None
     ids: set[int] = field(default_factory=set)
     errors: list[str] = field(default_factory=list)
-    resumed_at: float | None = None  # when it held its first snapshot after the restart
-    resume_ms: list[float] = field(default_factory=list)
+    snapshots: list[tuple[float, float]] = field(default_factory=list)  # (connect started, snapshot held)
 
-    def take(self, frame: dict[str, Any], restarted: bool, started: float) -> None:
+    def resumed(self, after: float) -> tuple[float, float] | None:
+        """Its first snapshot held after `after` (the old server had exited then: the new server's)."""
+        return next((s for s in self.snapshots if s[1] > after), None)
+
+    def take(self, frame: dict[str, Any], started: float) -> None:
         if frame["type"] == "snapshot":
             if self.since is not None:
                 if frame["reset"]:
@@ -62,9 +70,7 @@ class Seen:
             for note in frame["notes"]:
                 self._note(note["id"])
             self.since, self.epoch = frame["seq"], frame["epoch"]
-            if restarted and self.resumed_at is None:
-                self.resumed_at = time.monotonic()
-                self.resume_ms.append((self.resumed_at - started) * 1000)
+            self.snapshots.append((started, time.monotonic()))
         elif frame["type"] == "event":
             if self.since is None or frame["seq"] != self.since + 1:
                 self.errors.append(f"event {frame['seq']} after {self.since}")
@@ -79,16 +85,18 @@ class Seen:
 
 
 class Storm:
-    def __init__(self, url: str, args: argparse.Namespace) -> None:
+    """One generator process's share: `boards`, their writers and every client of those boards."""
+
+    def __init__(self, url: str, args: argparse.Namespace, boards: list[str], clients: list[str]) -> None:
         self.ws = url.replace("http://", "ws://")
         self.args = args
-        self.boards = [f"storm{i}" for i in range(args.boards)]
-        self.seen = [Seen(self.boards[i % args.boards]) for i in range(args.clients)]
+        self.boards = boards
+        self.seen = [Seen(board) for board in clients]
         self.acked: dict[str, dict[int, int]] = {b: {} for b in self.boards}  # board -> note id -> seq
         self.unacked = 0
-        self.restarted = False
         self.stop = asyncio.Event()
-        self.gate = asyncio.Semaphore(args.connect_concurrency)  # handshakes in flight before the restart
+        # Handshakes in flight before the restart, split over the processes.
+        self.gate = asyncio.Semaphore(max(1, args.connect_concurrency // args.procs))
         self.writing = asyncio.Event()
         self.writing.set()
 
@@ -100,7 +108,6 @@ class Storm:
                 await asyncio.sleep(random.uniform(0, self.args.jitter))
                 closed_by_server = False
             query = "batch=1" + (f"&since={seen.since}&epoch={seen.epoch}" if seen.since is not None else "")
-            restarted = self.restarted
             gate = self.gate if seen.since is None else None  # only the first connects are paced
             if gate is not None:
                 await gate.acquire()
@@ -110,7 +117,7 @@ class Storm:
                     backoff.reset()
                     async for message in ws:
                         for line in str(message).split("\n"):
-                            seen.take(orjson.loads(line), restarted, started)
+                            seen.take(orjson.loads(line), started)
                         if gate is not None:
                             gate.release()
                             gate = None
@@ -173,69 +180,134 @@ def _metric(url: str, name: str) -> float:
     return 0.0
 
 
-async def run_once(label: str, env: dict[str, str], args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
-    await asyncio.to_thread(workdir.mkdir, parents=True)
-    server = Server("notesboard", workdir, env=env, label=label).start()
-    storm = Storm(server.url, args)
-    clients = [asyncio.create_task(storm.client(s)) for s in storm.seen]
-    ok = await _until(lambda: all(s.since is not None for s in storm.seen), 300)
-    assert ok, "not every client connected"
+def generator(url: str, args: argparse.Namespace, boards: list[str], clients: list[str], pipe: Any) -> None:
+    """A generator process (uvloop): its boards' clients and writers, driven step by step by `run_once`."""
+    import uvloop
+
+    uvloop.run(_generate(url, args, boards, clients, pipe))
+
+
+async def _generate(url: str, args: argparse.Namespace, boards: list[str], clients: list[str], pipe: Any) -> None:
+    loop = asyncio.get_running_loop()
+
+    async def told(word: str) -> None:
+        got = await loop.run_in_executor(None, pipe.recv)
+        assert got == word, (got, word)
+
+    storm = Storm(url, args, boards, clients)
+    tasks = [asyncio.create_task(storm.client(s)) for s in storm.seen]
+    pipe.send(await _until(lambda: all(s.since is not None for s in storm.seen), 300))
+    await told("write")
     writers = [asyncio.create_task(storm.writer(b, args.rate / args.boards)) for b in storm.boards]
-    await asyncio.sleep(args.before)
-    stopped = threading.Event()
-    # SIGTERM and the restart in a thread: the clients and writers keep running in this loop meanwhile.
-    down = asyncio.get_running_loop().run_in_executor(None, lambda: (server.stop(), stopped.set()))
-    await _until(stopped.is_set, 60)
-    storm.restarted = True
-    await down
-    await asyncio.get_running_loop().run_in_executor(None, server.start)
-    ready = time.monotonic()  # start() returns once /healthz answered (polled every 20 ms)
-    all_back = await _until(lambda: all(s.resumed_at is not None for s in storm.seen), 60)
-    back = [s.resumed_at - ready for s in storm.seen if s.resumed_at is not None]
-    reads = _metric(server.url, "notesboard_snapshot_reads_total")
-    requests = _metric(server.url, "notesboard_snapshot_requests_total")
-    await asyncio.sleep(args.after)
+    # When the old server had exited (CLOCK_MONOTONIC is system-wide): a snapshot after it is a resume. A
+    # time rather than a flag set on a message, which a busy generator may read after its first resumes.
+    stopped = await loop.run_in_executor(None, pipe.recv)
+    await _until(lambda: all(s.resumed(stopped) for s in storm.seen), 60)
+    pipe.send([s.resumed(stopped) for s in storm.seen])
+    await told("stop")
     storm.writing.clear()
     await asyncio.wait_for(asyncio.gather(*writers), 30)
     final = {b: max(acked.values(), default=0) for b, acked in storm.acked.items()}
     caught_up = await _until(lambda: all((s.since or 0) >= final[s.board] for s in storm.seen), 30)
     storm.stop.set()
-    for task in clients:
+    for task in tasks:
         task.cancel()
-    await asyncio.gather(*clients, return_exceptions=True)
-    server.stop()
+    await asyncio.gather(*tasks, return_exceptions=True)
     lost = sum(len(set(storm.acked[s.board]) - s.ids) for s in storm.seen)
     errors = [e for s in storm.seen for e in s.errors]
-    latencies = sorted(ms for s in storm.seen for ms in s.resume_ms)
+    pipe.send((caught_up, lost, errors, sum(len(a) for a in storm.acked.values())))
+
+
+def _sample(pid: int, samples: list[tuple[float, float]], done: threading.Event) -> None:
+    while not done.wait(0.1):
+        samples.append((time.monotonic(), cpu_s(pid)))
+
+
+def run_once(label: str, env: dict[str, str], args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
+    """One storm: connect everyone, write, SIGTERM + restart, measure the way back, check every client."""
+    workdir.mkdir(parents=True)
+    server = Server("notesboard", workdir, env=env, label=label).start()
+    names = [f"storm{i}" for i in range(args.boards)]
+    ctx = mp.get_context("spawn")
+    pipes, procs = [], []
+    for p in range(args.procs):  # board b and all its clients in process b % procs: each checks its own boards
+        boards = names[p :: args.procs]
+        clients = [names[i % args.boards] for i in range(args.clients) if (i % args.boards) % args.procs == p]
+        mine, theirs = ctx.Pipe()
+        proc = ctx.Process(target=generator, args=(server.url, args, boards, clients, theirs))
+        proc.start()
+        pipes.append(mine)
+        procs.append(proc)
+    try:
+        assert all(pipe.recv() for pipe in pipes), "not every client connected"
+        for pipe in pipes:
+            pipe.send("write")
+        time.sleep(args.before)
+        server.stop()  # SIGTERM: the server closes every socket 1001; the generators keep running meanwhile
+        stopped = time.monotonic()
+        for pipe in pipes:
+            pipe.send(stopped)
+        server.start()
+        ready = time.monotonic()  # start() returns once /healthz answered (polled every 20 ms)
+        samples = [(ready, cpu_s(server.pid))]  # the server's CPU every 0.1 s, until the reports are in
+        sampling = threading.Event()
+        sampler = threading.Thread(target=_sample, args=(server.pid, samples, sampling), daemon=True)
+        sampler.start()
+        reports = [pipe.recv() for pipe in pipes]  # each once all its clients resumed, or after 60 s
+        sampling.set()
+        sampler.join()
+        at = [r for report in reports for r in report]  # (connect started, snapshot held) or None, per client
+        back = [held - ready for _, held in filter(None, at)]
+        latencies = sorted((held - started) * 1000 for started, held in filter(None, at))
+        reads = _metric(server.url, "notesboard_snapshot_reads_total")
+        requests = _metric(server.url, "notesboard_snapshot_requests_total")
+        time.sleep(args.after)
+        for pipe in pipes:
+            pipe.send("stop")
+        ends = [pipe.recv() for pipe in pipes]
+    finally:
+        for proc in procs:
+            proc.join(30)
+            if proc.is_alive():
+                proc.kill()
+        server.stop()
+    errors = [e for _, _, errs, _ in ends for e in errs]
+    last = ready + max(back, default=0.0)
+    busy = next((cpu for t, cpu in samples if t >= last), samples[-1][1]) - samples[0][1]
     return {
         "label": label,
         "clients": args.clients,
         "boards": args.boards,
-        "all_resumed": all_back,
+        "all_resumed": len(back) == len(at),
         "resumed_within_s": round(max(back), 3) if back else None,
         "resumed_p50_s": round(statistics.median(back), 3) if back else None,
         "resume_connect_ms_p50": round(latencies[len(latencies) // 2], 1) if latencies else None,
         "resume_connect_ms_p99": round(latencies[int(len(latencies) * 0.99)], 1) if latencies else None,
+        # The server's CPU from /healthz until the last client resumed (to 0.1 s), per resume: its event loop
+        # is one thread, so at 10,000 resumes "all back in 5 s" needs at most 0.5 ms each and a core of its own.
+        "server_cpu_s": round(busy, 2),
+        "server_cpu_ms_per_resume": round(busy * 1000 / max(1, len(latencies)), 3),
         "snapshot_reads": int(reads),
         "snapshot_requests": int(requests),
-        "acked_creates": sum(len(a) for a in storm.acked.values()),
-        "caught_up": caught_up,
-        "lost": lost,
+        "acked_creates": sum(acked for _, _, _, acked in ends),
+        "caught_up": all(caught for caught, _, _, _ in ends),
+        "lost": sum(lost for _, lost, _, _ in ends),
         "errors": len(errors),
         "first_errors": errors[:5],
     }
 
 
-async def main(args: argparse.Namespace) -> list[dict[str, Any]]:
+def main(args: argparse.Namespace) -> list[dict[str, Any]]:
     import tempfile
 
     results = []
     with tempfile.TemporaryDirectory(prefix="storm-") as tmp:
         variants = [("shared", {}), ("unshared", {"NOTESBOARD_SHARE_SNAPSHOT_READS": "false"})]
+        variants = [v for v in variants if v[0] in args.variants.split(",")]
         for i in range(args.repeat):  # alternating, so that a noisy neighbour hurts both alike
             for label, env in variants if i % 2 == 0 else variants[::-1]:
-                results.append(await run_once(label, env, args, Path(tmp) / f"{label}{i}"))
-            print(json.dumps(results[-1]), flush=True)
+                results.append(run_once(label, env, args, Path(tmp) / f"{label}{i}"))
+                print(json.dumps(results[-1]), flush=True)
     return results
 
 
@@ -249,16 +321,26 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--connect-concurrency", type=int, default=256, help="first connects in flight (256)")
     parser.add_argument("--repeat", type=int, default=1, help="runs of each variant, alternating (default 1)")
     parser.add_argument("--after", type=float, default=2.0, help="seconds of writes after all resumed")
-    return parser.parse_args()
+    parser.add_argument("--procs", type=int, default=2, help="generator processes (default 2)")
+    parser.add_argument("--variants", default="shared,unshared", help="which to run (default shared,unshared)")
+    args = parser.parse_args()
+    if min(args.clients, args.boards, args.procs, args.repeat, args.connect_concurrency) < 1 or args.rate <= 0:
+        parser.error("--clients, --boards, --procs, --repeat, --connect-concurrency must be >= 1, --rate > 0")
+    if args.boards < args.procs:
+        parser.error("--boards must be >= --procs (each generator process takes whole boards)")
+    return args
 
 
 if __name__ == "__main__":
     arguments = parse()
     _raise_nofile()
-    rows = asyncio.run(main(arguments))
+    rows = main(arguments)
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "reconnect-storm.json").write_text(json.dumps({"argv": sys.argv, "results": rows}, indent=2))
-    print(f"{'':10} {'all back':>9} {'p50 back':>9} {'resume p50/p99 ms':>18} {'reads/requests':>15} {'lost':>5}")
+    print(
+        f"{'':10} {'all back':>9} {'p50 back':>9} {'resume p50/p99 ms':>18} {'reads/requests':>15} {'lost':>5}"
+        "  (server CPU s, ms per resume)"
+    )
     for r in rows:
         r = {k: "-" if v is None else v for k, v in r.items()}  # nobody came back: no figures
         lat = f"{r['resume_connect_ms_p50']}/{r['resume_connect_ms_p99']}"
@@ -266,4 +348,5 @@ if __name__ == "__main__":
         print(
             f"{r['label']:10} {r['resumed_within_s']:>8}s {r['resumed_p50_s']:>8}s {lat:>18} {ratio:>15}"
             f" {r['lost']:>5}  errors {r['errors']}  acked {r['acked_creates']}"
+            f"  ({r['server_cpu_s']} s, {r['server_cpu_ms_per_resume']} ms)"
         )
