@@ -35,30 +35,18 @@ from notesboard.client.errors import (
     Unavailable,
     error_from_frame,
     error_from_response,
+    gives_up,
+    is_permanent,
 )
 from notesboard.client.frames import encode
-from notesboard.client.stream import ProtocolError, SeqTracker, SnapshotKind, Verdict
+from notesboard.client.stream import ProtocolError, SeqTracker, SnapshotKind, Verdict, event_op
 from notesboard.client.urls import ws_url
 
 __all__ = ["Board", "connect", "is_permanent"]
 
 Note = dict[str, Any]
 Item = dict[str, Any] | NotesError | None  # what events() hands on: a frame, a failure, or the end
-GIVE_UP_CODES = frozenset({1008})  # policy (bad board, bad token): reconnecting cannot help
 CLOSE_TOO_BIG = 1009  # a frame over the server's limit: that change fails, the connection is made again
-RETRY_STATUSES = frozenset({408, 425, 429})  # 4xx that waiting can cure; every 5xx is retried too
-
-
-def is_permanent(status: int) -> bool:
-    """Whether a refused handshake's HTTP status is final (400, 401, 403, 404...) rather than worth a retry."""
-    return 400 <= status < 500 and status not in RETRY_STATUSES
-
-
-def _op(note: Note) -> str:
-    """The event op of a change a resume snapshot brings (it carries the note, not the op)."""
-    if note.get("deleted"):
-        return "deleted"
-    return "created" if note.get("version") == 1 else "updated"
 
 
 class Board:
@@ -177,7 +165,7 @@ class Board:
                 await asyncio.sleep(backoff.next())
                 continue
             except websockets.ConnectionClosed as exc:  # refused with a close instead of an HTTP status
-                if exc.rcvd is not None and exc.rcvd.code in GIVE_UP_CODES:
+                if exc.rcvd is not None and gives_up(exc.rcvd.code):
                     self._fail(Forbidden(exc.rcvd.reason or "closed by policy"))
                     return
                 await asyncio.sleep(backoff.next())
@@ -189,7 +177,7 @@ class Board:
             try:
                 await self._serve(conn)
             except websockets.ConnectionClosed as exc:
-                if exc.rcvd is not None and exc.rcvd.code in GIVE_UP_CODES:
+                if exc.rcvd is not None and gives_up(exc.rcvd.code):
                     self._fail(Forbidden(exc.rcvd.reason or "closed by policy"))
                     return
                 if exc.rcvd is not None and exc.rcvd.code == CLOSE_TOO_BIG:
@@ -243,7 +231,7 @@ class Board:
         for note in snapshot["notes"]:
             self._apply(note)
             if kind is SnapshotKind.RESUMED:  # changes made while this client was away, in seq order
-                event = {"type": "event", "op": _op(note), "seq": note["seq"], "note": note, "resumed": True}
+                event = {"type": "event", "op": event_op(note), "seq": note["seq"], "note": note, "resumed": True}
                 self._events.put_nowait(event)
         if kind is SnapshotKind.RESET:
             self.resets += 1

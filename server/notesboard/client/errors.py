@@ -32,7 +32,22 @@ __all__ = [
     "Unavailable",
     "error_from_frame",
     "error_from_response",
+    "gives_up",
+    "is_permanent",
 ]
+
+GIVE_UP_CODES = frozenset({1008})  # policy (bad board, bad token): reconnecting cannot help
+RETRY_STATUSES = frozenset({408, 425, 429})  # 4xx that waiting can cure; every 5xx is retried too
+
+
+def is_permanent(status: int) -> bool:
+    """Whether a refused handshake's HTTP status is final (400, 401, 403, 404...) rather than worth a retry."""
+    return 400 <= status < 500 and status not in RETRY_STATUSES
+
+
+def gives_up(close_code: int | None) -> bool:
+    """Whether a close code means reconnecting cannot help (1008: bad board, bad token, abuse)."""
+    return close_code in GIVE_UP_CODES
 
 
 class NotesError(Exception):

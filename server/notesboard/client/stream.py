@@ -11,7 +11,14 @@ from __future__ import annotations
 from enum import Enum
 from typing import Any
 
-__all__ = ["ProtocolError", "SeqTracker", "SnapshotKind", "Verdict"]
+__all__ = ["ProtocolError", "SeqTracker", "SnapshotKind", "Verdict", "event_op"]
+
+
+def event_op(note: dict[str, Any]) -> str:
+    """The event op of a change a resume snapshot brings (it carries the note, not the op)."""
+    if note.get("deleted"):
+        return "deleted"
+    return "created" if note.get("version") == 1 else "updated"
 
 
 class ProtocolError(Exception):
