@@ -202,8 +202,12 @@ async def _generate(url: str, args: argparse.Namespace, boards: list[str], clien
     # When the old server had exited (CLOCK_MONOTONIC is system-wide): a snapshot after it is a resume. A
     # time rather than a flag set on a message, which a busy generator may read after its first resumes.
     stopped = await loop.run_in_executor(None, pipe.recv)
+    cpu0: list[float] = []  # this process's CPU when the new server answered (told by "ready")
+    ready = loop.run_in_executor(None, pipe.recv)
+    ready.add_done_callback(lambda _: cpu0.append(time.process_time()))
     await _until(lambda: all(s.resumed(stopped) for s in storm.seen), 60)
-    pipe.send([s.resumed(stopped) for s in storm.seen])
+    await ready
+    pipe.send(([s.resumed(stopped) for s in storm.seen], time.process_time() - cpu0[0]))
     await told("stop")
     storm.writing.clear()
     await asyncio.wait_for(asyncio.gather(*writers), 30)
@@ -249,6 +253,8 @@ def run_once(label: str, env: dict[str, str], args: argparse.Namespace, workdir:
             pipe.send(stopped)
         server.start()
         ready = time.monotonic()  # start() returns once /healthz answered (polled every 20 ms)
+        for pipe in pipes:
+            pipe.send("ready")
         samples = [(ready, cpu_s(server.pid))]  # the server's CPU every 0.1 s, until the reports are in
         sampling = threading.Event()
         sampler = threading.Thread(target=_sample, args=(server.pid, samples, sampling), daemon=True)
@@ -256,7 +262,8 @@ def run_once(label: str, env: dict[str, str], args: argparse.Namespace, workdir:
         reports = [pipe.recv() for pipe in pipes]  # each once all its clients resumed, or after 60 s
         sampling.set()
         sampler.join()
-        at = [r for report in reports for r in report]  # (connect started, snapshot held) or None, per client
+        at = [r for report, _ in reports for r in report]  # (connect started, snapshot held) or None, per client
+        generator_cpu = sum(cpu for _, cpu in reports)  # from /healthz to each one's last resume
         back = [held - ready for _, held in filter(None, at)]
         latencies = sorted((held - started) * 1000 for started, held in filter(None, at))
         reads = _metric(server.url, "notesboard_snapshot_reads_total")
@@ -287,6 +294,8 @@ def run_once(label: str, env: dict[str, str], args: argparse.Namespace, workdir:
         # is one thread, so at 10,000 resumes "all back in 5 s" needs at most 0.5 ms each and a core of its own.
         "server_cpu_s": round(busy, 2),
         "server_cpu_ms_per_resume": round(busy * 1000 / max(1, len(latencies)), 3),
+        "generator_cpu_s": round(generator_cpu, 2),  # all generator processes, about the same stretch
+        "generator_cpu_ms_per_resume": round(generator_cpu * 1000 / max(1, len(latencies)), 3),
         "snapshot_reads": int(reads),
         "snapshot_requests": int(requests),
         "acked_creates": sum(acked for _, _, _, acked in ends),
@@ -348,5 +357,6 @@ if __name__ == "__main__":
         print(
             f"{r['label']:10} {r['resumed_within_s']:>8}s {r['resumed_p50_s']:>8}s {lat:>18} {ratio:>15}"
             f" {r['lost']:>5}  errors {r['errors']}  acked {r['acked_creates']}"
-            f"  ({r['server_cpu_s']} s, {r['server_cpu_ms_per_resume']} ms)"
+            f"  ({r['server_cpu_s']} s, {r['server_cpu_ms_per_resume']} ms; generator"
+            f" {r['generator_cpu_s']} s, {r['generator_cpu_ms_per_resume']} ms)"
         )
