@@ -95,21 +95,36 @@ def generator(port: int, boards: range, clients: int, boards_total: int, concurr
     uvloop.run(main())
 
 
-def measure(server: ServerProcess, args: argparse.Namespace) -> dict[str, Any]:
+def start_generators(port: int, args: argparse.Namespace, concurrency: int) -> tuple[list[Any], list[Any]]:
+    """`args.procs` generator processes sharing `args.clients` sockets on `args.boards` boards, all ready."""
     ctx = mp.get_context("spawn")
-    pid = server.pid
     share = [args.clients // args.procs + (1 if i < args.clients % args.procs else 0) for i in range(args.procs)]
     pipes, procs = [], []
     for i, n in enumerate(share):
         mine, theirs = ctx.Pipe()
         boards = range(i, args.boards * args.procs, args.procs)
-        work = (server.port, boards, n, args.boards, args.concurrency // args.procs, theirs)
-        p = ctx.Process(target=generator, args=work)
+        p = ctx.Process(target=generator, args=(port, boards, n, args.boards, concurrency // args.procs, theirs))
         p.start()
         pipes.append(mine)
         procs.append(p)
     for pipe in pipes:
         assert pipe.recv() == "ready"
+    return pipes, procs
+
+
+def stop_generators(pipes: list[Any], procs: list[Any]) -> None:
+    """Close every generator's sockets, then end the processes."""
+    for pipe in pipes:
+        pipe.send("close")
+    for pipe in pipes:
+        pipe.recv()
+    for p in procs:
+        p.join(30)
+
+
+def measure(server: ServerProcess, args: argparse.Namespace) -> dict[str, Any]:
+    pid = server.pid
+    pipes, procs = start_generators(server.port, args, args.concurrency)
     time.sleep(0.5)
     rss0, cpu0 = rss_kib(pid), cpu_s(pid)
     for pipe in pipes:
@@ -118,12 +133,7 @@ def measure(server: ServerProcess, args: argparse.Namespace) -> dict[str, Any]:
     cpu1 = cpu_s(pid)
     time.sleep(1.0)  # let buffers settle before reading memory
     rss1 = rss_kib(pid)
-    for pipe in pipes:
-        pipe.send("close")
-    for pipe in pipes:
-        pipe.recv()
-    for p in procs:
-        p.join(30)
+    stop_generators(pipes, procs)
     opened = sum(r["open"] for r in reports)
     span = max(r["end"] for r in reports) - min(r["start"] for r in reports)
     return {

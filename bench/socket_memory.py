@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import multiprocessing as mp
 import socket
 import sys
 import tempfile
@@ -26,7 +25,7 @@ import tracemalloc
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from connect_ceiling import generator
+from connect_ceiling import start_generators, stop_generators
 from notesboard.config import Settings
 from notesboard.server import NotesServer, uvicorn_config
 from run import _raise_nofile
@@ -49,18 +48,7 @@ def drive(server: NotesServer, port: int, args: argparse.Namespace) -> None:
     """The generator side, on a thread: open the sockets, snapshot, close them, stop the server."""
     while not server.started:
         time.sleep(0.05)
-    ctx = mp.get_context("spawn")
-    pipes, procs = [], []
-    for i in range(args.procs):
-        mine, theirs = ctx.Pipe()
-        n = args.clients // args.procs + (1 if i < args.clients % args.procs else 0)
-        boards = range(i, args.boards * args.procs, args.procs)
-        p = ctx.Process(target=generator, args=(port, boards, n, args.boards, 64, theirs))
-        p.start()
-        pipes.append(mine)
-        procs.append(p)
-    for pipe in pipes:
-        assert pipe.recv() == "ready"
+    pipes, procs = start_generators(port, args, 64 * args.procs)
     time.sleep(0.5)
     gc.collect()
     before = tracemalloc.take_snapshot()
@@ -70,12 +58,7 @@ def drive(server: NotesServer, port: int, args: argparse.Namespace) -> None:
     time.sleep(1.0)
     gc.collect()
     after = tracemalloc.take_snapshot()
-    for pipe in pipes:
-        pipe.send("close")
-    for pipe in pipes:
-        pipe.recv()
-    for p in procs:
-        p.join(30)
+    stop_generators(pipes, procs)
     key = "traceback" if args.stacks else "lineno" if args.lines else "filename"
     breakdown(before, after, key, max(1, opened), args.top)
     server.should_exit = True
