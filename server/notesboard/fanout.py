@@ -84,7 +84,7 @@ class Hub:
         if room is not None and sub in room.subs:
             room.subs.discard(sub)
             if not room.subs:
-                self._changed(room)  # events that come now reach no one here (nor would they bump the room)
+                self._changed(room)  # nothing kept outlives the last local connection: no one here hears the board
                 if not room.pending:
                     del self._rooms[sub.board]
                 if self.on_watch is not None:
