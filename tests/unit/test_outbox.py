@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import tracemalloc
 
 from notesboard.outbox import BATCH_CHARS, Outbox, text_frame
@@ -152,6 +153,7 @@ async def test_an_idle_outbox_holds_no_queue_once_drained() -> None:
         assert sum(s.size_diff for s in held if s.traceback[0].filename.endswith("outbox.py")) > 200 * 500
         await asyncio.gather(*(box.flushed() for box in boxes))
         await asyncio.sleep(0)  # the writer tasks end after their last send
+        gc.collect()  # a finished task and its coroutine may wait for the collector
         after = tracemalloc.take_snapshot().compare_to(before, "filename")
     finally:
         tracemalloc.stop()
