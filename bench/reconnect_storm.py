@@ -335,6 +335,8 @@ def parse() -> argparse.Namespace:
     args = parser.parse_args()
     if min(args.clients, args.boards, args.procs, args.repeat, args.connect_concurrency) < 1 or args.rate <= 0:
         parser.error("--clients, --boards, --procs, --repeat, --connect-concurrency must be >= 1, --rate > 0")
+    if not args.variants.split(",") or not set(args.variants.split(",")) <= {"shared", "unshared"}:
+        parser.error("--variants: a comma-separated list of shared, unshared")
     if args.boards < args.procs:
         parser.error("--boards must be >= --procs (each generator process takes whole boards)")
     return args
