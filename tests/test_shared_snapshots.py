@@ -106,6 +106,7 @@ async def test_connects_of_an_unchanged_board_use_its_kept_snapshot_and_never_a_
                 assert [n["text"] for n in conn.snapshot["notes"]] == texts
         assert _metric(server, "notesboard_snapshot_kept_hits_total") - hits == 5
         assert _metric(server, "notesboard_snapshot_reads_total") == reads
+        assert _metric(server, "notesboard_snapshot_kept_bytes") > 0
         for i in range(10):  # a change right before each connect: it is in the snapshot or comes next
             with Rest(server.url) as api:
                 note = await asyncio.to_thread(api.create, board, f"n{i}")

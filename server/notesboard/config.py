@@ -62,10 +62,10 @@ class Settings(BaseSettings):
         True, description="Connects of one board arriving together share one snapshot read (off: one read each)."
     )
     snapshot_cache_bytes: int = Field(
-        256 * 1024,
+        64 * 1024 * 1024,
         ge=0,
-        description="Per board with connections: its newest snapshot, up to this size, is kept to serve connects "
-        "until the board changes (0: off).",
+        description="Memory for the newest snapshot of each board with connections, kept to serve its connects "
+        "until the board changes; all boards together (0: off).",
     )
     list_boards: bool = Field(
         False, description="Let anyone list every board (GET /api/boards); off: board names act as share links."

@@ -11,7 +11,8 @@ connection's `Outbox` absorbs the push.
 
 A room can also keep one value for its board (`keep`/`kept`: the snapshot cache of `snapshot.SharedReads`).
 Every change the hub sees for the board (an event queued, a resync, the last connection leaving) drops it,
-and `stamp` lets its owner keep only what was read while nothing changed.
+`stamp` lets its owner keep only what was read while nothing changed, and `kept_bytes` adds up the sizes
+of what is kept, so that all boards together stay within a budget.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ class Subscriber(Protocol):
 
 
 class _Room:
-    __slots__ = ("flushed", "kept", "pending", "scheduled", "subs", "version")
+    __slots__ = ("flushed", "kept", "kept_size", "pending", "scheduled", "subs", "version")
 
     def __init__(self, version: int) -> None:
         self.subs: set[Subscriber] = set()
@@ -48,6 +49,7 @@ class _Room:
         self.flushed = -1e9  # loop time of the last flush
         self.version = version  # unique across rooms and changes: a stamp of another room never matches
         self.kept: Any = None  # what `keep` stored, until the board's next change
+        self.kept_size = 0  # its size, as `keep` was told
 
 
 # Where a board's room stood when it was taken (`Hub.stamp`): the room and its version.
@@ -68,6 +70,7 @@ class Hub:
         # backplane listens to a board's broker channel only while it has connections here.
         self.on_watch: Callable[[str, bool], None] | None = None
         self._versions = itertools.count(1)
+        self.kept_bytes = 0  # the sizes of everything kept, all rooms together
 
     def join(self, sub: Subscriber) -> int:
         """Add a connection; returns the board's connection count, this one included."""
@@ -172,18 +175,24 @@ class Hub:
     def _changed(self, room: _Room) -> None:
         room.version = next(self._versions)
         room.kept = None
+        self.kept_bytes -= room.kept_size
+        room.kept_size = 0
 
     def stamp(self, board: str) -> Stamp | None:
         """Where the board stands now (None: no connection here, nothing can be kept)."""
         room = self._rooms.get(board)
         return (room, room.version) if room is not None and room.subs else None
 
-    def keep(self, board: str, stamp: Stamp | None, value: object) -> bool:
-        """Keep `value` for the board if nothing changed since `stamp` was taken; False if something did."""
+    def keep(self, board: str, stamp: Stamp | None, value: object, size: int, budget: int) -> bool:
+        """Keep `value` (`size` bytes) for the board if nothing changed since `stamp` was taken and everything
+        kept then fits `budget` bytes; False if not (what the board kept before stays)."""
         room = self._rooms.get(board)
         if stamp is None or room is not stamp[0] or room.version != stamp[1] or not room.subs:
             return False
-        room.kept = value
+        if self.kept_bytes - room.kept_size + size > budget:
+            return False
+        self.kept_bytes += size - room.kept_size
+        room.kept, room.kept_size = value, size
         return True
 
     def kept(self, board: str) -> Any:

@@ -102,6 +102,11 @@ class _Counters(Collector):
         yield CounterMetricFamily(
             "notesboard_snapshot_requests", "Snapshot reads socket connects asked for.", value=self._snaps.requests
         )
+        yield GaugeMetricFamily(
+            "notesboard_snapshot_kept_bytes",
+            "About how much memory the kept snapshots of watched boards take (snapshot_cache_bytes caps it).",
+            value=self._hub.kept_bytes,
+        )
         yield CounterMetricFamily(
             "notesboard_snapshot_kept_hits",
             "Socket snapshots served from a board's kept snapshot, without a database read.",

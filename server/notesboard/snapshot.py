@@ -10,8 +10,9 @@ is at most one read in flight and one gathering requests; a changes read asks fr
 its requests and each gets the notes above its own, a fresh read asks for the largest `limit` and each
 keeps the newest of its own.
 
-The newest fresh read of a board with connections is also *kept* (`cache_bytes`: pages up to that size) in
-the board's hub room, and serves the board's next connects without a database read until the board changes.
+The newest fresh read of a board with connections is also *kept* in the board's hub room (`cache_bytes`:
+all boards' kept pages together at most that size) and serves the board's next connects without a database
+read until the board changes.
 It obeys the same rule: the hub drops it on every change it sees for the board (an event queued, a resync,
 the last local connection leaving), and a read is kept only if nothing changed from its start to its end.
 A connection served from it joined the hub after the read started and nothing reached the hub since, so
@@ -96,7 +97,7 @@ class SharedReads:
         self._store = store
         self._hub = hub
         self._share = share  # off (the `share_snapshot_reads` setting): one read per request, as before
-        self._cache_bytes = cache_bytes if share else 0  # largest page kept per board (0: none)
+        self._cache_bytes = cache_bytes if share else 0  # what all kept pages may take together (0: none)
         self._open: dict[tuple[str, bool], _Read] = {}  # gathering requests, not started yet
         self._last: dict[tuple[str, bool], _Read] = {}  # the newest read of the key (open or in flight)
         self.reads = 0  # database reads made
@@ -151,8 +152,8 @@ class SharedReads:
         board, changes = key
         stamp = None if changes or not self._cache_bytes else self._hub.stamp(board)
         page = await self._store.read_notes(board, read.since, read.limit)
-        if stamp is not None and read.limit is not None and page_bytes(page) <= self._cache_bytes:
-            self._hub.keep(board, stamp, _Kept(page, read.limit))  # only if nothing changed meanwhile
+        if stamp is not None and read.limit is not None:  # kept only if nothing changed meanwhile, and it fits
+            self._hub.keep(board, stamp, _Kept(page, read.limit), page_bytes(page), self._cache_bytes)
         return page
 
     def _done(self, key: tuple[str, bool], read: _Read, task: asyncio.Task[BoardPage]) -> None:

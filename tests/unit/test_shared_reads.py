@@ -160,8 +160,29 @@ async def test_pages_over_the_size_and_sharing_off_are_not_kept(tmp_path: Path) 
         hub = Hub()
         hub.join(Sub("b"))
         await SharedReads(store, hub, cache_bytes=3 * 300).snapshot("b", None, None, 10)  # 3 notes: > 900 bytes
-        assert hub.kept("b") is None
+        assert hub.kept("b") is None and hub.kept_bytes == 0
         await SharedReads(store, hub, share=False, cache_bytes=KEEP).snapshot("b", None, None, 10)
         assert hub.kept("b") is None
         await SharedReads(store, hub, cache_bytes=KEEP).snapshot("b", None, None, 10)
         assert hub.kept("b") is not None
+
+
+async def test_all_boards_kept_pages_stay_within_the_budget(tmp_path: Path) -> None:
+    async with Store(f"sqlite+aiosqlite:///{tmp_path / 'nb.db'}", readers=1) as store:
+        for board in ("a", "b"):
+            await store.apply([WriteOp(board, CreateCommand("x" * 100, None, None, None, None, None))])
+        hub = Hub()
+        subs = {board: Sub(board) for board in ("a", "b")}
+        for sub in subs.values():
+            hub.join(sub)
+        one = 100 + 300  # page_bytes of a one-note page
+        shared = SharedReads(store, hub, cache_bytes=one + one // 2)  # room for one board's page, not two
+        await shared.snapshot("a", None, None, 10)
+        await shared.snapshot("b", None, None, 10)
+        assert hub.kept("a") is not None and hub.kept("b") is None and hub.kept_bytes == one
+        hub.leave(subs["a"])  # a's page goes with its last connection, and frees its share of the budget
+        assert hub.kept("a") is None and hub.kept_bytes == 0
+        await shared.snapshot("b", None, None, 10)
+        assert hub.kept("b") is not None and hub.kept_bytes == one
+        hub.deliver("b", 2, "{}")
+        assert hub.kept_bytes == 0
