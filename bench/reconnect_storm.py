@@ -93,7 +93,6 @@ class Storm:
         self.boards = boards
         self.seen = [Seen(board) for board in clients]
         self.acked: dict[str, dict[int, int]] = {b: {} for b in self.boards}  # board -> note id -> seq
-        self.unacked = 0
         self.stop = asyncio.Event()
         # Handshakes in flight before the restart, split over the processes.
         self.gate = asyncio.Semaphore(max(1, args.connect_concurrency // args.procs))
@@ -206,7 +205,7 @@ async def _generate(url: str, args: argparse.Namespace, boards: list[str], clien
     ready = loop.run_in_executor(None, pipe.recv)
     ready.add_done_callback(lambda _: cpu0.append(time.process_time()))
     await _until(lambda: all(s.resumed(stopped) for s in storm.seen), 60)
-    await ready
+    assert await ready == "ready"
     pipe.send(([s.resumed(stopped) for s in storm.seen], time.process_time() - cpu0[0]))
     await told("stop")
     storm.writing.clear()
