@@ -21,6 +21,7 @@ import argparse
 import json
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -28,7 +29,8 @@ from typing import Any
 
 import httpx
 
-from notesboard.testing import ROOT, ServerProcess
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root, for tests.support
+from tests.support import ROOT, ServerProcess
 
 BASELINE_COMMIT = "edc2a8f"
 CHROMIUM = "/usr/bin/chromium"

@@ -39,8 +39,9 @@ import asyncpg
 import httpx
 import orjson
 
-from notesboard.testing import ServerProcess
-from notesboard.testing.procfs import LISTEN, socket_counts
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root, for tests.support
+from tests.support import ServerProcess
+from tests.support.procfs import LISTEN, socket_counts
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"

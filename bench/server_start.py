@@ -1,6 +1,6 @@
 """What one test server start costs: `python -m notesboard serve` exec'd vs forked from the test launcher.
 
-ServerProcess forks its servers from a preforked launcher (notesboard.testing.launcher) unless told not to;
+ServerProcess forks its servers from a preforked launcher (tests.support.launcher) unless told not to;
 this starts N servers each way on fresh SQLite files, in the same run, and prints the wall time until
 /healthz answers and the server's own CPU time until then (from /proc), plus the launcher's one-off start.
 
@@ -13,11 +13,13 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
 
-from notesboard.testing import ServerProcess, launcher, sqlite_url
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root, for tests.support
+from tests.support import ServerProcess, launcher, sqlite_url
 
 TICK = os.sysconf("SC_CLK_TCK")
 

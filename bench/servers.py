@@ -1,6 +1,6 @@
 """The servers a benchmark compares: notesboard (`notesboard serve`) and the tutorial baseline, as subprocesses.
 
-Both are `notesboard.testing.ServerProcess`es (the tests' wrapper): each binds a port of its own choosing and
+Both are `tests.support.ServerProcess`es (the tests' wrapper): each binds a port of its own choosing and
 the wrapper reads it back, so parallel runs never race for a port.
 """
 
@@ -9,7 +9,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from notesboard.testing import ROOT, ServerProcess, sqlite_url
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root, for tests.support
+from tests.support import ROOT, ServerProcess, sqlite_url
 
 __all__ = ["ROOT", "Server"]
 

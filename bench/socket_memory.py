@@ -1,7 +1,7 @@
 """Where the memory of an idle socket goes: a tracemalloc breakdown of notesboard's Python allocations.
 
 Issue #14 goal 2 asks for <= 25 KB of server memory per idle socket. RSS (bench/connect_ceiling.py) says how
-much; this says whose. The server runs in this process (`notesboard.server.NotesServer` on uvloop, a fresh
+much; this says whose. The server runs in this process (`notesboard.runtime.server.NotesServer` on uvloop, a fresh
 SQLite file) with tracemalloc on; generator processes (bench/connect_ceiling.py's) open `--clients` sockets
 and keep them open; the allocations that are still alive then, minus those before, are grouped by file (or
 by line with `--lines`) and printed per socket. tracemalloc sees Python's allocator only: libuv's and the
@@ -26,8 +26,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from connect_ceiling import start_generators, stop_generators
-from notesboard.config import Settings
-from notesboard.server import NotesServer, uvicorn_config
+from notesboard.runtime.config import Settings
+from notesboard.runtime.server import NotesServer, uvicorn_config
 from run import _raise_nofile
 
 

@@ -19,8 +19,8 @@ import pytest
 import websockets
 
 from notesboard.client import Connection, SeqTracker, SnapshotKind, Verdict
-from notesboard.testing import Database, ServerProcess
-from notesboard.testing.brokers import (
+from tests.support import Database, ServerProcess
+from tests.support.brokers import (
     broker_url,
     drop_listeners,
     kill_pubsub,

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from notesboard.testing import Database, ServerProcess, Unreachable
-from notesboard.testing.brokers import broker_url
+from tests.support import Database, ServerProcess, Unreachable
+from tests.support.brokers import broker_url
 
 BACKENDS = ["sqlite", "postgres"]
 # Database + broker: the single-process setups everywhere, the multi-process backplanes in BROKER_MODULES.

@@ -1,4 +1,4 @@
-"""Sockets for tests that speak raw notesboard frames: the package's wire client (servers: notesboard.testing)."""
+"""Sockets for tests that speak raw notesboard frames: the package's wire client (servers: tests.support)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from notesboard.client import Connection
-from notesboard.testing import ServerProcess
+from tests.support import ServerProcess
 
 Client = Connection  # the tests' name for it
 

@@ -15,16 +15,16 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from notesboard import api_models, protocol
-from notesboard.asyncapi import CLIENT_FRAMES
-from notesboard.auth import mint
-from notesboard.config import Settings
-from notesboard.errors import BadRequest
-from notesboard.exchange import EXPORT_FIELDS
-from notesboard.openapi import OPERATIONS, build_openapi
-from notesboard.testing import ROOT, ServerProcess, sqlite_url
-from notesboard.validate import check_author
+from notesboard.contract import api_models, protocol
+from notesboard.contract.asyncapi import CLIENT_FRAMES
+from notesboard.contract.errors import BadRequest
+from notesboard.contract.openapi import OPERATIONS, build_openapi
+from notesboard.contract.validate import check_author
+from notesboard.core.auth import mint
+from notesboard.core.exchange import EXPORT_FIELDS
+from notesboard.runtime.config import Settings
 from tests.helpers import connect
+from tests.support import ROOT, ServerProcess, sqlite_url
 
 SECRET = "api-schema-test-secret-of-sufficient-length"
 # Small limits make the over-the-limit cases cheap to generate and show that the document follows settings.

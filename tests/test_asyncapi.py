@@ -13,11 +13,11 @@ import pytest
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT7
 
-from notesboard import protocol
-from notesboard.asyncapi import CLIENT_FRAMES, SERVER_FRAMES, build_asyncapi
-from notesboard.errors import Conflict
-from notesboard.testing import ServerProcess, sqlite_url
+from notesboard.contract import protocol
+from notesboard.contract.asyncapi import CLIENT_FRAMES, SERVER_FRAMES, build_asyncapi
+from notesboard.contract.errors import Conflict
 from tests.helpers import Client, connect
+from tests.support import ServerProcess, sqlite_url
 
 DOC_URI = "urn:notesboard:asyncapi"
 

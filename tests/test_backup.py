@@ -11,9 +11,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from notesboard.backup import STEP_PAGES, copy_database
-from notesboard.testing import ServerProcess, sqlite_url
-from notesboard.testing.cli import run as run_command
+from notesboard.cli.backup import STEP_PAGES, copy_database
+from tests.support import ServerProcess, sqlite_url
+from tests.support.cli import run as run_command
 
 
 def cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:

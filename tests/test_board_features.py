@@ -10,8 +10,8 @@ import httpx
 import pytest
 import websockets
 
-from notesboard.testing import ServerProcess
 from tests.helpers import connect
+from tests.support import ServerProcess
 
 # Small limits so that the snapshot cap and the import cap are cheap to reach.
 SERVER_ENV = {"NOTESBOARD_SNAPSHOT_LIMIT": "5", "NOTESBOARD_SNAPSHOT_MAX": "7", "NOTESBOARD_MAX_IMPORT": "40"}

@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
-from notesboard.testing import ServerProcess
-from notesboard.testing.cli import run as run_command
+from tests.support import ServerProcess
+from tests.support.cli import run as run_command
 
 
 def cli(*args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:

@@ -15,11 +15,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from notesboard.auth import mint
-from notesboard.testing import ROOT, sqlite_url
-from notesboard.testing.cli import run as run_command
+from notesboard.core.auth import mint
 from tests.helpers import ServerProcess, connect
 from tests.ports import free_port
+from tests.support import ROOT, sqlite_url
+from tests.support.cli import run as run_command
 
 SECRET = "cli-clients-secret-0123456789abcdef"
 

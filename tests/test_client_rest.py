@@ -11,9 +11,9 @@ import sys
 
 import pytest
 
-from notesboard.auth import mint
 from notesboard.client import AsyncRest, BadRequest, Conflict, Forbidden, NotFound, Rest, Unavailable
-from notesboard.testing import ROOT, ServerProcess
+from notesboard.core.auth import mint
+from tests.support import ROOT, ServerProcess
 
 pytestmark = pytest.mark.parametrize("fresh_server", ["sqlite"], indirect=True)
 

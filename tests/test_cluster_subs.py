@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from notesboard.backplane.wire import Channels
+from notesboard.cluster.wire import Channels
 from tests.cluster import Cluster, Watcher, drop_broker_connections, start_nginx, write
 from tests.helpers import ServerProcess
 

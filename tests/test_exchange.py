@@ -1,13 +1,13 @@
-"""Export formats and import validation, in-process (pure functions of notesboard.exchange)."""
+"""Export formats and import validation, in-process (pure functions of notesboard.core.exchange)."""
 
 from __future__ import annotations
 
 import orjson
 import pytest
 
-from notesboard.errors import BadRequest, TooLarge
-from notesboard.exchange import export_board, parse_import
-from notesboard.protocol import Note
+from notesboard.contract.errors import BadRequest, TooLarge
+from notesboard.contract.protocol import Note
+from notesboard.core.exchange import export_board, parse_import
 
 
 def note(i: int, text: str, **fields: object) -> Note:

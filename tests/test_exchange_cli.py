@@ -8,8 +8,8 @@ from pathlib import Path
 
 import httpx
 
-from notesboard.testing import ServerProcess
-from notesboard.testing.cli import run as run_command
+from tests.support import ServerProcess
+from tests.support.cli import run as run_command
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:

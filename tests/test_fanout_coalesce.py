@@ -11,10 +11,10 @@ import orjson
 import pytest
 import websockets
 
-from notesboard.fanout import Hub
-from notesboard.testing.databases import sqlite_url
+from notesboard.fanout.hub import Hub
 from tests.backplane.fakes import Sub
 from tests.helpers import ServerProcess
+from tests.support.databases import sqlite_url
 
 WINDOW = 0.05
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from notesboard.testing import ServerProcess
+from tests.support import ServerProcess
 
 
 @pytest.mark.parametrize(

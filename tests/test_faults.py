@@ -10,10 +10,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from notesboard.testing import Database, ServerProcess, sqlite_url
-from notesboard.testing.databases import postgres_port
-from notesboard.testing.proxy import CuttableProxy
 from tests.helpers import connect
+from tests.support import Database, ServerProcess, sqlite_url
+from tests.support.databases import postgres_port
+from tests.support.proxy import CuttableProxy
 
 
 async def test_sigkill_mid_stream_keeps_every_acked_note_once(fresh_server: ServerProcess) -> None:

@@ -14,8 +14,8 @@ import websockets
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from notesboard.testing import ServerProcess, sqlite_url
 from tests.helpers import Client, connect
+from tests.support import ServerProcess, sqlite_url
 
 json_scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=50)
 json_values = st.recursive(

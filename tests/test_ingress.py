@@ -9,8 +9,8 @@ import orjson
 import pytest
 import websockets
 
-from notesboard.testing import ServerProcess
 from tests.helpers import connect
+from tests.support import ServerProcess
 
 NOTE_KEYS = {
     "id",

@@ -1,4 +1,4 @@
-"""The preforked launcher (notesboard.testing.launcher) behaves like `python -m notesboard` in a subprocess.
+"""The preforked launcher (tests.support.launcher) behaves like `python -m notesboard` in a subprocess.
 
 Most server tests start their servers through it; these check what they rely on: exit codes, SIGTERM and
 SIGKILL, the environment and log of each child, no zombie left, and one server started both ways.
@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from notesboard.testing import ROOT, ServerProcess, launcher, sqlite_url
+from tests.support import ROOT, ServerProcess, launcher, sqlite_url
 
 pytestmark = pytest.mark.skipif(not launcher.enabled(), reason="NOTESBOARD_TEST_FORK=0 or no pidfd_open")
 

@@ -11,8 +11,8 @@ import orjson
 import pytest
 import websockets
 
-from notesboard.testing import ServerProcess
 from tests.helpers import Client, connect
+from tests.support import ServerProcess
 
 
 async def test_seq_continues_across_a_restart(fresh_server: ServerProcess) -> None:

@@ -15,8 +15,8 @@ from notesboard.loadtest.accounting import AckTracker, Histogram, Series, Stream
 from notesboard.loadtest.client import ClientKind, LoadClient, Tally
 from notesboard.loadtest.report import html_report
 from notesboard.loadtest.runner import LoadConfig, run_load
-from notesboard.testing import ServerProcess
-from notesboard.testing.cli import run as run_command
+from tests.support import ServerProcess
+from tests.support.cli import run as run_command
 
 # -- accounting ------------------------------------------------------------------------------------------------
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from notesboard.testing.cli import run as run_command
 from tests.helpers import ServerProcess
 from tests.ports import free_port
+from tests.support.cli import run as run_command
 
 
 def loadtest(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:

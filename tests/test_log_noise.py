@@ -13,7 +13,7 @@ import httpx
 import pytest
 from websockets.frames import Close, Frame, Opcode
 
-from notesboard.lognoise import INVALID_UTF8, ClientNoise, install
+from notesboard.runtime.lognoise import INVALID_UTF8, ClientNoise, install
 from tests.helpers import ServerProcess
 
 

@@ -17,8 +17,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from notesboard.testing import ROOT
 from tests.ports import free_port
+from tests.support import ROOT
 
 pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
 VENV = Path(sys.executable).parent.parent  # the venv running the tests: make finds bin/python there

@@ -16,9 +16,9 @@ import asyncpg
 import httpx
 import pytest
 
-from notesboard.testing import POSTGRES_ADMIN, Database, sqlite_url
 from tests.fsmount import tmpfs
 from tests.helpers import ServerProcess, connect
+from tests.support import POSTGRES_ADMIN, Database, sqlite_url
 
 
 def fill(disk: Path) -> Path:

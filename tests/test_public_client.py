@@ -15,9 +15,9 @@ from typing import Any
 import httpx
 import pytest
 
-from notesboard.auth import mint
 from notesboard.client import BadRequest, Board, Conflict, Forbidden, NotFound, Timeout, TooLarge, connect
-from notesboard.testing import ServerProcess, sqlite_url
+from notesboard.core.auth import mint
+from tests.support import ServerProcess, sqlite_url
 
 pytestmark = pytest.mark.parametrize("fresh_server", ["sqlite"], indirect=True)
 

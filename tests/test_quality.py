@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from notesboard.testing import ROOT
+from tests.support import ROOT
 
 BIN = Path(sys.executable).parent
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from notesboard.testing import ServerProcess
 from tests.helpers import connect
+from tests.support import ServerProcess
 
 SERVER_ENV = {"NOTESBOARD_LIST_BOARDS": "true"}  # test_list_boards_most_recent_first lists every board
 

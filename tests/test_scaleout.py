@@ -20,15 +20,6 @@ import orjson
 import pytest
 import websockets
 
-from notesboard.testing import Database, ServerProcess
-from notesboard.testing.brokers import (
-    REDIS_URL,
-    broker_url,
-    redis_port,
-    require_redis,
-)
-from notesboard.testing.procfs import ESTABLISHED, LISTEN, socket_counts
-from notesboard.testing.proxy import CuttableProxy
 from tests.cluster import (
     CLUSTER_ENV,
     PRESENCE_TTL,
@@ -40,6 +31,15 @@ from tests.cluster import (
     until_resubscribed,
     write,
 )
+from tests.support import Database, ServerProcess
+from tests.support.brokers import (
+    REDIS_URL,
+    broker_url,
+    redis_port,
+    require_redis,
+)
+from tests.support.procfs import ESTABLISHED, LISTEN, socket_counts
+from tests.support.proxy import CuttableProxy
 
 
 @pytest.fixture(scope="module", params=["redis", "notify"])

@@ -7,9 +7,9 @@ import subprocess
 import jwt
 import pytest
 
-from notesboard.auth import MIN_SECRET_BYTES, check_pattern, check_secret, new_secret
-from notesboard.testing.cli import exec_run
+from notesboard.core.auth import MIN_SECRET_BYTES, check_pattern, check_secret, new_secret
 from tests.ports import free_port
+from tests.support.cli import exec_run
 
 STRONG = "s" * MIN_SECRET_BYTES
 

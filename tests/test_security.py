@@ -11,10 +11,10 @@ import httpx
 import pytest
 import websockets
 
-from notesboard.auth import mint
-from notesboard.testing import ServerProcess, sqlite_url
-from notesboard.testing.cli import run as run_command
+from notesboard.core.auth import mint
 from tests.helpers import connect
+from tests.support import ServerProcess, sqlite_url
+from tests.support.cli import run as run_command
 
 SECRET = "test-secret-of-sufficient-length-for-hs256"
 

@@ -10,9 +10,9 @@ from typing import Any
 import typer
 from typer.testing import CliRunner
 
-from notesboard.config import Settings
-from notesboard.settings_cli import README_BEGIN, README_END, PlainHelpCommand, readme_table, settings_options
-from notesboard.testing import ROOT
+from notesboard.cli.settings import README_BEGIN, README_END, PlainHelpCommand, readme_table, settings_options
+from notesboard.runtime.config import Settings
+from tests.support import ROOT
 
 
 def test_readme_settings_table_is_generated_from_settings() -> None:

@@ -12,7 +12,7 @@ import httpx
 
 from notesboard.client import Connection, Rest
 from notesboard.client.stream import SeqTracker, Verdict
-from notesboard.testing import ServerProcess
+from tests.support import ServerProcess
 
 
 def _metric(server: ServerProcess, name: str) -> float:

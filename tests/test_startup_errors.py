@@ -15,12 +15,12 @@ import uuid
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from notesboard.startup_errors import ExitCode
-from notesboard.testing import Database
-from notesboard.testing.cli import exec_run
-from notesboard.testing.databases import admin as _admin
+from notesboard.cli.startup_errors import ExitCode
 from tests.fsmount import tmpfs
 from tests.ports import free_port
+from tests.support import Database
+from tests.support.cli import exec_run
+from tests.support.databases import admin as _admin
 
 
 def serve(*args: str, **env: str) -> subprocess.CompletedProcess[str]:

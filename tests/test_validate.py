@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from notesboard.errors import BadRequest, TooLarge
-from notesboard.ingress.handshake import handshake
-from notesboard.validate import (
+from notesboard.contract.errors import BadRequest, TooLarge
+from notesboard.contract.validate import (
     CreateCommand,
     DeleteCommand,
     Ping,
@@ -17,6 +16,7 @@ from notesboard.validate import (
     parse_frame,
     parse_int_param,
 )
+from notesboard.ingress.handshake import handshake
 
 
 def test_create_frame_becomes_a_command() -> None:

@@ -1,5 +1,5 @@
 """`python -m notesboard` runs the CLI."""
 
-from notesboard.cli import app
+from notesboard.cli.main import app
 
 app(prog_name="notesboard")

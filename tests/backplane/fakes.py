@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from notesboard.errors import Unavailable
-from notesboard.model import BoardPage
-from notesboard.protocol import Note, Op, event_frame
+from notesboard.contract.errors import Unavailable
+from notesboard.contract.model import BoardPage
+from notesboard.contract.protocol import Note, Op, event_frame
 
 
 class FakeStore:

@@ -8,17 +8,17 @@ from contextlib import asynccontextmanager
 
 import pytest
 
-from notesboard.backplane import broker_from_url, check_url
-from notesboard.backplane.cluster import ClusterBackplane
-from notesboard.backplane.memory import MemoryBroker, MemoryBus
-from notesboard.backplane.outgoing import Outgoing
-from notesboard.backplane.postgres import PostgresBroker
-from notesboard.backplane.redis import RedisBroker
-from notesboard.backplane.repair import Relay
-from notesboard.backplane.roster import Roster
-from notesboard.config import Settings
-from notesboard.fanout import Hub
-from notesboard.presence import Presence
+from notesboard.cluster import broker_from_url, check_url
+from notesboard.cluster.backplane import ClusterBackplane
+from notesboard.cluster.brokers.memory import MemoryBroker, MemoryBus
+from notesboard.cluster.brokers.postgres import PostgresBroker
+from notesboard.cluster.brokers.redis import RedisBroker
+from notesboard.cluster.outgoing import Outgoing
+from notesboard.cluster.repair import Relay
+from notesboard.cluster.roster import Roster
+from notesboard.fanout.hub import Hub
+from notesboard.fanout.presence import Presence
+from notesboard.runtime.config import Settings
 from tests.backplane.fakes import FakeStore, Sub, presence_frames
 
 SETTINGS = Settings(gap_wait=0.05, presence_ttl=1.0, presence_interval=0.05, seq_check_interval=0.2)

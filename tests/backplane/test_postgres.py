@@ -9,9 +9,9 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest
 
-from notesboard.backplane import BrokerError
-from notesboard.backplane.postgres import PostgresBroker
-from notesboard.testing import POSTGRES_ADMIN
+from notesboard.cluster import BrokerError
+from notesboard.cluster.brokers.postgres import PostgresBroker
+from tests.support import POSTGRES_ADMIN
 
 
 @pytest.fixture

@@ -8,9 +8,9 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from notesboard.backplane import BrokerError
-from notesboard.backplane.redis import RedisBroker
-from notesboard.testing.brokers import REDIS_URL, kill_pubsub, redis_reason
+from notesboard.cluster import BrokerError
+from notesboard.cluster.brokers.redis import RedisBroker
+from tests.support.brokers import REDIS_URL, kill_pubsub, redis_reason
 
 
 def _broker() -> RedisBroker:

@@ -7,9 +7,9 @@ import asyncio
 import orjson
 import pytest
 
-from notesboard.backplane import repair
-from notesboard.backplane.repair import Relay
-from notesboard.fanout import Hub
+from notesboard.cluster import repair
+from notesboard.cluster.repair import Relay
+from notesboard.fanout.hub import Hub
 from tests.backplane.fakes import FakeStore, Sub
 
 GAP_WAIT = 0.05

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from notesboard.backplane.memory import MemoryBus
-from notesboard.backplane.wire import BUCKET_SUFFIX, Channels
+from notesboard.cluster.brokers.memory import MemoryBus
+from notesboard.cluster.wire import BUCKET_SUFFIX, Channels
 from tests.backplane.fakes import FakeStore, presence_frames
 from tests.backplane.test_memory import SETTINGS, Node, cluster, until
 

@@ -14,8 +14,8 @@ from typing import Any
 import httpx
 import pytest
 
-from notesboard.testing import ServerProcess
 from tests.browser.board import BoardPage
+from tests.support import ServerProcess
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

@@ -11,9 +11,9 @@ from typing import Any
 import httpx
 import pytest
 
-from notesboard.auth import mint
-from notesboard.testing import ServerProcess
+from notesboard.core.auth import mint
 from tests.browser.board import BoardPage
+from tests.support import ServerProcess
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(60)]
 

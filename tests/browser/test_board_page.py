@@ -16,8 +16,8 @@ from typing import Any
 import httpx
 import pytest
 
-from notesboard.testing import ROOT, ServerProcess
 from tests.browser.board import BoardPage
+from tests.support import ROOT, ServerProcess
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(60)]
 

@@ -13,8 +13,8 @@ from typing import Any
 import httpx
 import pytest
 
-from notesboard.testing import ServerProcess
 from tests.browser.conftest import BoardPage
+from tests.support import ServerProcess
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(90)]
 

@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from notesboard.testing import ROOT
+from tests.support import ROOT
 
 
 def _node() -> str:

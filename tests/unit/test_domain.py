@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from notesboard.domain import Loaded, boards_to_make, decide, needs
-from notesboard.errors import Conflict, Forbidden, NotFound
-from notesboard.model import (
+from notesboard.contract.errors import Conflict, Forbidden, NotFound
+from notesboard.contract.model import (
     BoardCleared,
     CreateCommand,
     DeleteBoardCommand,
@@ -14,6 +13,7 @@ from notesboard.model import (
     WriteOp,
     WriteResult,
 )
+from notesboard.core.domain import Loaded, boards_to_make, decide, needs
 
 NOW = "2026-12-01T20:00:00.000Z"
 

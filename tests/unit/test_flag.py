@@ -1,10 +1,10 @@
-"""notesboard.flag.Flag behaves as asyncio.Event where the server uses it, and makes no Event until a wait."""
+"""notesboard.fanout.flag.Flag behaves as asyncio.Event where the server uses it, and makes no Event until a wait."""
 
 from __future__ import annotations
 
 import asyncio
 
-from notesboard.flag import Flag
+from notesboard.fanout.flag import Flag
 
 
 async def test_set_clear_wait_like_an_event() -> None:

@@ -1,21 +1,26 @@
-"""The package's import graph: no cycles (imports under TYPE_CHECKING included), and app.py is a leaf."""
+"""The import graph of the package and of the test support: no cycles (imports inside functions and under
+TYPE_CHECKING included), and the app is a leaf."""
 
 from __future__ import annotations
 
 import ast
 from pathlib import Path
 
-from notesboard.testing import ROOT
+from tests.support import ROOT
 
 PACKAGE = ROOT / "server" / "notesboard"
+SUPPORT = ROOT / "tests" / "support"
 
 
-def _module_name(path: Path) -> str:
-    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+def _module_name(path: Path, top: Path) -> str:
+    parts = path.relative_to(top).with_suffix("").parts
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-MODULES = {_module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
+MODULES = {
+    **{_module_name(p, PACKAGE.parent): p for p in sorted(PACKAGE.rglob("*.py"))},
+    **{_module_name(p, ROOT): p for p in sorted(SUPPORT.rglob("*.py"))},
+}
 
 
 def _imports(tree: ast.Module, module: str, *, lazy: bool) -> set[str]:
@@ -86,8 +91,8 @@ def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 
 def test_the_walk_sees_the_package() -> None:
     graph = _graph(lazy=False)
-    assert "notesboard.runtime" in graph and "notesboard.storage" in graph["notesboard.runtime"]
-    assert "notesboard.uvicorn_adapter" in graph["notesboard.ingress.connection"]
+    assert "notesboard.runtime.assembly" in graph and "notesboard.storage" in graph["notesboard.runtime.assembly"]
+    assert "notesboard.runtime.uvicorn_adapter" in graph["notesboard.ingress.connection"]
 
 
 def test_the_cycle_finder_finds_a_cycle() -> None:
@@ -95,17 +100,28 @@ def test_the_cycle_finder_finds_a_cycle() -> None:
 
 
 def test_no_import_cycles() -> None:
-    """Module-level imports, those under `if TYPE_CHECKING:` included, form no cycle."""
-    assert _cycles(_graph(lazy=False)) == []
+    """Imports form no cycle: module-level ones, those under `if TYPE_CHECKING:`, and those inside functions
+    (a function-level import hides a cycle from Python, not from a reader)."""
+    assert _cycles(_graph(lazy=True)) == []
+
+
+def test_the_walk_sees_function_level_imports() -> None:
+    """`serve`'s start-up checks import the broker lookup inside a function: the lazy walk must see it."""
+    assert "notesboard.cluster" not in _graph(lazy=False)["notesboard.cli.startup_errors"]
+    assert "notesboard.cluster" in _graph(lazy=True)["notesboard.cli.startup_errors"]
+
+
+def test_the_test_support_is_walked_too() -> None:
+    assert "tests.support.launcher" in _graph(lazy=False)["tests.support.process"]
 
 
 def test_only_the_server_and_the_cli_import_the_app() -> None:
-    importers = {m for m, deps in _graph(lazy=True).items() if "notesboard.app" in deps}
-    assert importers <= {"notesboard.server", "notesboard.cli"}, importers
+    importers = {m for m, deps in _graph(lazy=True).items() if "notesboard.runtime.app" in deps}
+    assert importers <= {"notesboard.runtime.server", "notesboard.cli.main"}, importers
 
 
 def test_only_the_adapter_touches_uvicorn_internals() -> None:
     """uvicorn's protocol objects are reached from one module (the server subclasses uvicorn.Server)."""
     needles = ("__self__", "close_sent", "close_timer", "pong_timer", "pending_ping_payload", "loaded_app")
     users = {m for m, p in MODULES.items() if any(n in p.read_text() for n in needles)}
-    assert users == {"notesboard.uvicorn_adapter"}, users
+    assert users == {"notesboard.runtime.uvicorn_adapter"}, users

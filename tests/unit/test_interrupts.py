@@ -1,4 +1,4 @@
-"""Ctrl-C stops a command's coroutine cleanly (notesboard.interrupts), wherever in a request it lands.
+"""Ctrl-C stops a command's coroutine cleanly (notesboard.cli.interrupts), wherever in a request it lands.
 
 The blocking httpx client could be left with httpcore's pool lock held by a KeyboardInterrupt raised between
 the lock's acquire and its `with` block, and `notesboard post` then hung in close() instead of exiting.
@@ -21,8 +21,8 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from notesboard.interrupts import Interrupted, until_signalled
-from notesboard.post import post_note
+from notesboard.cli.interrupts import Interrupted, until_signalled
+from notesboard.cli.post import post_note
 
 
 def closed_port() -> int:

@@ -6,7 +6,7 @@ import asyncio
 import gc
 import tracemalloc
 
-from notesboard.outbox import BATCH_CHARS, Outbox, text_frame
+from notesboard.fanout.outbox import BATCH_CHARS, Outbox, text_frame
 
 
 class Sink:

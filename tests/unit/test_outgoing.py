@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from notesboard.backplane.outgoing import Outgoing
+from notesboard.cluster.outgoing import Outgoing
 
 
 async def test_it_wakes_the_sender_and_keeps_the_newest_events() -> None:

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from notesboard.errors import RateLimited, Unavailable
+from notesboard.contract.errors import RateLimited, Unavailable
 from notesboard.ingress.registry import Registry
 
 

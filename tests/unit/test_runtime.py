@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from notesboard.config import Settings
-from notesboard.runtime import Runtime, open_runtime
-from notesboard.validate import create_command
-from notesboard.writer import WriterState
+from notesboard.contract.validate import create_command
+from notesboard.runtime.assembly import Runtime, open_runtime
+from notesboard.runtime.config import Settings
+from notesboard.storage.writer import WriterState
 
 
 def _settings(tmp_path: Path) -> Settings:

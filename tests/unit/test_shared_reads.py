@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from notesboard.fanout import Hub
-from notesboard.model import BoardPage, CreateCommand, DeleteCommand, WriteOp, WriteResult
-from notesboard.snapshot import SharedReads, read_snapshot
+from notesboard.contract.model import BoardPage, CreateCommand, DeleteCommand, WriteOp, WriteResult
+from notesboard.fanout.hub import Hub
+from notesboard.ingress.snapshot import SharedReads, read_snapshot
 from notesboard.storage import Store
 
 

@@ -7,11 +7,18 @@ from pathlib import Path
 
 import pytest
 
-from notesboard.errors import Conflict, NotFound
-from notesboard.model import BoardCleared, CreateCommand, DeleteBoardCommand, UpdateCommand, WriteOp, WriteResult
+from notesboard.contract.errors import Conflict, NotFound
+from notesboard.contract.model import (
+    BoardCleared,
+    CreateCommand,
+    DeleteBoardCommand,
+    UpdateCommand,
+    WriteOp,
+    WriteResult,
+)
 from notesboard.storage import Store
-from notesboard.testing import Database
-from notesboard.testing.databases import postgres_reason
+from tests.support import Database
+from tests.support.databases import postgres_reason
 
 
 def _create(text: str, client_id: str | None = None) -> CreateCommand:

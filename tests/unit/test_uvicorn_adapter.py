@@ -19,8 +19,8 @@ import websockets
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from uvicorn.server import ServerState
 
-from notesboard.outbox import text_frame
-from notesboard.uvicorn_adapter import (
+from notesboard.fanout.outbox import text_frame
+from notesboard.runtime.uvicorn_adapter import (
     CONN_METHODS,
     FAST_PATHS,
     PROTOCOL_FIELDS,

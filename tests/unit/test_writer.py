@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from notesboard.backplane.memory import MemoryBackplane
-from notesboard.errors import Conflict, Unavailable
-from notesboard.model import CreateCommand, UpdateCommand, WriteOp, WriteResult
-from notesboard.publish import Publisher
+from notesboard.cluster.brokers.memory import MemoryBackplane
+from notesboard.contract.errors import Conflict, Unavailable
+from notesboard.contract.model import CreateCommand, UpdateCommand, WriteOp, WriteResult
+from notesboard.fanout.publish import Publisher
 from notesboard.storage import Store
-from notesboard.writer import Writer, WriterState
+from notesboard.storage.writer import Writer, WriterState
 
 
 def create(text: str, client_id: str | None = None) -> CreateCommand:

@@ -13,20 +13,20 @@ import time
 
 from starlette.websockets import WebSocket
 
-from notesboard.auth import Grant
-from notesboard.errors import (
+from notesboard.contract.errors import (
     CLOSE_GOING_AWAY,
     CLOSE_POLICY,
     CLOSE_TRY_AGAIN,
     NotesError,
 )
+from notesboard.contract.protocol import error_frame, snapshot_frame
+from notesboard.core.auth import Grant
+from notesboard.fanout.outbox import Outbox
 from notesboard.ingress.handshake import Handshake
 from notesboard.ingress.reader import FrameReader
 from notesboard.ingress.services import Services
 from notesboard.ingress.state import LIVE, ConnState, StateMachine
-from notesboard.outbox import Outbox
-from notesboard.protocol import error_frame, snapshot_frame
-from notesboard.uvicorn_adapter import SocketHandle
+from notesboard.runtime.uvicorn_adapter import SocketHandle
 
 __all__ = ["SocketConnection"]
 

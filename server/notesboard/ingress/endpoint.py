@@ -19,13 +19,13 @@ from starlette.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 
-from notesboard.auth import authorize, origin_allowed
-from notesboard.errors import CLOSE_POLICY, Forbidden, NotesError
+from notesboard.contract.errors import CLOSE_POLICY, Forbidden, NotesError
+from notesboard.contract.validate import check_board
+from notesboard.core.auth import authorize, origin_allowed
 from notesboard.ingress.connection import SocketConnection
 from notesboard.ingress.handshake import handshake
 from notesboard.ingress.services import Services
-from notesboard.uvicorn_adapter import RAW_SEND_KEY
-from notesboard.validate import check_board
+from notesboard.runtime.uvicorn_adapter import RAW_SEND_KEY
 
 __all__ = ["SocketsFirst", "websocket_endpoint"]
 PREFIX = "/ws/"

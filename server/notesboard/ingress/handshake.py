@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from notesboard.errors import BadRequest
-from notesboard.validate import check_name, parse_int_param
+from notesboard.contract.errors import BadRequest
+from notesboard.contract.validate import check_name, parse_int_param
 
 __all__ = ["Handshake", "handshake"]
 

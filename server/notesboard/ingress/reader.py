@@ -12,14 +12,14 @@ import time
 from collections.abc import Callable
 from functools import partial
 
-from notesboard.auth import Grant
-from notesboard.errors import BadRequest, Forbidden, NotesError, RateLimited, Unavailable
-from notesboard.flag import Flag
+from notesboard.contract.errors import BadRequest, Forbidden, NotesError, RateLimited, Unavailable
+from notesboard.contract.model import Command, Outcome, Ping, WriteResult
+from notesboard.contract.protocol import PONG, ack_frame, error_frame
+from notesboard.contract.validate import parse_frame
+from notesboard.core.auth import Grant
+from notesboard.fanout.flag import Flag
 from notesboard.ingress.ratelimit import TokenBucket
 from notesboard.ingress.services import Services
-from notesboard.model import Command, Outcome, Ping, WriteResult
-from notesboard.protocol import PONG, ack_frame, error_frame
-from notesboard.validate import parse_frame
 
 __all__ = ["FrameReader"]
 

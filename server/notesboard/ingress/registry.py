@@ -9,7 +9,7 @@ from collections import Counter
 from types import TracebackType
 from typing import Protocol
 
-from notesboard.errors import RateLimited, Unavailable
+from notesboard.contract.errors import RateLimited, Unavailable
 
 __all__ = ["Registry", "Tracked"]
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from notesboard.config import Settings
-from notesboard.fanout import Hub
+from notesboard.core.usecases import Notes
+from notesboard.fanout.hub import Hub
+from notesboard.fanout.presence import Presence
 from notesboard.ingress.registry import Registry
-from notesboard.presence import Presence
-from notesboard.snapshot import SharedReads
+from notesboard.ingress.snapshot import SharedReads
+from notesboard.runtime.config import Settings
+from notesboard.runtime.uvicorn_adapter import FastPaths
 from notesboard.storage import Store
-from notesboard.usecases import Notes
-from notesboard.uvicorn_adapter import FastPaths
 
 __all__ = ["Services"]
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from notesboard.domain import Loaded, Needs, Plan, boards_to_make
-from notesboard.model import DEFAULT_H, DEFAULT_W, DEFAULT_Z, Note, WriteResult
+from notesboard.contract.model import DEFAULT_H, DEFAULT_W, DEFAULT_Z, Note, WriteResult
+from notesboard.core.domain import Loaded, Needs, Plan, boards_to_make
 from notesboard.storage.driver import Driver
 from notesboard.storage.schema import NOTE_COLUMNS, NOTE_FIELDS
 

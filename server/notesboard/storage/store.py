@@ -23,11 +23,11 @@ from typing import Any
 
 from databases import Database
 
-from notesboard import domain
-from notesboard.dbfile import FileIdentity, sqlite_file
-from notesboard.errors import NotesError, Unavailable
-from notesboard.model import BoardPage, BoardSummary, Outcome, WriteOp, now_iso
+from notesboard.contract.errors import NotesError, Unavailable
+from notesboard.contract.model import BoardPage, BoardSummary, Outcome, WriteOp, now_iso
+from notesboard.core import domain
 from notesboard.storage import sql
+from notesboard.storage.dbfile import FileIdentity, sqlite_file
 from notesboard.storage.driver import Driver, Lease, lost_a_race
 from notesboard.storage.schema import create_schema
 

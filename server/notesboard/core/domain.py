@@ -1,0 +1,195 @@
+"""The note rules, as plain functions over rows the store loaded: what a batch of changes does.
+
+The writer commits a batch in one transaction. Inside it the store asks `needs()` what to load (boards,
+the notes changed, earlier creates by client_id), asks `boards_to_make()` which new boards the cap allows,
+loads them into `Loaded`, and hands them to `decide()`, which applies the rules in batch order:
+
+- create: refused (forbidden) on a board the cap kept out; a client_id seen before on the board replays the
+  first create's result (idempotent, no new seq); otherwise a new note with the board's next seq;
+- update / delete: not found (unknown id, another board, a tombstone), conflict (a `version` that is not
+  the current one); otherwise version + 1 and the board's next seq;
+- restore (update with deleted:false): a tombstone comes back live, announced as "created"; alone on a live
+  note it is a conflict;
+- board delete: every live note becomes a tombstone with its text cleared, each with its own seq.
+
+The result (`Plan`) says what to persist and each change's outcome; nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from notesboard.contract.errors import Conflict, Forbidden, NotesError, NotFound
+from notesboard.contract.model import (
+    BoardCleared,
+    CreateCommand,
+    DeleteBoardCommand,
+    DeleteCommand,
+    Note,
+    Op,
+    Outcome,
+    UpdateCommand,
+    WriteOp,
+    WriteResult,
+)
+
+__all__ = ["Loaded", "Needs", "Plan", "boards_to_make", "decide", "needs"]
+
+
+@dataclass(slots=True, frozen=True)
+class Needs:
+    """What a batch reads before deciding."""
+
+    boards: list[str]  # every board the batch touches, sorted (their rows are locked)
+    created_on: list[str]  # boards with a create: made if absent (within the cap)
+    ids: list[int]  # notes updated, deleted or restored
+    cleared: list[str]  # boards deleted: their live notes are read
+    client_ids: list[str]  # of creates: an earlier create with the same one is a replay
+    creates: int  # fresh note ids to reserve
+
+
+def needs(ops: Sequence[WriteOp]) -> Needs:
+    creates = [(op.board, op.command) for op in ops if isinstance(op.command, CreateCommand)]
+    return Needs(
+        boards=sorted({op.board for op in ops}),
+        created_on=sorted({board for board, _ in creates}),
+        ids=sorted({op.command.id for op in ops if isinstance(op.command, UpdateCommand | DeleteCommand)}),
+        cleared=sorted({op.board for op in ops if isinstance(op.command, DeleteBoardCommand)}),
+        client_ids=sorted({cmd.client_id for _, cmd in creates if cmd.client_id}),
+        creates=len(creates),
+    )
+
+
+def boards_to_make(wanted: Sequence[str], existing: int, max_boards: int) -> list[str]:
+    """The new boards (sorted) that fit under the cap; creates on the others are refused by `decide`."""
+    return list(wanted)[: max(0, max_boards - existing)]
+
+
+@dataclass(slots=True)
+class Loaded:
+    """The rows a batch depends on, as the store read them inside the write transaction."""
+
+    seqs: dict[str, int]  # board -> seq, for the boards that exist (or were just made)
+    live: dict[str, int]  # board -> live notes
+    notes: dict[int, Note] = field(default_factory=dict)  # by id: targets, and live notes of cleared boards
+    known: dict[tuple[str, str], WriteResult] = field(default_factory=dict)  # (board, client_id) -> first create
+    fresh_ids: list[int] = field(default_factory=list)  # one per create, ascending
+
+
+@dataclass(slots=True)
+class Plan:
+    """What to persist, and each op's outcome in order."""
+
+    results: list[Outcome | NotesError] = field(default_factory=list)
+    inserts: list[tuple[Note, str | None]] = field(default_factory=list)  # new notes and their client_id
+    dirty: dict[int, Note] = field(default_factory=dict)  # notes changed (by id)
+    boards: list[tuple[str, int, int]] = field(default_factory=list)  # (board, seq, live) of touched boards
+    cleared: list[str] = field(default_factory=list)  # boards deleted (their deleted_at is set)
+
+
+def decide(ops: Sequence[WriteOp], loaded: Loaded, now: str, *, max_boards: int) -> Plan:
+    """Apply the rules to `ops` in order; `loaded` is updated as the batch goes (later ops see earlier ones)."""
+    seqs, live, current, known = loaded.seqs, loaded.live, loaded.notes, loaded.known
+    fresh_ids = iter(loaded.fresh_ids)
+    plan = Plan()
+    results = plan.results
+    touched: set[str] = set()
+
+    def next_seq(board: str) -> int:
+        seq = seqs[board] = seqs[board] + 1
+        touched.add(board)
+        return seq
+
+    def change(found: Note, author: str | None) -> Note:
+        seq = next_seq(found["board"])
+        return {**found, "version": found["version"] + 1, "seq": seq, "updated_at": now, "updated_by": author}
+
+    for op in ops:
+        cmd = op.command
+        board = op.board
+        author = cmd.author if cmd.author is not None else op.author
+        if isinstance(cmd, CreateCommand):
+            if board not in seqs:
+                results.append(Forbidden(f"this server holds its limit of {max_boards} boards", cmd.client_id))
+                continue
+            key = (board, cmd.client_id) if cmd.client_id else None
+            if key is not None and key in known:
+                first = known[key]
+                results.append(WriteResult(first.note, first.seq, None))
+                continue
+            seq = next_seq(board)
+            live[board] += 1
+            note: Note = {
+                "id": next(fresh_ids),
+                "board": board,
+                "text": cmd.text,
+                "author": author,
+                "color": cmd.color,
+                "x": cmd.x,
+                "y": cmd.y,
+                "w": cmd.w,
+                "h": cmd.h,
+                "z": cmd.z,
+                "version": 1,
+                "seq": seq,
+                "created_at": now,
+                "updated_at": now,
+                "deleted": False,
+                "updated_by": author,
+            }
+            plan.inserts.append((note, cmd.client_id))
+            current[note["id"]] = note
+            result = WriteResult(note, seq, "created")
+            if key is not None:
+                known[key] = result  # a second create with this client_id in the same batch replays it
+            results.append(result)
+            continue
+
+        if isinstance(cmd, DeleteBoardCommand):
+            gone: list[WriteResult] = []
+            for old in sorted(current.values(), key=lambda n: n["seq"]):
+                if old["board"] == board and not old["deleted"]:
+                    tomb = change(old, author)
+                    tomb["deleted"] = True
+                    tomb["text"] = ""  # a deleted board leaves tombstones, not its content
+                    current[old["id"]] = plan.dirty[old["id"]] = tomb
+                    live[board] -= 1
+                    gone.append(WriteResult(tomb, tomb["seq"], "deleted"))
+            if board in seqs and board not in plan.cleared:
+                plan.cleared.append(board)
+            results.append(BoardCleared(board, seqs.get(board, 0), gone))
+            continue
+
+        found = current.get(cmd.id)
+        restoring = isinstance(cmd, UpdateCommand) and cmd.restore
+        if found is None or found["board"] != board or (found["deleted"] and not restoring):
+            results.append(NotFound(f"note {cmd.id} not found on board {board}", cmd.client_id))
+            continue
+        if cmd.version is not None and cmd.version != found["version"]:
+            results.append(
+                Conflict(f"note {cmd.id} is at version {found['version']}, not {cmd.version}", cmd.client_id)
+            )
+            continue
+        if isinstance(cmd, UpdateCommand):
+            if restoring and not found["deleted"] and not cmd.changes:
+                results.append(Conflict(f"note {cmd.id} is not deleted", cmd.client_id))
+                continue
+            op_name: Op = "updated"
+            changed = change(found, author)
+            changed.update(cmd.changes)  # type: ignore[typeddict-item]
+            if found["deleted"]:  # a restore: the note is back, announced as created for every client
+                changed["deleted"] = False
+                live[board] += 1
+                op_name = "created"
+        else:
+            changed = change(found, author)
+            changed["deleted"] = True
+            live[board] -= 1
+            op_name = "deleted"
+        current[cmd.id] = plan.dirty[cmd.id] = changed
+        results.append(WriteResult(changed, changed["seq"], op_name))
+
+    plan.boards = [(b, seqs[b], live[b]) for b in sorted(touched)]
+    plan.cleared.sort()
+    return plan

@@ -1,0 +1,105 @@
+"""Export and import of a whole board (pure: notes in, text out; a JSON export in, create commands out).
+
+JSON is the lossless format that `import` reads back; Markdown (one bullet per note, grouped by colour) is
+for reading in a README or a wiki; CSV is a row per note for spreadsheets.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from collections.abc import Sequence
+from typing import Any, Literal
+
+from notesboard.contract.errors import BadRequest, TooLarge
+from notesboard.contract.protocol import Note, encode
+from notesboard.contract.validate import CreateCommand, create_command
+
+__all__ = ["EXPORT_FIELDS", "FORMATS", "export_board", "parse_import"]
+
+Format = Literal["json", "md", "csv"]
+FORMATS: dict[str, tuple[str, str]] = {  # format -> (media type, file extension)
+    "json": ("application/json", "json"),
+    "md": ("text/markdown; charset=utf-8", "md"),
+    "csv": ("text/csv; charset=utf-8", "csv"),
+}
+EXPORT_FIELDS = ("id", "text", "color", "x", "y", "w", "h", "z", "author", "updated_by", "created_at", "updated_at")
+EXPORT_KIND = "notesboard-export"
+# The browser client's palette (client/constants.js), so that Markdown sections have readable names.
+COLOR_NAMES = {
+    "#fde68a": "Yellow",
+    "#fdba74": "Orange",
+    "#f9a8d4": "Pink",
+    "#c4b5fd": "Purple",
+    "#93c5fd": "Blue",
+    "#86efac": "Green",
+    "#e5e7eb": "Gray",
+}
+
+
+def export_board(board: str, notes: Sequence[Note], fmt: str, exported_at: str) -> str:
+    """The live `notes` of `board` (ascending seq) as `fmt`; raises BadRequest for an unknown format."""
+    if fmt == "json":
+        rows = [{k: n[k] for k in EXPORT_FIELDS} for n in notes]  # type: ignore[literal-required]
+        return encode({"format": EXPORT_KIND, "version": 1, "board": board, "exported_at": exported_at, "notes": rows})
+    if fmt == "md":
+        return _markdown(board, notes)
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow(EXPORT_FIELDS)
+        for n in notes:
+            writer.writerow(["" if n[k] is None else n[k] for k in EXPORT_FIELDS])  # type: ignore[literal-required]
+        return out.getvalue()
+    raise BadRequest(f"format must be one of {', '.join(FORMATS)}")
+
+
+def _markdown(board: str, notes: Sequence[Note]) -> str:
+    groups: dict[str, list[Note]] = {}
+    for n in notes:
+        color = (n["color"] or "").lower()
+        title = COLOR_NAMES.get(color, color) if color else "No colour"
+        groups.setdefault(title, []).append(n)
+    lines = [f"# {board}", ""]
+    if not notes:
+        lines.append("_No notes._")
+    for title, members in groups.items():
+        lines += [f"## {title}", ""]
+        for n in members:
+            text = n["text"].strip() or "(empty)"
+            first, *rest = text.splitlines()
+            by = f" ({n['author']})" if n["author"] else ""
+            lines.append(f"- {first}{by}")
+            lines.extend(f"  {line}" for line in rest)
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _import_id(source: str, note: dict[str, Any]) -> str:
+    """The same note of the same export always gets the same client_id, so a second import is a replay."""
+    raw = encode([source, note.get("id"), note.get("text")])
+    return "imp." + hashlib.sha256(raw.encode()).hexdigest()[:16]
+
+
+def parse_import(body: Any, max_text: int, max_notes: int) -> list[CreateCommand]:
+    """Validate a whole JSON export before anything is written: one bad note refuses the file."""
+    if not isinstance(body, dict) or body.get("format") != EXPORT_KIND:
+        raise BadRequest(f'expected a notesboard JSON export (an object with "format": "{EXPORT_KIND}")')
+    notes = body.get("notes")
+    if not isinstance(notes, list):
+        raise BadRequest("notes: expected a list of notes")
+    if len(notes) > max_notes:
+        raise TooLarge(f"{len(notes)} notes; one import may create at most {max_notes}")
+    source = body["board"] if isinstance(body.get("board"), str) else ""
+    commands = []
+    for i, raw in enumerate(notes):
+        if not isinstance(raw, dict):
+            raise BadRequest(f"notes.{i}: expected an object")
+        fields = {k: raw[k] for k in ("text", "color", "x", "y", "w", "h", "z", "author") if raw.get(k) is not None}
+        fields["client_id"] = _import_id(source, raw)
+        try:
+            commands.append(create_command(fields, max_text, allow_author=True))
+        except (BadRequest, TooLarge) as exc:
+            raise type(exc)(f"notes.{i}: {exc.message}") from None
+    return commands

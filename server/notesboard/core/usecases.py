@@ -1,0 +1,79 @@
+"""The note use cases, shared by REST and the socket: validated commands -> the writer (one transaction) ->
+published events. Transports translate their input into commands (`validate`) and the outcome back.
+
+The rules a change obeys (not found, conflict, board cap, idempotent replay, restore) are `domain.decide`,
+applied inside the write transaction (`storage`), where the rows they depend on are locked; this module
+sequences whole operations: one change, a board delete, an import.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from notesboard.contract.model import (
+    BoardCleared,
+    BoardPage,
+    BoardSummary,
+    CreateCommand,
+    DeleteBoardCommand,
+    NoteCommand,
+    Outcome,
+    WriteOp,
+    WriteResult,
+)
+from notesboard.storage import Store
+from notesboard.storage.writer import Writer
+
+__all__ = ["ImportResult", "Notes"]
+
+
+class ImportResult:
+    __slots__ = ("board", "created", "seq", "skipped")
+
+    def __init__(self, board: str, created: int, skipped: int, seq: int) -> None:
+        self.board, self.created, self.skipped, self.seq = board, created, skipped, seq
+
+
+class Notes:
+    def __init__(self, store: Store, writer: Writer) -> None:
+        self.store = store
+        self.writer = writer
+
+    def submit(self, board: str, command: NoteCommand, author: str | None = None) -> asyncio.Future[Outcome]:
+        """Queue a change without waiting (the socket pipelines its writes); resolves after commit."""
+        return self.writer.submit(WriteOp(board, command, author))
+
+    async def change(self, board: str, command: NoteCommand) -> WriteResult:
+        """Make one change and wait for its commit (REST)."""
+        result = await self.submit(board, command)
+        assert isinstance(result, WriteResult)
+        return result
+
+    async def delete_board(self, board: str, author: str | None) -> BoardCleared:
+        """Delete every live note of the board: one tombstone and one event each, so `since` stays exact."""
+        result = await self.writer.submit(WriteOp(board, DeleteBoardCommand(author)))
+        assert isinstance(result, BoardCleared)
+        return result
+
+    async def import_notes(self, board: str, commands: list[CreateCommand]) -> ImportResult:
+        """Create already-validated notes through the writer (live events); replays of earlier imports (same
+        client_id) create nothing. All are queued before any is awaited, so they commit in few batches."""
+        futures = [self.writer.submit(WriteOp(board, cmd)) for cmd in commands]
+        outcomes = await asyncio.gather(*futures, return_exceptions=True)
+        created = skipped = 0
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):  # a NotesError: unavailable, or the board cap
+                raise outcome
+            assert isinstance(outcome, WriteResult)
+            if outcome.op is None:
+                skipped += 1
+            else:
+                created += 1
+        page = await self.store.read_notes(board, None, 1)
+        return ImportResult(board, created, skipped, page.seq)
+
+    async def page(self, board: str, since: int | None, limit: int | None) -> BoardPage:
+        return await self.store.read_notes(board, since, limit)
+
+    async def boards(self, limit: int) -> list[BoardSummary]:
+        return await self.store.list_boards(limit)
