@@ -6,6 +6,7 @@ import asyncio
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -152,6 +153,38 @@ async def test_connections_per_address_are_capped(limited: ServerProcess) -> Non
             await c.close()
     await asyncio.sleep(0.3)
     async with connect(limited, "cap") as c:  # freed again
+        await c.ping()
+
+
+async def _open_together(server: ServerProcess, board: str, sources: list[str]) -> tuple[list[Any], list[int]]:
+    """Handshakes from `sources` (loopback addresses) all at once: the sockets opened and the refusal statuses."""
+
+    async def one(source: str) -> Any:
+        return await websockets.connect(server.ws_url(board), open_timeout=10, local_addr=(source, 0))
+
+    results = await asyncio.gather(*(one(s) for s in sources), return_exceptions=True)
+    opened = [r for r in results if not isinstance(r, BaseException)]
+    refused = [r.response.status_code for r in results if isinstance(r, websockets.InvalidStatus)]
+    assert len(opened) + len(refused) == len(sources), results  # nothing else went wrong
+    return opened, refused
+
+
+async def test_handshakes_arriving_together_never_pass_the_caps(limited: ServerProcess) -> None:
+    """The caps count a socket at admission: 10 handshakes at once from one address open exactly 4 (the
+    per-address cap), and 12 from four addresses exactly 6 (the process's cap), the rest refused."""
+    opened, refused = await _open_together(limited, "together", ["127.0.0.1"] * 10)
+    try:
+        assert len(opened) == 4 and refused == [429] * 6
+    finally:
+        await asyncio.gather(*(c.close() for c in opened))
+    sources = [f"127.0.0.{2 + i % 4}" for i in range(12)]
+    opened, refused = await _open_together(limited, "together", sources)
+    try:
+        assert len(opened) == 6 and sorted(set(refused)) == [503] and len(refused) == 6
+    finally:
+        await asyncio.gather(*(c.close() for c in opened))
+    await asyncio.sleep(0.3)
+    async with connect(limited, "together") as c:  # every place given back
         await c.ping()
 
 

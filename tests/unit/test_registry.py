@@ -38,22 +38,41 @@ def test_admission() -> None:
     with pytest.raises(Unavailable, match="shutting down"):
         reg.admit("a")  # not open yet
     reg.open()
-    a1, a2, b = Conn("a"), Conn("a"), Conn("b")
-    for conn in (a1, a2):
-        reg.admit("a")
-        reg.add(conn)
+    reg.admit("a")
+    reg.admit("a")  # counted at admission, before any socket is accepted (added)
     with pytest.raises(RateLimited, match="from this address"):
         reg.admit("a")
-    reg.add(b)
+    reg.admit("b")
     with pytest.raises(Unavailable, match="too many connections"):
         reg.admit("c")
-    reg.remove(a1)
-    reg.remove(a1)  # twice: counted once
-    assert dict(reg.per_address) == {"a": 1, "b": 1} and len(reg.connections) == 2
-    reg.admit("a")
+    assert dict(reg.per_address) == {"a": 2, "b": 1} and reg.admitted == 3
+    reg.release("a")
+    assert dict(reg.per_address) == {"a": 1, "b": 1} and reg.admitted == 2
+    with reg.admission("a"):
+        assert reg.per_address["a"] == 2
+    assert reg.per_address["a"] == 1 and reg.admitted == 2
+    with pytest.raises(Unavailable), reg.admission("c"), reg.admission("c"):
+        pass  # the second refuses (the process's cap): the first is given back on the way out
+    assert dict(reg.per_address) == {"a": 1, "b": 1} and reg.admitted == 2
+    reg.release("a")
+    reg.release("b")
+    assert not reg.per_address and reg.admitted == 0
     reg.refuse()
     with pytest.raises(Unavailable, match="shutting down"):
         reg.admit("a")
+
+
+def test_tracking_is_apart_from_counting() -> None:
+    """`add`/`remove` track accepted sockets for the watchdog and shutdown; they do not touch the caps."""
+    reg = _registry()
+    reg.open()
+    conn = Conn("a")
+    reg.admit("a")
+    reg.add(conn)
+    reg.remove(conn)
+    reg.remove(conn)  # twice: harmless
+    assert not reg.connections and reg.admitted == 1
+    reg.release("a")
 
 
 async def test_the_watchdog_runs_while_open_and_shutdown_closes_everyone() -> None:

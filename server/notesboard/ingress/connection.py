@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 
 from starlette.websockets import WebSocket
 
@@ -96,34 +98,45 @@ class SocketConnection(StateMachine):
     # -- lifecycle -----------------------------------------------------------------------------------------
 
     async def serve(self) -> None:
-        svc = self.svc
         await self.ws.accept()
         self.handle.hook_keepalive(self._keepalive_timeout)
-        svc.registry.add(self)
-        expiry: asyncio.TimerHandle | None = None
-        if self.grant.expires is not None:  # a live socket ends with its token
-            expiry = asyncio.get_running_loop().call_later(
-                max(0.0, self.grant.expires - time.time()), self._close_soon, CLOSE_POLICY, "token expired"
-            )
-        svc.hub.join(self)
-        svc.presence.joined(self.board, self.name)
-        log.info("open board=%s address=%s name=%s since=%s", self.board, self.address, self.name, self.query.since)
         reason = "client closed"
         try:
-            # The snapshot is read and sent in a coroutine of its own so that nothing of it (the notes, the
-            # encoded frame: easily kilobytes) stays referenced by this frame for the socket's lifetime.
-            reason = await self._sync() or await self._read_loop()
+            with self._registered():
+                log.info(
+                    "open board=%s address=%s name=%s since=%s", self.board, self.address, self.name, self.query.since
+                )
+                # The snapshot is read and sent in a coroutine of its own so that nothing of it (the notes, the
+                # encoded frame: easily kilobytes) stays referenced by this frame for the socket's lifetime.
+                reason = await self._sync() or await self._read_loop()
         finally:
-            if expiry is not None:
-                expiry.cancel()
-            self._enter(ConnState.CLOSED)
-            self.outbox.close()
-            if self._closer is not None and not self._closer.done():
-                self._closer.cancel()
-            svc.hub.leave(self)
-            svc.presence.left(self.board, self.name)
-            svc.registry.remove(self)
             log.info("close board=%s address=%s name=%s reason=%s", self.board, self.address, self.name, reason)
+
+    @contextmanager
+    def _registered(self) -> Iterator[None]:
+        """Every registration of this socket (registry, token expiry, hub, presence), undone in reverse on any
+        exit, including one that fails half-way through registering."""
+        svc = self.svc
+        with ExitStack() as undo:
+            svc.registry.add(self)
+            undo.callback(svc.registry.remove, self)
+            if self.grant.expires is not None:  # a live socket ends with its token
+                expiry = asyncio.get_running_loop().call_later(
+                    max(0.0, self.grant.expires - time.time()), self._close_soon, CLOSE_POLICY, "token expired"
+                )
+                undo.callback(expiry.cancel)
+            svc.hub.join(self)
+            undo.callback(svc.hub.leave, self)
+            svc.presence.joined(self.board, self.name)
+            undo.callback(svc.presence.left, self.board, self.name)
+            undo.callback(self._ended)  # first on exit: no frame is queued for a socket that is gone
+            yield
+
+    def _ended(self) -> None:
+        self._enter(ConnState.CLOSED)
+        self.outbox.close()
+        if self._closer is not None and not self._closer.done():
+            self._closer.cancel()
 
     async def _sync(self) -> str | None:
         """Read and send the snapshot, then OPEN with what arrived meanwhile; a reason if the socket ends."""

@@ -6,6 +6,8 @@ import asyncio
 import logging
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import TracebackType
 from typing import Protocol
 
@@ -37,6 +39,7 @@ class Registry:
         self._stall_timeout = stall_timeout
         self._shutdown_timeout = shutdown_timeout
         self.connections: set[Tracked] = set()
+        self.admitted = 0  # sockets past admission (handshakes in flight included): what the caps count
         self.per_address: Counter[str] = Counter()
         self.accepting = False
         self.overflows = 0  # connections closed 1013 for reading too slowly
@@ -44,25 +47,41 @@ class Registry:
         self._watchdog: asyncio.TimerHandle | None = None
 
     def admit(self, address: str) -> None:
-        """Raises the contract error that refuses a new socket from `address`, if any."""
+        """Count a new socket from `address` against the caps now, or raise the contract error that refuses it.
+
+        Counted at admission, not once the socket is accepted: handshakes arriving together would otherwise
+        all pass the cap before any of them is accepted. `release` gives the place back (see `admission`).
+        """
         if not self.accepting:
             raise Unavailable("server is shutting down")
-        if len(self.connections) >= self._max:
+        if self.admitted >= self._max:
             raise Unavailable("too many connections")
         if self.per_address[address] >= self._max_per_address:
             raise RateLimited("too many connections from this address")
+        self.admitted += 1
+        self.per_address[address] += 1
+
+    def release(self, address: str) -> None:
+        self.admitted -= 1
+        self.per_address[address] -= 1
+        if self.per_address[address] <= 0:
+            del self.per_address[address]
+
+    @contextmanager
+    def admission(self, address: str) -> Iterator[None]:
+        """`admit` on entry (raising its refusal), `release` on any exit."""
+        self.admit(address)
+        try:
+            yield
+        finally:
+            self.release(address)
 
     def add(self, conn: Tracked) -> None:
+        """Track an accepted socket for the stall watchdog and shutdown (it was counted at admission)."""
         self.connections.add(conn)
-        self.per_address[conn.address] += 1
 
     def remove(self, conn: Tracked) -> None:
-        if conn not in self.connections:
-            return
         self.connections.discard(conn)
-        self.per_address[conn.address] -= 1
-        if self.per_address[conn.address] <= 0:
-            del self.per_address[conn.address]
 
     def overflowed(self) -> None:
         self.overflows += 1
