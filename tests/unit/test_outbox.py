@@ -1,4 +1,5 @@
-"""The per-connection outbox, in-process: order, batching, the bounds that close a slow client, direct writes."""
+"""The per-connection outbox, in-process and driven as the connection drives it (`start`, then `push`): order,
+batching, the bounds that close a slow client, direct writes."""
 
 from __future__ import annotations
 
@@ -35,20 +36,20 @@ def outbox(
 async def test_frames_go_out_in_order_one_message_each_without_batching() -> None:
     sink = Sink()
     box, _ = outbox(sink)
-    task = asyncio.create_task(box.run())
+    box.start()
     for i in range(5):
         box.push(f'{{"n":{i}}}')
     await box.flushed()
     assert sink.messages == [f'{{"n":{i}}}' for i in range(5)] and box.sent_messages == 5
     box.close()
-    await task
+    await box.flushed()
 
 
 async def test_batching_joins_what_waits_with_newlines_and_never_splits_a_frame() -> None:
     sink = Sink()
     sink.gate.clear()  # the first send blocks, so the rest pile up behind it
     box, _ = outbox(sink, batch=True, max_bytes=10 * BATCH_CHARS)
-    task = asyncio.create_task(box.run())
+    box.start()
     box.push("a")
     await asyncio.sleep(0)
     big = "x" * (BATCH_CHARS - 1)
@@ -58,20 +59,20 @@ async def test_batching_joins_what_waits_with_newlines_and_never_splits_a_frame(
     await box.flushed()
     assert sink.messages == ["a", "b\nc", big, "d"]  # `big` does not fit beside "b\nc" nor "d" beside it
     box.close()
-    await task
+    await box.flushed()
 
 
 async def test_a_client_too_far_behind_is_dropped_once_and_its_queue_freed() -> None:
     sink = Sink()
     sink.gate.clear()
     box, overflows = outbox(sink, max_frames=3)
-    task = asyncio.create_task(box.run())
+    box.start()
     for i in range(10):
         box.push(str(i))
     assert overflows == [1] and box.closed  # the 4th frame over a bound of 3 (one is being sent)
     box.push("after")  # ignored once closed
     sink.gate.set()
-    await task
+    await box.flushed()  # closed: the writer was stopped with what waited
     assert "after" not in sink.messages and len(sink.messages) <= 1
 
 
@@ -79,22 +80,20 @@ async def test_the_byte_bound_counts_characters_waiting() -> None:
     sink = Sink()
     sink.gate.clear()
     box, overflows = outbox(sink, max_bytes=100)
-    task = asyncio.create_task(box.run())
+    box.start()
     box.push("y" * 10)
     await asyncio.sleep(0)  # now being sent (blocked), no longer counted
     box.push("z" * 60)
     assert not overflows
     box.push("z" * 41)
-    assert overflows == [1]
-    sink.gate.set()
-    await task
+    assert overflows == [1] and box.closed
 
 
 async def test_a_blocked_send_is_visible_to_the_stall_watchdog() -> None:
     sink = Sink()
     sink.gate.clear()
     box, _ = outbox(sink)
-    task = asyncio.create_task(box.run())
+    box.start()
     box.push("stuck")
     await asyncio.sleep(0)
     assert box.blocked_since is not None
@@ -102,7 +101,7 @@ async def test_a_blocked_send_is_visible_to_the_stall_watchdog() -> None:
     await box.flushed()
     assert box.blocked_since is None
     box.close()
-    await task
+    await box.flushed()
 
 
 async def test_direct_writes_only_while_nothing_waits_so_order_holds() -> None:
@@ -123,11 +122,11 @@ async def test_direct_writes_only_while_nothing_waits_so_order_holds() -> None:
     box.push("two")
     writable[0] = True
     box.push("three")  # must not overtake "two"
-    task = asyncio.create_task(box.run())
+    box.start()
     await box.flushed()
     assert sink.messages == ["two", "three"] and len(wire) == 1
     box.close()
-    await task
+    await box.flushed()
 
 
 def test_text_frame_headers_follow_rfc_6455() -> None:

@@ -6,7 +6,7 @@ what it holds and reports overflow: the connection is closed with 1013 and the c
 With batching on, everything waiting is sent as one message of newline-separated frames. After `start()`
 the writer task exists only while frames wait (an idle socket, or one whose events the direct path wrote,
 holds no task: one task fewer per idle connection), and so does the queue itself (an empty deque is 0.7 KiB,
-a few per cent of an idle socket: `bench/socket_memory.py`); `run()` is the same writer as a task of its own.
+a few per cent of an idle socket: `bench/socket_memory.py`). That task (`_drain`) is the only writer loop.
 """
 
 from __future__ import annotations
@@ -68,7 +68,6 @@ class Outbox:
         self._frames: deque[tuple[str, int]] | None = None  # (frame or chunk, frames in it), while any wait
         self._size = 0
         self._count = 0  # frames waiting (a chunk counts as the frames it holds)
-        self._ready = Flag()
         self._idle = Flag(on=True)
         self.closed = False
         self.sent_messages = 0
@@ -81,7 +80,7 @@ class Outbox:
         """Let `push` write framed bytes straight to the transport while nothing is queued or sending.
 
         `write` returns False when it cannot (transport paused or closing); the frame is then queued and
-        sent by `run()` as usual, so the order of frames never changes.
+        sent by the writer task as usual, so the order of frames never changes.
         """
         self._direct = write
 
@@ -104,7 +103,6 @@ class Outbox:
             self._on_overflow()
             return
         self._idle.clear()
-        self._ready.set()
         if self._started and self._task is None:
             self._task = asyncio.get_running_loop().create_task(self._drain())
 
@@ -120,7 +118,6 @@ class Outbox:
         self._frames = None
         self._size = 0
         self._count = 0
-        self._ready.set()
         self._idle.set()
         task, self._task = self._task, None
         if task is not None and task is not asyncio.current_task():
@@ -142,17 +139,6 @@ class Outbox:
     async def flushed(self) -> None:
         """Wait until everything pushed so far has been handed to the transport."""
         await self._idle.wait()
-
-    async def run(self) -> None:
-        """The writer task: send frames in order until closed."""
-        while not self.closed:
-            if not self._frames:
-                self._frames = None
-                self._idle.set()
-                self._ready.clear()
-                await self._ready.wait()
-                continue
-            await self._send_next()
 
     async def _send_next(self) -> None:
         """Send the next frame, or with batching as many waiting frames as fit one message."""
