@@ -57,9 +57,10 @@ bench: $(DEV_STAMP)
 screenshot: $(DEV_STAMP)
 	NOTESBOARD_SCREENSHOT=docs/screenshot.png $(BIN)/python -m pytest tests/browser/test_board_page.py::test_screenshot -q
 
-## Regenerate README's settings table from Settings (server/notesboard/runtime/config.py)
+## Regenerate README's settings table (from runtime/config.py) and client/contract.js (from contract/fields.py)
 docs: $(DEV_STAMP)
 	$(BIN)/python -m notesboard.cli.settings README.md
+	$(BIN)/python -m notesboard.cli.jscontract client/contract.js
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

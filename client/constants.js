@@ -43,9 +43,6 @@ export const PALETTE = Object.freeze([
   { name: "Gray", color: "#e5e7eb" },
 ]);
 
-export const BOARD_RE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
-export const CLIENT_ID_RE = /^[A-Za-z0-9_.:-]{1,64}$/;
-export const COLOR_RE = /^#[0-9A-Fa-f]{6}$/;
-export const MAX_TEXT = 10000; // the server's default; longer text is refused with too_large
-export const MAX_NAME = 64;
+// A note's patterns and limits: generated from the server's description of a note (contract.js).
+export { BOARD_RE, CLIENT_ID_RE, COLOR_RE, MAX_NAME, MAX_TEXT } from "./contract.js";
 export const SNAPSHOT_LIMIT = 10000; // the page asks for whole boards up to this many notes (`limit=`)

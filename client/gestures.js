@@ -2,12 +2,14 @@
 // (Alt+arrows to resize). Each gesture shows at once and sends one update when it ends; picking a note
 // (pressing on it) brings it to the front, sent with the same update (z = the board's highest + 1).
 
+import { COORD_LIMIT, SIZE_MAX, SIZE_MIN } from "./contract.js";
+
 const DRAG_THRESHOLD = 4; // px before a press becomes a drag
 const KEY_STEP = 10; // arrow keys move a note this far (Shift: x5)
 const KEY_SETTLE_MS = 500; // arrow-key moves are sent once the keys rest this long
-const MAX_COORD = 1_000_000;
-export const MIN_SIZE = 60;
-export const MAX_SIZE = 4000;
+const MAX_COORD = COORD_LIMIT;
+export const MIN_SIZE = SIZE_MIN;
+export const MAX_SIZE = SIZE_MAX;
 
 export function clampCoord(v) {
   return Math.max(-MAX_COORD, Math.min(MAX_COORD, Math.round(v)));

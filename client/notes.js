@@ -17,11 +17,12 @@
 // so an undo is sent based on the version our change produced: if someone else changed the note since,
 // the server answers `conflict` and the usual conflict view shows; nothing is overwritten silently.
 
+import { DEFAULT_H, DEFAULT_W } from "./contract.js";
 import { newClientId } from "./push.js";
 
 const FIELDS = ["text", "color", "x", "y", "w", "h", "z"];
 /** Size and stacking of notes that never had them (older servers, older rows). */
-export const NOTE_DEFAULTS = Object.freeze({ w: 208, h: 150, z: 0 });
+export const NOTE_DEFAULTS = Object.freeze({ w: DEFAULT_W, h: DEFAULT_H, z: 0 });
 
 /** One note on the page: a server note, a create on its way, or a draft not sent yet. */
 export class Entry {

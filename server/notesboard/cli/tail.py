@@ -17,8 +17,8 @@ from rich.markup import escape
 
 from notesboard.cli.refusals import from_handshake, reason_of
 from notesboard.client import Backoff, Connection, ProtocolError, SeqTracker, SnapshotKind, Verdict, encode, ws_url
+from notesboard.contract.fields import BOARD_RE
 from notesboard.contract.protocol import change_op, event_frame
-from notesboard.contract.validate import BOARD_RE
 
 __all__ = ["tail_board", "ws_url"]  # ws_url: kept importable from here
 

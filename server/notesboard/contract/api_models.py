@@ -14,8 +14,20 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from notesboard.contract.model import DEFAULT_H, DEFAULT_W, DEFAULT_Z
-from notesboard.contract.validate import BOARD_RE, CLIENT_ID_RE, COORD_LIMIT, SIZE_MAX, SIZE_MIN, Z_LIMIT
+from notesboard.contract.fields import (
+    BOARD_PATTERN,
+    CLIENT_ID_PATTERN,
+    COLOR_PATTERN,
+    COORD_LIMIT,
+    DEFAULT_H,
+    DEFAULT_W,
+    DEFAULT_Z,
+    MAX_INT,
+    NAME_MAX,
+    SIZE_MAX,
+    SIZE_MIN,
+    Z_LIMIT,
+)
 
 __all__ = [
     "BOARD_PATTERN",
@@ -43,14 +55,10 @@ __all__ = [
     "printable_pattern",
 ]
 
-MAX_INT = 2**63 - 1
-BOARD_PATTERN = f"^{BOARD_RE.pattern}$"
 CHANGE_FIELDS = ("text", "color", "x", "y", "w", "h", "z", "deleted")  # an update needs one of them
 
-ClientId = Annotated[
-    str, Field(pattern=f"^{CLIENT_ID_RE.pattern}$", description="echoed in the socket's ack; idempotency key")
-]
-Color = Annotated[str, Field(pattern=r"^#[0-9A-Fa-f]{6}$", examples=["#fde68a"])]
+ClientId = Annotated[str, Field(pattern=CLIENT_ID_PATTERN, description="echoed in the socket's ack; idempotency key")]
+Color = Annotated[str, Field(pattern=COLOR_PATTERN, examples=["#fde68a"])]
 Coord = Annotated[float, Field(ge=-COORD_LIMIT, le=COORD_LIMIT)]
 Size = Annotated[float, Field(ge=SIZE_MIN, le=SIZE_MAX)]
 Stack = Annotated[int, Field(ge=-Z_LIMIT, le=Z_LIMIT, description="stacking order, higher on top")]
@@ -62,13 +70,13 @@ def _printable(schema: dict[str, Any]) -> None:
     schema["pattern"] = printable_pattern()  # when the schema is generated: the regex takes a moment to build
 
 
-# The socket's name= rule (validate.check_name): printable, at most 64; the pattern is Python's isprintable.
+# The socket's name= rule (validate.check_name): printable, at most NAME_MAX; the pattern is Python's isprintable.
 Author = Annotated[
     str,
     Field(
-        max_length=64,
+        max_length=NAME_MAX,
         json_schema_extra=_printable,
-        description="display name: 0 to 64 printable characters (Python's str.isprintable); empty means none",
+        description=f"display name: 0 to {NAME_MAX} printable characters (Python's str.isprintable); empty means none",
     ),
 ]
 Text = Annotated[
@@ -78,7 +86,7 @@ Timestamp = Annotated[str, Field(examples=["2026-11-25T14:50:59.480Z"], descript
 
 
 @cache
-def printable_pattern(max_length: int = 64) -> str:
+def printable_pattern(max_length: int = NAME_MAX) -> str:
     """A regex matching what Python's `str.isprintable` accepts (check_author's rule), built once."""
     ranges: list[tuple[int, int]] = []
     start: int | None = None
@@ -102,9 +110,9 @@ def display_name_schema() -> dict[str, Any]:
     """A display name in a query string (REST `?author=`, the socket's `name=`): check_author's rule."""
     return {
         "type": "string",
-        "maxLength": 64,
+        "maxLength": NAME_MAX,
         "pattern": printable_pattern(),
-        "description": "0 to 64 printable characters (Python's str.isprintable); empty means none",
+        "description": f"0 to {NAME_MAX} printable characters (Python's str.isprintable); empty means none",
     }
 
 

@@ -1,6 +1,7 @@
 """The types that cross layers: the note, the commands a transport validated, and what the writer and the
-reads hand back. Plain data, no behaviour and no imports from the rest of the package, so every layer
-(validate, domain, storage, writer, transports, backplane) can share them without depending on each other.
+reads hand back. Plain data, no behaviour and no imports from the rest of the package but the field limits
+(`fields`), so every layer (validate, domain, storage, writer, transports, backplane) can share them without
+depending on each other.
 """
 
 from __future__ import annotations
@@ -8,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal, TypedDict
+
+from notesboard.contract.fields import DEFAULT_H, DEFAULT_W, DEFAULT_Z
 
 __all__ = [
     "DEFAULT_H",
@@ -32,7 +35,6 @@ __all__ = [
 ]
 
 Op = Literal["created", "updated", "deleted"]
-DEFAULT_W, DEFAULT_H, DEFAULT_Z = 208.0, 150.0, 0  # a note that never had a size or stacking order
 
 
 class Note(TypedDict):

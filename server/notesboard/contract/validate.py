@@ -8,7 +8,6 @@ Pure functions, no I/O. The socket and REST both go through `create_command`/`up
 from __future__ import annotations
 
 import math
-import re
 from typing import Annotated, Any
 
 from pydantic import (
@@ -25,10 +24,24 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from notesboard.contract.errors import BadRequest, TooLarge
-from notesboard.contract.model import (
+from notesboard.contract.fields import (
+    BOARD_PATTERN,
+    BOARD_RE,
+    CLIENT_ID_MAX,
+    CLIENT_ID_PATTERN,
+    CLIENT_ID_RE,
+    COLOR_PATTERN,
+    COORD_LIMIT,
     DEFAULT_H,
     DEFAULT_W,
     DEFAULT_Z,
+    MAX_INT,
+    NAME_MAX,
+    SIZE_MAX,
+    SIZE_MIN,
+    Z_LIMIT,
+)
+from notesboard.contract.model import (
     Command,
     CreateCommand,
     DeleteBoardCommand,
@@ -58,13 +71,7 @@ __all__ = [
     "update_command",
 ]
 
-BOARD_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
-CLIENT_ID_RE = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
-COORD_LIMIT = 1_000_000.0
-SIZE_MIN, SIZE_MAX = 60.0, 4000.0
-Z_LIMIT = 1_000_000_000
 LAYOUT_FIELDS = ("w", "h", "z")  # may be set, never cleared: null is bad_request
-NAME_MAX = 64  # a display name: the socket's `name=` and a REST note's `author`
 NAME_RULE = f"must be at most {NAME_MAX} printable characters (no control characters)"
 NAME_NUL = "NUL characters (U+0000) are not allowed: a name must be printable"
 
@@ -85,13 +92,13 @@ def _name_field(value: str) -> str:
         raise PydanticCustomError("display_name", str(exc)) from None
 
 
-ClientId = Annotated[StrictStr, Field(pattern=r"^[A-Za-z0-9_.:-]{1,64}$")]
-Color = Annotated[StrictStr, Field(pattern=r"^#[0-9A-Fa-f]{6}$")]
+ClientId = Annotated[StrictStr, Field(pattern=CLIENT_ID_PATTERN)]
+Color = Annotated[StrictStr, Field(pattern=COLOR_PATTERN)]
 # StrictFloat accepts ints but not bools or numeric strings; the bound also rules out inf and NaN.
 Coord = Annotated[StrictInt | StrictFloat, Field(ge=-COORD_LIMIT, le=COORD_LIMIT, allow_inf_nan=False)]
 Size = Annotated[StrictInt | StrictFloat, Field(ge=SIZE_MIN, le=SIZE_MAX, allow_inf_nan=False)]
 Stack = Annotated[StrictInt, Field(ge=-Z_LIMIT, le=Z_LIMIT)]
-PositiveInt = Annotated[StrictInt, Field(ge=1, le=2**63 - 1)]
+PositiveInt = Annotated[StrictInt, Field(ge=1, le=MAX_INT)]
 Author = Annotated[StrictStr, AfterValidator(_name_field)]
 
 
@@ -139,7 +146,7 @@ def _echo_id(body: Any) -> str | None:
     """The request's client_id for an error frame, when it is a short string (even a malformed one)."""
     if isinstance(body, dict):
         cid = body.get("client_id")
-        if isinstance(cid, str) and len(cid) <= 64:
+        if isinstance(cid, str) and len(cid) <= CLIENT_ID_MAX:
             return cid
     return None
 
@@ -189,7 +196,15 @@ def create_command(body: Any, max_text: int, *, allow_author: bool) -> CreateCom
     _check_text(m.text, max_text, cid)
     author = _author(m.author, allow_author, cid)
     return CreateCommand(
-        m.text, m.client_id, m.color, _finite(m.x), _finite(m.y), author or None, float(m.w), float(m.h), m.z
+        text=m.text,
+        client_id=m.client_id,
+        color=m.color,
+        x=_finite(m.x),
+        y=_finite(m.y),
+        author=author or None,
+        w=float(m.w),
+        h=float(m.h),
+        z=m.z,
     )
 
 
@@ -219,7 +234,14 @@ def update_command(
     if not changes and not restore:
         raise BadRequest("nothing to update: send at least one of text, color, x, y, w, h, z, deleted", cid)
     _check_text(changes.get("text"), max_text, cid)
-    return UpdateCommand(m.id, changes, m.version, m.client_id, restore, _author(m.author, allow_author, cid))
+    return UpdateCommand(
+        id=m.id,
+        changes=changes,
+        version=m.version,
+        client_id=m.client_id,
+        restore=restore,
+        author=_author(m.author, allow_author, cid),
+    )
 
 
 def delete_command(body: Any, note_id: int | None = None, *, allow_author: bool = False) -> DeleteCommand:
@@ -232,7 +254,7 @@ def delete_command(body: Any, note_id: int | None = None, *, allow_author: bool 
         m = _Delete.model_validate(body)
     except ValidationError as exc:
         raise BadRequest(_explain(exc), cid) from None
-    return DeleteCommand(m.id, m.version, m.client_id, _author(m.author, allow_author, cid))
+    return DeleteCommand(id=m.id, version=m.version, client_id=m.client_id, author=_author(m.author, allow_author, cid))
 
 
 def parse_frame(raw: str, max_text: int) -> Command:
@@ -259,7 +281,7 @@ def parse_frame(raw: str, max_text: int) -> Command:
 
 def check_board(board: str) -> str:
     if not BOARD_RE.fullmatch(board):
-        raise BadRequest("board must match ^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+        raise BadRequest(f"board must match {BOARD_PATTERN}")
     return board
 
 
