@@ -1,6 +1,9 @@
 """The services of one server process, each built with its dependencies, opened and closed in one place.
 
-`Runtime(settings)` only constructs (no I/O, nothing wired afterwards). `open_runtime()` is the lifespan:
+`Runtime(settings)` only constructs (no I/O). Each service gets its dependencies in its constructor, but for
+one pair that needs each other: with a broker, the hub tells the cluster backplane which boards have local
+connections (`hub.on_watch`, set by `ClusterBackplane`) and the roster keeps the hub's counts of connections
+on other processes (`hub.elsewhere`). `open_runtime()` is the lifespan:
 one `AsyncExitStack` opens, in order, the store -> the backplane -> presence -> the socket registry (stall
 watchdog) -> the writer, then admits sockets; it closes them in reverse. A failure during start-up unwinds
 whatever was opened. Shutdown (`Runtime.drain`, also called by the server before uvicorn closes sockets)
