@@ -11,9 +11,10 @@ from notesboard.ingress.endpoint import SocketsFirst
 from notesboard.runtime import lognoise
 from notesboard.runtime.app import create_app
 from notesboard.runtime.config import Settings
+from notesboard.runtime.limits import check_descriptors
 from notesboard.runtime.uvicorn_adapter import find_app, probe
 
-__all__ = ["LogHygiene", "NotesServer", "run", "uvicorn_config"]
+__all__ = ["LogHygiene", "NotesServer", "prepare", "run", "uvicorn_config"]
 
 
 class NotesServer(uvicorn.Server):
@@ -70,11 +71,18 @@ class LogHygiene(logging.Filter):
         return True
 
 
-def run(settings: Settings) -> None:
+def prepare(settings: Settings) -> uvicorn.Config:
+    """What one server process does before serving (alone or as a worker): logging, uvicorn's config, and
+    the check that its descriptor limit covers `max_connections`."""
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     config = uvicorn_config(settings)  # configures uvicorn's loggers; filter them after that
-    hygiene = LogHygiene()
+    hygiene = LogHygiene()  # tokens masked in access lines
     for name in ("uvicorn.error", "uvicorn.access", "notesboard"):
         logging.getLogger(name).addFilter(hygiene)
     lognoise.install(settings.log_level)
-    NotesServer(config).run()
+    check_descriptors(settings.max_connections)
+    return config
+
+
+def run(settings: Settings) -> None:
+    NotesServer(prepare(settings)).run()

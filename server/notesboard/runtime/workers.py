@@ -62,17 +62,11 @@ def _die_with_parent() -> None:
 def _worker(values: dict[str, Any], port: int) -> None:
     os.setpgrp()  # a terminal's Ctrl-C reaches only the supervisor, which sends each worker one SIGTERM
     _die_with_parent()
-    from notesboard.runtime import lognoise
-    from notesboard.runtime.server import LogHygiene, NotesServer, uvicorn_config
+    from notesboard.runtime.server import NotesServer, prepare
 
     settings = Settings.model_validate({**values, "port": port, "workers": 1})
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    config = prepare(settings)  # logging as in one process, and this worker's descriptor check
     sock = _bind(settings.host, port, listen=True)
-    config = uvicorn_config(settings)  # configures uvicorn's loggers; filter them after that
-    hygiene = LogHygiene()  # tokens masked in access lines, as in one process
-    for name in ("uvicorn.error", "uvicorn.access", "notesboard"):
-        logging.getLogger(name).addFilter(hygiene)
-    lognoise.install(settings.log_level)
     NotesServer(config).run(sockets=[sock])
 
 
