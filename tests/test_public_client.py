@@ -220,3 +220,35 @@ async def test_no_ack_in_time_is_a_timeout_and_a_retry_with_its_client_id_makes_
         assert note["text"] == "late" and again["id"] == note["id"]
         stored = httpx.get(f"{server.url}/api/boards/slow/notes").json()
         assert [n["id"] for n in stored["notes"]] == [note["id"]]  # one note for the three sends
+
+
+async def test_closing_never_waits_for_the_next_frame_while_events_stream(fresh_server: ServerProcess) -> None:
+    """`async with connect(...)` ends at once even when its close is decided as a frame arrives.
+
+    Python 3.11's asyncio.wait_for returns a frame that arrived together with a cancellation and drops the
+    cancellation, so the board's reader went on waiting (up to an hour) and `async with` never ended: seen
+    in 2 of 13 fault runs after a Postgres restart (issue #25). Here another client streams events on the
+    board while 60 boards open and close; every close must end within 5 s.
+    """
+    server = fresh_server.start()
+    stop = asyncio.Event()
+
+    async def stream() -> None:
+        async with connect(server.url, "stream", name="writer") as writer:
+            n = 0
+            while not stop.is_set():
+                await asyncio.gather(*(writer.create(f"n{n}-{i}") for i in range(20)))
+                n += 1
+
+    streaming = asyncio.create_task(stream())
+    slowest = 0.0
+    try:
+        for _ in range(60):
+            async with connect(server.url, "stream") as board:
+                await asyncio.wait_for(anext(board.events()), 10)  # frames are arriving now
+                started = time.monotonic()
+            slowest = max(slowest, time.monotonic() - started)
+            assert slowest < 5.0, f"a close took {slowest:.1f} s"
+    finally:
+        stop.set()
+        await asyncio.wait_for(streaming, 30)

@@ -60,7 +60,8 @@ class Connection:
         )
         conn = cls(ws, tracker)
         try:
-            first = decode(await asyncio.wait_for(ws.recv(), snapshot_timeout))
+            async with asyncio.timeout(snapshot_timeout):
+                first = decode(await ws.recv())
             conn.snapshot = first[0]
             asked = {k: params[k] for k in ("since", "epoch") if params.get(k) is not None}
             conn.snapshot_kind = tracker.snapshot(conn.snapshot, asked)
@@ -77,7 +78,12 @@ class Connection:
         self._pending.extend(frames)
 
     async def _read(self, timeout: float) -> None:
-        self._arrived(decode(await asyncio.wait_for(self.ws.recv(), timeout)))
+        # asyncio.timeout, not wait_for: on Python 3.11 wait_for returns the frame and drops a cancellation that
+        # arrives as the frame does, so `Board`'s close (which cancels its reader) could wait for the next frame
+        # or the full timeout instead of ending (seen after a Postgres restart: writers stuck in `async with`).
+        async with asyncio.timeout(timeout):
+            raw = await self.ws.recv()
+        self._arrived(decode(raw))
 
     async def send(self, frame: Frame | str | bytes) -> None:
         await self.ws.send(encode(frame) if isinstance(frame, dict) else frame)
