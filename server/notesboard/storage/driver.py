@@ -21,7 +21,7 @@ import asyncpg
 from databases import Database
 from databases.core import Connection
 
-__all__ = ["Driver", "Lease", "lost_a_race"]
+__all__ = ["Driver", "Lease", "connection_lost", "lost_a_race"]
 
 log = logging.getLogger("notesboard.store")
 
@@ -31,6 +31,18 @@ def lost_a_race(exc: BaseException) -> bool:
     if isinstance(exc, sqlite3.IntegrityError):
         return "UNIQUE" in str(exc)
     return isinstance(exc, asyncpg.UniqueViolationError | asyncpg.DeadlockDetectedError)
+
+
+def connection_lost(exc: BaseException) -> bool:
+    """The connection under a statement is gone (a database restart, a cut network), not the statement wrong.
+
+    When the server ends a pooled asyncpg connection, asyncpg hands it back to its pool at once, so the next
+    statement on it fails with "connection has been released back to the pool" rather than with a
+    connection error: that message means the same thing here.
+    """
+    if isinstance(exc, asyncpg.ConnectionDoesNotExistError | ConnectionError):
+        return True
+    return isinstance(exc, asyncpg.InterfaceError) and "released back to the pool" in str(exc)
 
 
 class Driver:
@@ -44,6 +56,16 @@ class Driver:
         self.raw = raw
         self.is_sqlite = is_sqlite
         self._sql: dict[str, str] = {}
+
+    def alive(self) -> bool:
+        """False when the connection is known to be gone, without a round trip: asyncpg has seen the server
+        close it (a restart) and handed it back to its pool. SQLite's is a file: always True."""
+        if self.is_sqlite:
+            return True
+        try:
+            return not self.raw.is_closed()
+        except asyncpg.InterfaceError:  # "released back to the pool": the server ended it
+            return False
 
     def _dialect(self, sql: str) -> str:
         if self.is_sqlite:

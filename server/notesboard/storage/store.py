@@ -28,7 +28,7 @@ from notesboard.contract.model import BoardPage, BoardSummary, Outcome, WriteOp,
 from notesboard.core import domain
 from notesboard.storage import sql
 from notesboard.storage.dbfile import FileIdentity, sqlite_file
-from notesboard.storage.driver import Driver, Lease, lost_a_race
+from notesboard.storage.driver import Driver, Lease, connection_lost, lost_a_race
 from notesboard.storage.schema import create_schema
 
 __all__ = ["Store"]
@@ -151,11 +151,17 @@ class Store:
             broken, self._writer = self._writer, None
             if broken is not None:
                 await broken[0].close()
-            log.warning("write transaction failed: %s", exc)
+            if connection_lost(exc):
+                log.warning(
+                    "write transaction failed: the database connection was lost (%s); the next write reconnects", exc
+                )
+            else:
+                log.warning("write transaction failed: %s", exc)
             raise Unavailable(f"database unavailable: {type(exc).__name__}") from exc
 
     async def _apply_once(self, ops: Sequence[WriteOp]) -> list[Outcome | NotesError]:
-        _, db = self._writer or await self._reconnect_writer()
+        # A connection the database ended while idle (a restart) is replaced before the batch, not after it failed.
+        _, db = self._writer if self._writer and self._writer[1].alive() else await self._reconnect_writer()
         await db.execute("BEGIN IMMEDIATE" if self.is_sqlite else "BEGIN")
         try:
             now = now_iso()
@@ -186,7 +192,9 @@ class Store:
             reader = self._readers[self._next_reader]
         async with reader.lock:
             try:
-                if reader.db is None:  # broken earlier (database restarted, network cut): reopen
+                if reader.db is None or not reader.db.alive():  # broken (database restarted, network cut): reopen
+                    if reader.conn is not None:
+                        await reader.conn.close()
                     reader.conn, reader.db = await self._open_connection(writer=False)
                 yield reader.db
             except NotesError:
