@@ -12,6 +12,11 @@ HOST    ?=
 PORT    ?=
 SERVE_ARGS := $(if $(HOST),--host $(HOST)) $(if $(PORT),--port $(PORT))
 
+# The client's type checker (tsc) comes from npm with package-lock.json; only the developer targets use it
+# (`make run` never needs node).
+NODE_STAMP := node_modules/.installed
+NPM        := $(shell command -v npm 2>/dev/null)
+
 .PHONY: run test lint typecheck check bench screenshot docs clean
 
 $(VENV)/bin/python:
@@ -22,6 +27,10 @@ $(VENV)/bin/python:
 $(RUN_STAMP): pyproject.toml | $(VENV)/bin/python
 	$(BIN)/pip install --quiet -e .
 	touch $(RUN_STAMP)
+
+$(NODE_STAMP): package-lock.json
+	npm ci --no-audit --no-fund --silent
+	touch $(NODE_STAMP)
 
 $(DEV_STAMP): pyproject.toml | $(VENV)/bin/python
 	$(BIN)/pip install --quiet -e '.[dev]'
@@ -37,12 +46,13 @@ run: $(RUN_STAMP)
 # and each of the dozens of Python processes the tests exec would otherwise compile the package and the tests
 # again (collection alone: 5.4 s of CPU per test process instead of 2.9 s). __pycache__ is git-ignored.
 TEST_JOBS ?= 3
-test: $(DEV_STAMP)
+test: $(DEV_STAMP) $(if $(NPM),$(NODE_STAMP))
 	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -n $(TEST_JOBS) --dist loadscope
 
-lint: $(DEV_STAMP)
+lint: $(DEV_STAMP) $(NODE_STAMP)
 	$(BIN)/ruff check server tests bench
 	$(BIN)/ruff format --check server tests bench
+	node_modules/.bin/tsc -p client/jsconfig.json
 
 typecheck: $(DEV_STAMP)
 	$(BIN)/mypy
@@ -63,4 +73,4 @@ docs: $(DEV_STAMP)
 	$(BIN)/python -m notesboard.cli.jscontract client/contract.js
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache

@@ -8,15 +8,14 @@ import { TokenGate, loadToken, probeAccess, saveToken, takeFragmentToken } from 
 import { BoardView } from "./board.js";
 import { BOARD_RE, SNAPSHOT_LIMIT, State } from "./constants.js";
 import { ShortcutOverlay, bindShortcuts } from "./keys.js";
+import { word } from "./messages.js";
 import { NoteStore } from "./notes.js";
 import { cleanName, loadColor, loadName, rememberBoard, saveColor, saveName } from "./prefs.js";
 import { BoardSocket } from "./socket.js";
 import { AccessBadge, TokenDialog } from "./tokenview.js";
 import { Toolbar } from "./toolbar.js";
-import { Toasts, confirmDialog, h, hueOf, initials, openDialog } from "./ui.js";
+import { Toasts, byId as $, confirmDialog, h, hueOf, initials, openDialog } from "./ui.js";
 import { UndoController } from "./undo.js";
-
-const $ = (id) => document.getElementById(id);
 
 const STATUS_LABELS = {
   [State.CONNECTING]: "Connecting…",
@@ -35,7 +34,7 @@ function main() {
   $("board-name").textContent = board;
   if (!BOARD_RE.test(board)) {
     document.title = "Not a board · notesboard";
-    $("new-note").disabled = true;
+    $("new-note", HTMLButtonElement).disabled = true;
     toasts.show("This address is not a board: names use letters, digits, _ and -.", "error", 60000);
     return;
   }
@@ -74,7 +73,7 @@ function main() {
     canvas: $("canvas"),
     empty: $("empty"),
     store,
-    confirm: (message) => confirmDialog($("confirm-dialog"), message),
+    confirm: (message) => confirmDialog($("confirm-dialog", HTMLDialogElement), message),
     newColor: loadColor,
     colorPicked: saveColor,
   });
@@ -84,7 +83,7 @@ function main() {
     view,
     undo,
     token: () => gate.token,
-    confirm: (message, ok) => confirmDialog($("confirm-dialog"), message, ok),
+    confirm: (message, ok) => confirmDialog($("confirm-dialog", HTMLDialogElement), message, ok),
     toast: (text, level) => toasts.show(text, level),
   });
   const overlay = new ShortcutOverlay();
@@ -99,7 +98,9 @@ function main() {
   socket.on("event", (event) => store.applyEvent(event));
   socket.on("error", (frame) => toasts.show(serverErrorText(frame), "error"));
   store.subscribe((change) => {
-    if (change.type === "message") toasts.show(change.text, change.level);
+    if (change.type !== "message") return;
+    const { level, text } = word(change);
+    toasts.show(text, level);
   });
 
   const status = new StatusView(socket);
@@ -108,13 +109,13 @@ function main() {
   socket.on("presence", (p) => presence.update(p));
   socket.on("status", (s) => presence.connected(s.state === State.CONNECTED));
 
-  const badge = new AccessBadge({ button: $("token-button"), label: $("token-label"), readOnly: $("readonly-badge") });
+  const badge = new AccessBadge({ button: $("token-button", HTMLButtonElement), label: $("token-label"), readOnly: $("readonly-badge") });
   let wasReadOnly = false;
   const showAccess = () => {
     badge.update(gate);
     view.setReadOnly(gate.readOnly);
     document.body.dataset.readonly = String(gate.readOnly);
-    $("new-note").disabled = gate.readOnly;
+    $("new-note", HTMLButtonElement).disabled = gate.readOnly;
     $("new-note").title = gate.readOnly ? "Your access token is read-only" : "New note (N)";
     if (gate.readOnly && !wasReadOnly) toasts.show("This board is read-only with your access token.", "info");
     wasReadOnly = gate.readOnly;
@@ -144,11 +145,11 @@ function main() {
   };
   showName();
   // Cancel is type="button" so that Enter in the field submits with "save".
-  $("name-cancel").addEventListener("click", () => $("name-dialog").close("cancel"));
+  $("name-cancel").addEventListener("click", () => $("name-dialog", HTMLDialogElement).close("cancel"));
   $("name-button").addEventListener("click", async () => {
-    const input = $("name-input");
+    const input = $("name-input", HTMLInputElement);
     input.value = name;
-    const answering = openDialog($("name-dialog"), input);
+    const answering = openDialog($("name-dialog", HTMLDialogElement), input);
     input.select();
     const answer = await answering;
     if (answer !== "save") return;
@@ -173,7 +174,7 @@ function main() {
   socket.connect();
   gate.check(); // next to the first connection: a refused handshake only shows as a failed one
   // A debugging handle (read it in the console); the page never reads it back.
-  window.notesboard = { socket, store, view, gate, undo };
+  Object.assign(window, { notesboard: { socket, store, view, gate, undo } });
 }
 
 /** The board name: the last segment of /b/{board}, "" when it cannot be decoded. */

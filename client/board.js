@@ -32,7 +32,7 @@ export class BoardView {
     this.newColor = newColor;
     this.colorPicked = colorPicked;
     this.viewport = new Viewport(scroller, canvas);
-    /** @type {Map<string, HTMLElement>} entry key -> note element */
+    /** @type {Map<string, import("./noteview.js").NoteElement>} entry key -> note element */
     this.elements = new Map();
     this.readOnly = false;
     this.match = null; // the search's predicate, null: no search
@@ -73,12 +73,14 @@ export class BoardView {
     canvas.addEventListener("keydown", (ev) => this._onNote(ev, (entry, el) => this._onKey(ev, entry, el)));
     canvas.addEventListener("dblclick", (ev) =>
       this._onNote(ev, (entry) => {
-        if (ev.target.closest("button, textarea, .note-palette, .note-conflict, .note-resize") === null) this.startEdit(entry);
+        const target = /** @type {Element} */ (ev.target);
+        if (target.closest("button, textarea, .note-palette, .note-conflict, .note-resize") === null) this.startEdit(entry);
       }),
     );
     canvas.addEventListener("click", (ev) =>
       this._onNote(ev, (entry, el) => {
-        const action = ev.target.closest("[data-action]")?.dataset.action;
+        const action = /** @type {HTMLElement | null} */ (/** @type {Element} */ (ev.target).closest("[data-action]"))
+          ?.dataset.action;
         if (action === "delete") this.askDelete(entry);
         else if (action === "palette") this.togglePalette(entry, el);
       }),

@@ -6,7 +6,7 @@ import { MAX_TEXT } from "./constants.js";
 import { h } from "./ui.js";
 
 /**
- * @param {HTMLElement} el the note element (from noteview.js)
+ * @param {import("./noteview.js").NoteElement} el the note element (from noteview.js)
  * @param {import("./notes.js").Entry} entry
  * @param {import("./notes.js").NoteStore} store
  * @param {{closed: () => void}} hooks called once the editor is gone
@@ -39,7 +39,7 @@ export function openEditor(el, entry, store, { closed }) {
     if (done) return;
     if (value !== null && tooLong()) {
       value = null; // leaving keeps the saved version; the message says why
-      store.say("error", `Not saved: the text is longer than ${MAX_TEXT.toLocaleString()} characters.`);
+      store.say("text_too_long", { max: MAX_TEXT });
     }
     done = true;
     const hadFocus = document.activeElement === editor;

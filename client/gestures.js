@@ -43,10 +43,11 @@ export class Gestures {
   pointerDown(ev, entry, el) {
     const { store, readOnly } = this.host;
     if (ev.button !== 0 || entry.deleting || readOnly()) return;
-    if (ev.target.closest("button, textarea, .note-conflict") !== null) return;
-    const resizing = ev.target.closest(".note-resize") !== null;
+    const target = /** @type {Element} */ (ev.target);
+    if (target.closest("button, textarea, .note-conflict") !== null) return;
+    const resizing = target.closest(".note-resize") !== null;
     // On touch screens only the top bar drags, so a swipe over a note still scrolls the board.
-    if (!resizing && ev.pointerType === "touch" && ev.target.closest(".note-top") === null) return;
+    if (!resizing && ev.pointerType === "touch" && target.closest(".note-top") === null) return;
     if (resizing) ev.preventDefault();
     const view = entry.view();
     const g = {

@@ -10,7 +10,7 @@
 // move(), setColor(), setFields(), remove(), resolveConflict(), and for undo/redo restore() (an update of
 // a tombstone with `deleted: false`). Output: subscribe(fn) gets
 //   {type: "upsert" | "remove", entry}, {type: "synced"} after each snapshot,
-//   {type: "message", level: "info" | "warn" | "error", text}, and
+//   {type: "message", code, ...facts} (worded by messages.js: the store writes no user-facing text), and
 //   {type: "local", step} for every change this page makes (what undo needs: before and after values).
 //
 // Every ack of our own change leaves its version in `entry.ownVersion` (and a delete's in `tombstones`),
@@ -45,11 +45,37 @@ export class Entry {
     this.deleting = false;
     /** @type {{base: number | null, startText: string} | null} the version the open editor started from */
     this.editing = null;
-    /** @type {{message: string, mine: string | null} | null} a refused change the user must be told about */
+    /** @type {{code: string, mine: string | null} | null} a refused change the user must be told about (messages.js words it) */
     this.conflict = null;
     this.removed = false;
     /** @type {number | null} the version our latest acknowledged change produced */
     this.ownVersion = null;
+  }
+
+  /**
+   * Where the note is in its life on this page, read from the fields above (which stay the source: the
+   * store moves them one at a time). In order of precedence:
+   * - "removed": gone from the board (deleted, refused, or a draft dropped); nothing more happens to it;
+   * - "draft": opened for typing, nothing sent yet;
+   * - "creating": its create was sent and waits for the ack;
+   * - "deleting": our delete was sent and waits for the ack;
+   * - "saving": a change was sent (and maybe another waits behind it) without an ack yet;
+   * - "synced": the server's version is all there is.
+   * A refused change (`conflict`) and an open editor (`editing`) are shown beside any of these.
+   * @returns {"removed" | "draft" | "creating" | "deleting" | "saving" | "synced"}
+   */
+  get phase() {
+    if (this.removed) return "removed";
+    if (this.draft) return "draft";
+    if (this.creating !== null) return "creating";
+    if (this.deleting) return "deleting";
+    if (this.inflight !== null || this.waiting !== null) return "saving";
+    return "synced";
+  }
+
+  /** A change of ours (create, update or delete) is sent or queued and not acknowledged yet. */
+  get awaitingAck() {
+    return this.creating !== null || this.inflight !== null || this.waiting !== null;
   }
 
   /**
@@ -73,11 +99,13 @@ export class Entry {
       updated_by: base.updated_by ?? base.author ?? null,
       updated_at: base.updated_at ?? null,
       version: this.server?.version ?? null,
+      pending: false,
+      hidden: false,
     };
     for (const part of [this.inflight, this.waiting]) {
       if (part !== null) Object.assign(view, part.fields);
     }
-    view.pending = !this.draft && (this.creating !== null || this.inflight !== null || this.waiting !== null);
+    view.pending = !this.draft && this.awaitingAck;
     view.hidden = this.deleting;
     return view;
   }
@@ -460,11 +488,7 @@ export class NoteStore {
     entry.creating = null;
     if (entry.removed) return;
     this._remove(entry, "failed");
-    const why = {
-      conflict: "someone else changed it meanwhile",
-      not_found: "it no longer exists",
-    }[err.code];
-    this._message(err.code === "conflict" ? "warn" : "error", `The note was not brought back: ${why ?? err.message}.`);
+    this._message("restore_failed", { reason: err.code, detail: err.message });
   }
 
   /** @private */
@@ -473,8 +497,7 @@ export class NoteStore {
     if (this._creating.delete(entry)) this._release();
     if (err.code === "cancelled" || entry.removed) return;
     this._remove(entry, "failed");
-    const why = err.code === "timeout" ? "the server did not confirm it (it will appear if it was saved)" : err.message;
-    this._message("error", `The new note was not saved: ${why}`);
+    this._message("create_failed", { reason: err.code, detail: err.message });
   }
 
   /** An ack of an update or delete. @private */
@@ -504,7 +527,7 @@ export class NoteStore {
       const mine = inflight.fields.text ?? entry.waiting?.fields.text;
       this._remove(entry, inflight.del ? "deleted" : "gone");
       if (!inflight.del) {
-        this._message("warn", "That note was deleted by someone else" + (mine ? "; your text was not saved." : "."));
+        this._message("deleted_elsewhere", { unsaved: Boolean(mine) });
       }
       return;
     }
@@ -512,13 +535,10 @@ export class NoteStore {
       entry.deleting = false;
       entry.waiting = null;
       if (code === "conflict") {
-        entry.conflict = {
-          message: "Not deleted: someone else changed this note first. This is their version.",
-          mine: null,
-        };
-        this._message("warn", "The note changed before your delete reached the server; it was kept.");
+        entry.conflict = { code: "delete_refused", mine: null };
+        this._message("delete_kept");
       } else {
-        this._message("error", `Could not delete the note: ${err.message}`);
+        this._message("delete_failed", { reason: code, detail: err.message });
       }
       this._changed(entry);
       return;
@@ -536,16 +556,10 @@ export class NoteStore {
     entry.waiting = null;
     if (code === "conflict") {
       const mine = refused.text ?? null;
-      entry.conflict = {
-        message:
-          mine !== null
-            ? "Someone else changed this note while you were editing. This is their version; your text was not saved."
-            : "Someone else changed this note first. This is their version.",
-        mine,
-      };
-      this._message("warn", "Edit conflict: the note was changed by someone else.");
+      entry.conflict = { code: mine !== null ? "text_refused" : "change_refused", mine };
+      this._message("edit_conflict");
     } else {
-      this._message("error", `Could not save your change: ${err.message}`);
+      this._message("save_failed", { reason: code, detail: err.message });
     }
     this._changed(entry);
   }
@@ -563,7 +577,7 @@ export class NoteStore {
   _remove(entry, why) {
     if (entry.removed) return;
     if (why === "deleted" && entry.editing !== null && !entry.deleting && !entry.draft) {
-      this._message("warn", "The note you were editing was deleted by someone else.");
+      this._message("editing_deleted");
     }
     entry.removed = true;
     this.entries.delete(entry.key);
@@ -571,9 +585,13 @@ export class NoteStore {
     this._emit({ type: "remove", entry, why });
   }
 
-  /** Show a message to the user (the view turns it into a toast). */
-  say(level, text) {
-    this._message(level, text);
+  /**
+   * Tell the user something (the view words it with messages.js and shows a toast).
+   * @param {string} code a code of messages.js
+   * @param {object} [facts] what the words need (e.g. `{max}`)
+   */
+  say(code, facts = {}) {
+    this._message(code, facts);
   }
 
   /** @private */
@@ -586,9 +604,9 @@ export class NoteStore {
     if (!entry.removed) this._emit({ type: "upsert", entry });
   }
 
-  /** @private */
-  _message(level, text) {
-    this._emit({ type: "message", level, text });
+  /** @private @param {string} code @param {object} [facts] */
+  _message(code, facts = {}) {
+    this._emit({ type: "message", ...facts, code });
   }
 
   /** @private */

@@ -4,8 +4,10 @@
 
 import { COLOR_RE, PALETTE } from "./constants.js";
 import { inkFor } from "./contrast.js";
+import { conflictText } from "./messages.js";
 import { h } from "./ui.js";
 
+/** @type {[number, number, string][]} (below seconds, per unit, unit name) */
 const RELATIVE = [
   [60, 1, "s"],
   [3600, 60, "min"],
@@ -83,23 +85,28 @@ function noteTemplate() {
 }
 
 /**
+ * A note's element, with its parts kept on it so that updates never search the DOM.
+ * @typedef {HTMLElement & {parts: {[part: string]: HTMLElement | null}}} NoteElement
+ */
+
+/**
  * A note element with its parts kept on it (`el.parts`), so updates never search the DOM.
  * @param {string} key the entry key
- * @returns {HTMLElement}
+ * @returns {NoteElement}
  */
 export function buildNote(key) {
-  const el = /** @type {HTMLElement} */ (noteTemplate().cloneNode(true));
+  const el = /** @type {NoteElement} */ (noteTemplate().cloneNode(true));
   el.dataset.key = key;
-  const [top, text, meta] = el.children;
-  const [state, color, del] = top.children;
-  const [author, edited, time] = meta.children;
+  const [top, text, meta] = /** @type {HTMLCollectionOf<HTMLElement>} */ (el.children);
+  const [state, color, del] = /** @type {HTMLCollectionOf<HTMLElement>} */ (top.children);
+  const [author, edited, time] = /** @type {HTMLCollectionOf<HTMLElement>} */ (meta.children);
   el.parts = { state, color, del, text, author, edited, time, meta, changed: null, conflict: null };
   return el;
 }
 
 /**
  * Bring a note element up to date with its entry.
- * @param {HTMLElement} el
+ * @param {NoteElement} el
  * @param {import("./notes.js").Entry} entry
  * @param {{x: number, y: number} | null} place where to draw it (null: leave the position alone)
  * @param {{match: ((view: object) => boolean) | null, now: number, onConflict: object}} ctx
@@ -206,7 +213,7 @@ function renderConflict(el, entry, handlers) {
   const box = parts.conflict;
   box.hidden = false;
   const mine = entry.conflict.mine;
-  box.querySelector(".note-conflict-message").textContent = entry.conflict.message;
+  box.querySelector(".note-conflict-message").textContent = conflictText(entry.conflict.code);
   box.querySelector(".conflict-mine").hidden = mine === null;
   const yours = box.querySelector(".note-conflict-mine");
   yours.hidden = mine === null;

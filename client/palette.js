@@ -50,7 +50,7 @@ export class Palette {
     button.setAttribute("aria-expanded", "true");
     this.entry = entry;
     this._open = { el, note, button };
-    (el.querySelector('[aria-pressed="true"]') ?? el.firstElementChild).focus();
+    /** @type {HTMLElement} */ (el.querySelector('[aria-pressed="true"]') ?? el.firstElementChild).focus();
   }
 
   close() {

@@ -8,9 +8,7 @@ import { BOARD_RE } from "./constants.js";
 import { loadRecent } from "./prefs.js";
 import { randomToken } from "./push.js";
 import { TokenDialog } from "./tokenview.js";
-import { h } from "./ui.js";
-
-const $ = (id) => document.getElementById(id);
+import { byId as $, h } from "./ui.js";
 
 /** @param {string} board */
 function boardHref(board) {
@@ -19,7 +17,7 @@ function boardHref(board) {
 
 function wireForm() {
   const form = $("open-form");
-  const input = $("board-input");
+  const input = $("board-input", HTMLInputElement);
   const error = $("board-error");
   const check = () => {
     const name = input.value.trim();

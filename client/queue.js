@@ -19,6 +19,7 @@ export class QueueFullError extends Error {
  * @property {object} frame the client frame (sent as JSON)
  * @property {boolean} sent sent on the current connection
  * @property {boolean} everSent sent on some connection: the server may have committed it
+ * @property {import("./push.js").Push} [push] the socket's promise handles for the change (`add`'s extra)
  */
 
 export class RequestQueue {

@@ -54,7 +54,8 @@ export class TokenDialog {
     );
     cancel.addEventListener("click", () => this.dialog.close("cancel"));
     this.dialog.querySelector("form").addEventListener("submit", (ev) => {
-      if (ev.submitter?.value === "save" && cleanToken(this.input.value) === "") {
+      const submitter = /** @type {HTMLButtonElement | null} */ (ev.submitter);
+      if (submitter?.value === "save" && cleanToken(this.input.value) === "") {
         ev.preventDefault(); // keep the dialog open
         this._showError(this.input.value.trim() ? "That does not look like a token." : "Paste a token first.");
       }

@@ -5,8 +5,7 @@
 import { bearer } from "./auth.js";
 import { matcher } from "./search.js";
 import { stepZoom } from "./layout.js";
-
-const $ = (id) => document.getElementById(id);
+import { byId as $ } from "./ui.js";
 
 export class Toolbar {
   /**
@@ -16,7 +15,7 @@ export class Toolbar {
    * @param {import("./undo.js").UndoController} deps.undo
    * @param {() => string} deps.token the current access token ("" for none)
    * @param {(message: string, ok?: string) => Promise<boolean>} deps.confirm
-   * @param {(text: string, level?: string) => void} deps.toast
+   * @param {(text: string, level?: import("./ui.js").Level) => void} deps.toast
    */
   constructor({ board, view, undo, token, confirm, toast }) {
     this.board = board;
@@ -25,13 +24,13 @@ export class Toolbar {
     this.token = token;
     this.confirm = confirm;
     this.toast = toast;
-    this.search = $("search");
+    this.search = $("search", HTMLInputElement);
     this.count = $("search-count");
     $("undo").addEventListener("click", () => this.undo());
     $("redo").addEventListener("click", () => this.redo());
     undo.subscribe((stack) => {
-      $("undo").disabled = !stack.canUndo;
-      $("redo").disabled = !stack.canRedo;
+      $("undo", HTMLButtonElement).disabled = !stack.canUndo;
+      $("redo", HTMLButtonElement).disabled = !stack.canRedo;
     });
     $("zoom-in").addEventListener("click", () => this.zoom(1));
     $("zoom-out").addEventListener("click", () => this.zoom(-1));
@@ -55,7 +54,7 @@ export class Toolbar {
       if (c.type === "upsert" || c.type === "remove" || c.type === "synced") this._scheduleCount();
     });
 
-    for (const link of document.querySelectorAll("[data-export]")) {
+    for (const link of /** @type {NodeListOf<HTMLAnchorElement>} */ (document.querySelectorAll("a[data-export]"))) {
       const format = link.dataset.export;
       link.href = `/api/boards/${encodeURIComponent(board)}/export?format=${format}`;
       link.setAttribute("download", `${board}.${format}`);
@@ -141,7 +140,7 @@ export class Toolbar {
 
   /** @private */
   async _import() {
-    const input = $("import-file");
+    const input = $("import-file", HTMLInputElement);
     const file = input.files?.[0];
     input.value = "";
     if (!file) return;

@@ -4,10 +4,11 @@
  * Create an element. `props` may hold `class`, `text` (set as textContent), `dataset`, `on` (event
  * listeners) and any other attribute (set with setAttribute, never as HTML). Children are nodes or
  * strings (strings become text nodes).
- * @param {string} tag
+ * @template {keyof HTMLElementTagNameMap} K
+ * @param {K} tag
  * @param {object} [props]
  * @param {...(Node | string | null | undefined | false)} children
- * @returns {HTMLElement}
+ * @returns {HTMLElementTagNameMap[K]}
  */
 export function h(tag, props = {}, ...children) {
   const el = document.createElement(tag);
@@ -26,6 +27,23 @@ export function h(tag, props = {}, ...children) {
   return el;
 }
 
+/**
+ * The page's element with this id, of the kind expected; throws when the markup has none (a bug in the page,
+ * caught where it happens rather than later as "cannot read properties of null").
+ * @template {HTMLElement} [T=HTMLElement]
+ * @param {string} id
+ * @param {{ new (): T, prototype: T }} [kind] HTMLInputElement, HTMLDialogElement, ... (default: any element)
+ * @returns {T}
+ */
+export function byId(id, kind) {
+  const el = document.getElementById(id);
+  const want = kind ?? HTMLElement;
+  if (!(el instanceof want)) throw new Error(`the page has no #${id} (${want.name})`);
+  return /** @type {T} */ (el);
+}
+
+/** @typedef {"info" | "warn" | "error"} Level how a message is shown (and announced) */
+
 /** Short-lived messages at the bottom of the page (errors from the server, conflicts, ...). */
 export class Toasts {
   /** @param {HTMLElement} region an aria-live container */
@@ -35,12 +53,12 @@ export class Toasts {
 
   /**
    * @param {string} text
-   * @param {"info" | "warn" | "error"} [level]
+   * @param {Level} [level]
    * @param {number} [ms] how long it stays
    */
   show(text, level = "info", ms = level === "info" ? 3000 : 5000) {
     // Repeating the newest message adds nothing: bump its timer instead.
-    const last = this.region.lastElementChild;
+    const last = /** @type {HTMLElement | null} */ (this.region.lastElementChild);
     if (last !== null && last.dataset.text === text) {
       clearTimeout(Number(last.dataset.timer));
       last.dataset.timer = String(setTimeout(() => this._dismiss(last), ms));

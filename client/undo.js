@@ -25,7 +25,7 @@ export class UndoController {
     });
   }
 
-  /** @param {(stack: UndoStack) => void} fn */
+  /** @param {() => void} fn called after every change of the stack @returns {() => void} unsubscribe */
   subscribe(fn) {
     return this.stack.subscribe(fn);
   }
@@ -70,13 +70,13 @@ export class UndoController {
     const id = step.id ?? step.entry?.id ?? null;
     if (id !== null) step.id = id;
     const live = id === null ? (step.entry.removed ? undefined : step.entry) : this.store.byId.get(id);
-    if (live !== undefined && (live.creating !== null || live.inflight !== null || live.waiting !== null)) {
+    if (live !== undefined && live.awaitingAck) {
       return "wait"; // our previous change of this note is not acknowledged yet
     }
     // What the step needs: the note on the board (update, delete) or gone by our own delete (restore).
     const wantsLive = (step.type === "update") || (step.type === "create") === (dir === "undo");
     if (wantsLive) {
-      if (live === undefined) return this._gone(step, "That note was deleted by someone else; there is nothing to undo.");
+      if (live === undefined) return this._gone(step, "undo_deleted_elsewhere");
       if (step.type === "update") {
         const fields = dir === "undo" ? step.before : step.after;
         this.store.setFields(live, fields, { version: live.ownVersion ?? live.server?.version ?? null, record: false });
@@ -85,12 +85,12 @@ export class UndoController {
       }
       return "done";
     }
-    if (live !== undefined) return this._gone(step, "That note is on the board again (someone brought it back).");
-    if (id === null) return this._gone(step, "That note was never saved.");
+    if (live !== undefined) return this._gone(step, "undo_back_elsewhere");
+    if (id === null) return this._gone(step, "undo_never_saved");
     const version = this.store.tombstones.get(id);
     if (version === undefined) {
       if (this._ownDeletePending(id)) return "wait";
-      return this._gone(step, "That note was deleted by someone else; there is nothing to undo.");
+      return this._gone(step, "undo_deleted_elsewhere");
     }
     const fields = step.type === "create" ? step.after : step.before;
     this.store.restore(id, fields, version);
@@ -103,11 +103,14 @@ export class UndoController {
     return false;
   }
 
-  /** The note a step needs is gone: say so and forget every step of that note. @private */
-  _gone(step, text) {
+  /**
+   * The note a step needs is gone: say so and forget every step of that note.
+   * @private @param {object} step @param {string} code a code of messages.js @returns {"gone"}
+   */
+  _gone(step, code) {
     const id = step.id;
     this.stack.discardWhere((s) => s === step || (id !== null && (s.id ?? s.entry?.id) === id));
-    this.store.say("warn", text);
+    this.store.say(code);
     return "gone";
   }
 }

@@ -1,4 +1,5 @@
-"""The code itself: ruff (lint and format) and mypy (strict, on the server package) pass, as in `make check`."""
+"""The code itself: ruff (lint and format), mypy (strict, on the server package) and tsc (the client's JSDoc
+types, client/jsconfig.json) pass, as in `make check`."""
 
 from __future__ import annotations
 
@@ -36,4 +37,13 @@ def test_ruff(args: list[str]) -> None:
 
 def test_mypy() -> None:
     r = subprocess.run([_tool("mypy")], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_client_types() -> None:
+    """tsc checks every client module (`checkJs`): the DOM lookups, the note store's shapes, the messages."""
+    tsc = ROOT / "node_modules" / ".bin" / "tsc"
+    if not tsc.exists():
+        pytest.skip("typescript is not installed: `npm ci` (make test and make lint run it when npm is present)")
+    r = subprocess.run([str(tsc), "-p", "client/jsconfig.json"], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stdout + r.stderr

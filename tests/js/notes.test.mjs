@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
+import { CODES, CONFLICT_CODES, conflictText, word } from "../../client/messages.js";
 import { NoteStore } from "../../client/notes.js";
 import { FakeTransport, note, settle } from "./fakes.mjs";
 
@@ -9,7 +10,8 @@ function setup() {
   const store = new NoteStore(transport);
   const changes = [];
   store.subscribe((c) => changes.push(c));
-  const messages = () => changes.filter((c) => c.type === "message");
+  // The store emits codes; the view words them (messages.js): each message with its code and its words.
+  const messages = () => changes.filter((c) => c.type === "message").map((c) => ({ ...c, ...word(c) }));
   const texts = () => store.list().map((e) => e.view().text);
   return { store, transport, changes, messages, texts };
 }
@@ -207,7 +209,9 @@ test("editing on a stale version: conflict shows the server's note and tells the
   await transport.fail("conflict");
   assert.equal(e.view().text, "theirs");
   assert.equal(e.conflict.mine, "mine");
-  assert.match(e.conflict.message, /someone else/i);
+  assert.equal(e.conflict.code, "text_refused");
+  assert.match(conflictText(e.conflict.code), /someone else/i);
+  assert.equal(messages().at(-1).code, "edit_conflict");
   assert.equal(messages().at(-1).level, "warn");
   store.resolveConflict(e, true);
   assert.equal(e.conflict, null);
@@ -324,4 +328,42 @@ test("a failed create removes the note and explains", async () => {
   await transport.fail("timeout");
   assert.equal(store.entries.size, 0);
   assert.match(messages().at(-1).text, /not saved/);
+});
+
+test("the store emits codes, never words; every code has words", () => {
+  const { store, changes } = setup();
+  store.say("text_too_long", { max: 10000 });
+  const said = changes.at(-1);
+  assert.deepEqual(said, { type: "message", max: 10000, code: "text_too_long" });
+  assert.deepEqual(word(said), { level: "error", text: "Not saved: the text is longer than 10,000 characters." });
+  for (const code of CODES) {
+    const { level, text } = word({ code, reason: "conflict", detail: "why", unsaved: true, max: 5 });
+    assert.ok(["info", "warn", "error"].includes(level) && text.length > 10 && !text.includes("undefined"), code);
+  }
+  for (const code of CONFLICT_CODES) assert.match(conflictText(code), /someone else/i);
+  assert.deepEqual(word({ code: "unknown_code", detail: "as the server said" }), {
+    level: "error",
+    text: "as the server said",
+  });
+});
+
+test("an entry's phase follows its life: draft, creating, synced, saving, deleting, removed", async () => {
+  const { store, transport } = setup();
+  const e = store.createDraft({ x: 0, y: 0 });
+  assert.equal(e.phase, "draft");
+  store.finishEdit(e, "hello");
+  assert.equal(e.phase, "creating");
+  assert.equal(e.awaitingAck, true);
+  const n = note({ text: "hello", seq: 1 });
+  await transport.ack(n);
+  assert.equal(e.phase, "synced");
+  assert.equal(e.awaitingAck, false);
+  store.setColor(e, "#93c5fd");
+  assert.equal(e.phase, "saving");
+  await transport.ack({ ...n, color: "#93c5fd", seq: 2, version: 2 });
+  assert.equal(e.phase, "synced");
+  store.remove(e);
+  assert.equal(e.phase, "deleting");
+  await transport.ack({ ...n, deleted: true, seq: 3, version: 3 });
+  assert.equal(e.phase, "removed");
 });

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
+import { word } from "../../client/messages.js";
 import { NoteStore } from "../../client/notes.js";
 import { UndoController } from "../../client/undo.js";
 import { FakeTransport, note } from "./fakes.mjs";
@@ -10,7 +11,7 @@ function setup() {
   const store = new NoteStore(transport);
   const undo = new UndoController(store);
   const messages = [];
-  store.subscribe((c) => c.type === "message" && messages.push(c.text));
+  store.subscribe((c) => c.type === "message" && messages.push(word(c).text));
   return { transport, store, undo, messages };
 }
 
