@@ -14,6 +14,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 
+from notesboard.awareness.service import Awareness
 from notesboard.backplane import Backplane, MemoryBackplane, broker_from_url
 from notesboard.backplane.cluster import ClusterBackplane
 from notesboard.backplane.outgoing import Outgoing
@@ -37,7 +38,9 @@ __all__ = ["Runtime", "open_runtime"]
 log = logging.getLogger("notesboard")
 
 
-def _presence_and_backplane(settings: Settings, hub: Hub, store: Store) -> tuple[Presence, Backplane]:
+def _presence_and_backplane(
+    settings: Settings, hub: Hub, store: Store, awareness: Awareness
+) -> tuple[Presence, Backplane]:
     """One process: presence is local and delivery a direct call. Several: both go through a broker."""
     found = broker_from_url(settings.broker)
     if found is None:
@@ -87,7 +90,10 @@ class Runtime:
         self.hub = Hub(
             settings.fanout_delay, coalesce=settings.fanout_coalesce, coalesce_min=settings.fanout_coalesce_min
         )
-        self.presence, self.backplane = _presence_and_backplane(settings, self.hub, self.store)
+        self.awareness = Awareness(
+            tick=settings.awareness_tick, enabled=settings.awareness, note_check=self.store.note_live
+        )
+        self.presence, self.backplane = _presence_and_backplane(settings, self.hub, self.store, self.awareness)
         self.writer = Writer(
             self.store,
             Publisher(self.backplane),
@@ -118,6 +124,7 @@ class Runtime:
                 share=settings.share_snapshot_reads,
                 cache_bytes=settings.snapshot_cache_bytes,
             ),
+            self.awareness,
         )
         self.metrics = Metrics(
             self.recorder,

@@ -10,10 +10,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from typing import Any
 
 from starlette.websockets import WebSocket
 
 from notesboard.auth import Grant
+from notesboard.awareness.peer import LocalPeer
 from notesboard.errors import (
     CLOSE_GOING_AWAY,
     CLOSE_POLICY,
@@ -67,6 +69,7 @@ class SocketConnection(StateMachine):
         )
         self._held: list[tuple[int | None, str]] = []  # frames that arrive while SYNCING
         self._closer: asyncio.Task[None] | None = None
+        self.aware: LocalPeer | None = None  # this connection's awareness, once its snapshot is out
 
     # -- called by the hub (synchronously, never awaiting the socket) --------------------------------------
 
@@ -121,6 +124,8 @@ class SocketConnection(StateMachine):
             if self._closer is not None and not self._closer.done():
                 self._closer.cancel()
             svc.hub.leave(self)
+            if self.aware is not None:
+                svc.awareness.detach(self.aware)
             svc.presence.left(self.board, self.name)
             svc.registry.remove(self)
             log.info("close board=%s address=%s name=%s reason=%s", self.board, self.address, self.name, reason)
@@ -160,7 +165,20 @@ class SocketConnection(StateMachine):
             direct = self.handle.direct_writer()
             if direct is not None:  # only now: nothing may overtake the snapshot
                 self.outbox.enable_direct(direct)
+            self._start_awareness()
         return None
+
+    def _start_awareness(self) -> None:
+        """The full awareness frame follows the snapshot; from now on this connection is a peer."""
+        awareness = self.svc.awareness
+        aware = self.aware = awareness.attach(self.board, self.name, self.outbox, self.grant.expires)
+        if aware is not None:
+            self.outbox.on_drained = lambda: awareness.drained(aware)
+
+        async def receive(body: dict[str, Any]) -> None:
+            await awareness.receive(aware, body)
+
+        self.reader.awareness = receive
 
     def _wants_replies(self) -> bool:
         """The reader's acks and errors are wanted while OPEN or CLOSING (not once the socket is gone)."""

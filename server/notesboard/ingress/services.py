@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from notesboard.awareness.service import Awareness
 from notesboard.config import Settings
 from notesboard.fanout import Hub
 from notesboard.ingress.registry import Registry
@@ -28,3 +29,4 @@ class Services:
     error: Callable[[str], None]  # counts an error sent to a client, by code (metrics)
     fast: FastPaths
     snapshots: SharedReads
+    awareness: Awareness
