@@ -67,6 +67,7 @@ def _presence_and_backplane(
         check_interval=settings.seq_check_interval,
         subscribe_grace=settings.subscribe_grace,
         buckets=settings.notify_buckets,
+        awareness=awareness,
     )
     return presence, backplane
 
@@ -91,7 +92,11 @@ class Runtime:
             settings.fanout_delay, coalesce=settings.fanout_coalesce, coalesce_min=settings.fanout_coalesce_min
         )
         self.awareness = Awareness(
-            tick=settings.awareness_tick, enabled=settings.awareness, note_check=self.store.note_live
+            tick=settings.awareness_tick,
+            enabled=settings.awareness,
+            note_check=self.store.note_live,
+            # One awareness frame stays a small part of a slow reader's outbox bound (never a 1013 by itself).
+            chunk=min(64 * 1024, settings.queue_bytes // 4),
         )
         self.presence, self.backplane = _presence_and_backplane(settings, self.hub, self.store, self.awareness)
         self.writer = Writer(
@@ -134,6 +139,7 @@ class Runtime:
             fast=self.fast,
             backplane=self.backplane,
             snapshots=self.sockets.snapshots,
+            awareness=self.awareness,
         )
         self._serving = AsyncExitStack()
 

@@ -42,6 +42,9 @@ class Roster:
         self._dirty: set[str] = set()
         self._timer: asyncio.TimerHandle | None = None
         self.heartbeat_due = True  # a reconnect asks for our full state soon
+        # Told (board, origin) when another process's entry for a board goes (withdrawn, goodbye or TTL):
+        # awareness drops that process's peers on the board with it.
+        self.on_gone: Callable[[str, str], None] | None = None
 
     # -- what this process says ------------------------------------------------------------------------
 
@@ -127,6 +130,8 @@ class Roster:
         before = entries.get(origin)
         if entry is None:
             entries.pop(origin, None)
+            if before is not None and self.on_gone is not None:
+                self.on_gone(board, origin)
         else:
             entries[origin] = entry
         if not entries:
