@@ -51,7 +51,7 @@ NoteCheck = Callable[[str, int], Awaitable[bool]]  # is this note live on this b
 
 
 class _Room:
-    __slots__ = ("changed", "last", "local", "local_gone", "remote", "republish", "scheduled")
+    __slots__ = ("changed", "heard", "last", "local", "local_gone", "remote", "republish", "scheduled")
 
     def __init__(self) -> None:
         self.local: dict[str, LocalPeer] = {}
@@ -61,6 +61,7 @@ class _Room:
         self.scheduled = False
         self.last = -1e9
         self.republish = False  # another process asked for the full state of this board
+        self.heard: dict[str, float] = {}  # other process -> when its last awareness message came (monotonic)
 
 
 class Awareness:
@@ -80,6 +81,9 @@ class Awareness:
         self._chunk = chunk
         self._rooms: dict[str, _Room] = {}
         self._origin = uuid.uuid4().hex[:10]
+        # Where this process starts in the palette: peers joining on two processes at once (before either has
+        # heard of the other) then rarely get the same colour.
+        self._rotation = int(self._origin, 16) % len(PALETTE)
         self._next = 0
         self.frames_in = 0  # awareness frames received (all, dropped ones included)
         self.frames_out = 0  # awareness frames handed to connections
@@ -167,6 +171,7 @@ class Awareness:
         room = self._rooms.get(board)
         if room is None:
             room = self._rooms[board] = _Room()
+        room.heard[origin] = time.monotonic()
         for line in lines:
             if line.startswith("+"):
                 peer, colour, entry = line[1:].split(" ", 2)
@@ -183,9 +188,20 @@ class Awareness:
         room = self._rooms.get(board)
         if room is None:
             return
+        room.heard.pop(origin, None)
         for peer in [p for p, (o, _, _) in room.remote.items() if o == origin]:
             del room.remote[peer]
             self._changed(board, room, peer, None)
+
+    def expire(self, ttl: float, listed: Callable[[str, str], bool]) -> None:
+        """Drop the peers of processes not heard from for `ttl` seconds that presence does not list either
+        (`listed(board, origin)`): a process that crashed before its presence entry got here."""
+        now = time.monotonic()
+        for board, room in list(self._rooms.items()):
+            for origin in [o for o, at in room.heard.items() if at + ttl < now]:
+                if not listed(board, origin):
+                    del room.heard[origin]
+                    self.remote_gone(board, origin)
 
     def asked(self, board: str) -> None:
         """Another process just subscribed to the board: send it everything at the next tick."""
@@ -199,6 +215,7 @@ class Awareness:
         room = self._rooms.get(board)
         if room is not None:
             room.remote.clear()
+            room.heard.clear()
             if not room.local and not room.scheduled:
                 del self._rooms[board]
 
@@ -211,7 +228,8 @@ class Awareness:
     def _colour(self, room: _Room) -> str:
         used = Counter(lp.color for lp in room.local.values())
         used.update(colour for _, colour, _ in room.remote.values())
-        return min(PALETTE, key=lambda c: (used[c], PALETTE.index(c)))
+        start = self._rotation
+        return min(PALETTE, key=lambda c: (used[c], (PALETTE.index(c) - start) % len(PALETTE)))
 
     def _changed(self, board: str, room: _Room, peer: str, what: LocalPeer | str | None) -> None:
         room.changed[peer] = what

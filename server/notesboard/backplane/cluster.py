@@ -326,6 +326,8 @@ class ClusterBackplane(Backplane):
             now = time.monotonic()
             for board in self.roster.expire():
                 self._presence.changed(board)
+            if self._awareness is not None:
+                self._awareness.expire(self.roster.ttl, self.roster.listed)
             if self.up and (self.roster.heartbeat_due or now >= next_beat):
                 self.roster.heartbeat()
                 next_beat = now + self.roster.ttl / 3

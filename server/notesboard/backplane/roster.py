@@ -90,6 +90,10 @@ class Roster:
             names.update(entry_names)
         return names
 
+    def listed(self, board: str, origin: str) -> bool:
+        """Does another process's presence entry for this board stand?"""
+        return origin in self._remote.get(board, {})
+
     def apply(self, origin: str, message: dict[str, Any]) -> set[str]:
         """Take another process's message; returns the local boards whose presence changed."""
         now = time.monotonic()
