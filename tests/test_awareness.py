@@ -243,3 +243,46 @@ async def test_awareness_off(tmp_path: Path) -> None:
             assert metric(srv, "notesboard_awareness_dropped", '{reason="off"}') == 2
     finally:
         srv.stop()
+
+
+async def test_a_slow_reader_keeps_only_the_newest_state_and_is_not_closed(tmp_path: Path) -> None:
+    """Awareness far beyond the outbox bound (64 KiB here) while one client does not read: no 1013, the change
+    made meanwhile arrives, and then each peer's newest state."""
+    import orjson
+    import websockets
+
+    srv = _server(tmp_path, NOTESBOARD_QUEUE_BYTES=str(64 * 1024))
+    try:
+        slow = await websockets.connect(srv.ws_url("aw-slow", name="slow"), max_queue=1, max_size=None)
+        assert orjson.loads(await slow.recv())["type"] == "snapshot"
+        assert orjson.loads(await slow.recv())["type"] == "awareness"
+        senders = [await Client.open(srv.url, "aw-slow", name=f"s{i}") for i in range(4)]
+        big = [10**17 + i for i in range(1000)]  # ~19 KB per entry: 4 peers at 20 Hz is ~1.5 MB/s to `slow`
+        last = 0
+        for k in range(60):  # 3 s at 20 Hz, `slow` reading nothing
+            for s in senders:
+                await s.send({"type": "awareness", "cursor": {"x": k, "y": 0}, "selected": big})
+            if k == 30:
+                note = httpx.post(f"{srv.url}/api/boards/aw-slow/notes", json={"text": "meanwhile"}).json()
+            last = k
+            await asyncio.sleep(0.05)
+        newest: dict[str, int] = {}
+        event_seen = False
+        received = 0
+        while len(newest) < 4 or min(newest.values()) < last or not event_seen:
+            frame = orjson.loads(await asyncio.wait_for(slow.recv(), 10))
+            received += 1
+            if frame["type"] == "event":
+                event_seen = event_seen or frame["note"]["id"] == note["id"]
+            elif frame["type"] == "awareness":
+                for p in frame["peers"]:
+                    newest[p["name"]] = p["cursor"]["x"] if p["cursor"] else -1
+        assert event_seen and newest == {f"s{i}": last for i in range(4)}
+        await slow.send('{"type":"ping"}')
+        assert orjson.loads(await asyncio.wait_for(slow.recv(), 5))["type"] in ("pong", "awareness")
+        assert metric(srv, "notesboard_queue_overflows") == 0
+        await slow.close()
+        for s in senders:
+            await s.close()
+    finally:
+        srv.stop()
