@@ -286,3 +286,28 @@ async def test_a_slow_reader_keeps_only_the_newest_state_and_is_not_closed(tmp_p
             await s.close()
     finally:
         srv.stop()
+
+
+async def wait_for(check: Any, timeout: float = 5.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not check():
+        assert loop.time() < deadline, "condition not met in time"
+        await asyncio.sleep(0.01)
+
+
+async def test_python_client_board_awareness(srv: ServerProcess) -> None:
+    from notesboard import client
+
+    async with client.connect(srv.url, "aw-client", name="ann") as ann:
+        async with client.connect(srv.url, "aw-client", name="ben") as ben:
+            await wait_for(lambda: [p["name"] for p in ann.awareness.values()] == ["ben"])
+            await ben.aware(cursor={"x": 1.5, "y": -2}, view={"x": 0, "y": 0, "w": 100, "h": 50})
+            await wait_for(lambda: next(iter(ann.awareness.values()))["cursor"] == {"x": 1.5, "y": -2})
+            await ben.aware(cursor=None)  # None clears; the view is kept
+            await wait_for(lambda: next(iter(ann.awareness.values()))["cursor"] is None)
+            assert next(iter(ann.awareness.values()))["view"] == {"x": 0, "y": 0, "w": 100, "h": 50}
+            assert [p["name"] for p in ben.awareness.values()] == ["ann"]  # never itself
+            with pytest.raises(ValueError):
+                await ben.aware(cursor={"x": float("nan"), "y": 0})
+        await wait_for(lambda: not ann.awareness)  # ben's socket closed: gone
