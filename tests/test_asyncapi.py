@@ -13,8 +13,9 @@ import pytest
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT7
 
+from notesboard.awareness.frames import Joined
 from notesboard.contract import protocol
-from notesboard.contract.asyncapi import CLIENT_FRAMES, SERVER_FRAMES, build_asyncapi
+from notesboard.contract.asyncapi import CLIENT_FRAMES, SERVER_FRAMES, build_asyncapi, client_message
 from notesboard.contract.errors import Conflict
 from tests.helpers import Client, connect
 from tests.support import ServerProcess, sqlite_url
@@ -59,13 +60,14 @@ class Frames:
         self.seen.add(kind)
 
     def valid(self, kind: str, frame: dict[str, Any]) -> bool:
-        return bool(self.validators[kind].is_valid(frame))
+        """Is `frame` a valid client frame of type `kind`?"""
+        return bool(self.validators[client_message(kind)].is_valid(frame))
 
 
 def test_document_shape_and_references() -> None:
     doc = build_asyncapi()
     assert doc["asyncapi"].startswith("3.") and doc["channels"]["board"]["address"] == "/ws/{board}"
-    assert set(doc["components"]["messages"]) == set(SERVER_FRAMES) | set(CLIENT_FRAMES)
+    assert set(doc["components"]["messages"]) == set(SERVER_FRAMES) | set(map(client_message, CLIENT_FRAMES))
     for name, op in doc["operations"].items():
         assert op["action"] == ("send" if name.startswith("send_") else "receive")
         assert op["channel"] == {"$ref": "#/channels/board"}
@@ -103,6 +105,13 @@ def test_frame_builders_match_the_document() -> None:
         protocol.error_frame(Conflict("stale", "c1")),
         protocol.presence_frame(2, ["ann"]),
         protocol.PONG,
+        Joined(
+            {
+                "p1": '{"peer":"p1","name":"ann","color":"#e6194b","cursor":{"x":1,"y":2.5},"editing":1,'
+                '"selected":[1,2],"view":{"x":0,"y":0,"w":800,"h":600}}'
+            },
+            ["p0"],
+        ).shared,
     ]
     for raw in built:
         frames.check(protocol.decode(raw))
@@ -140,6 +149,12 @@ async def test_every_frame_a_real_server_sends_matches(sock_server: ServerProces
             await request(a, {"type": "create", "text": "more", "client_id": f"m{i}"})
         sent.append({"type": "ping"})
         await a.send({"type": "ping"})
+        aware = {"type": "awareness", "cursor": {"x": 1, "y": 2}, "selected": [note["id"]], "view": None}
+        sent.append(aware)
+        await a.send(aware)
+        bad_aware = {"type": "awareness", "cursor": {"x": 1e7, "y": 0}, "client_id": "u3"}  # out of bounds
+        sent.append(bad_aware)
+        await a.send(bad_aware)
         async with connect(sock_server, "spec") as b:  # a second client: presence, and a capped snapshot
             frames.check(b.snapshot)
             assert b.snapshot["more"] is True and len(b.snapshot["notes"]) == 2

@@ -30,9 +30,24 @@ field_values = (
     | st.integers(min_value=10_001, max_value=10_010).map(lambda n: "x" * n)  # over the text limit
 )
 frame_objects = st.fixed_dictionaries(
-    {"type": st.sampled_from(["create", "update", "delete", "ping", "nope", 7, None])},
+    {"type": st.sampled_from(["create", "update", "delete", "ping", "awareness", "nope", 7, None])},
     optional={
-        name: field_values for name in ("text", "id", "version", "client_id", "color", "x", "y", "author", "extra")
+        name: field_values
+        for name in (
+            "text",
+            "id",
+            "version",
+            "client_id",
+            "color",
+            "x",
+            "y",
+            "author",
+            "extra",
+            "cursor",
+            "editing",
+            "selected",
+            "view",
+        )
     },
 )
 # The standard json module (not orjson) encodes integers beyond 64 bits, which the server must refuse.
@@ -60,7 +75,7 @@ async def _answers_everything(server: ServerProcess, batch: list[str | bytes]) -
             await fuzzer.ws.send(frame)
         await fuzzer.ping(timeout=10)  # still answering, after every frame was handled in order
         for f in fuzzer._pending:
-            assert f["type"] in ("ack", "error", "event", "presence", "pong"), f
+            assert f["type"] in ("ack", "error", "event", "presence", "pong", "awareness"), f
             if f["type"] == "error":
                 assert f["code"] in ("bad_request", "too_large", "not_found", "conflict"), f
         ack = await bystander.request({"type": "create", "text": "still fine", "client_id": f"b{id(batch)}"})

@@ -154,6 +154,32 @@ async def test_as_fast_as_acks_allow_keeps_the_window(sqlite_server: ServerProce
     assert c["acked"] == c["sent"] and c["unacked"] == 0
 
 
+async def test_cursors_are_timed_across_worker_processes(sqlite_server: ServerProcess) -> None:
+    """--cursors: every client moves a cursor; each sees the others' (never its own) within a few ticks."""
+    cfg = LoadConfig(url=sqlite_server.url, clients=6, senders=1, rate=5, duration=1.5, cursors=10, procs=2)
+    result = await run_load(cfg)
+    assert result["ok"], result["errors"]
+    aw, cursor = result["awareness"], result["latency_ms"]["cursor"]
+    assert aw["moves_sent"] >= 6 * 10 and aw["frames_per_client_s"] > 0
+    # Each move is seen by the 5 others at most once (a tick may coalesce two moves of one peer into one).
+    assert 0 < cursor["count"] <= 5 * aw["moves_sent"]
+    assert 0 < cursor["p50"] < 1000  # a clock shared across processes: not a wrapped or negative figure
+    assert aw["bytes_per_client_s"] > 0 and result["counts"]["lost"] == 0
+
+
+def test_cursor_frames_carry_the_send_time() -> None:
+    from notesboard.loadtest import cursors
+    from notesboard.loadtest.tally import Tally
+
+    frame = orjson.loads(cursors.cursor_frame(3, 5_000_123_456_789))
+    assert frame["cursor"] == {"x": 5000.123456, "y": 3} and abs(frame["cursor"]["x"]) <= 1e6
+    tally, last = Tally(), {}
+    seen = {"type": "awareness", "peers": [{"peer": "p", "cursor": frame["cursor"]}], "gone": []}
+    cursors.seen(tally, seen, 5_000_125_456_789, last)  # 2 ms later
+    cursors.seen(tally, seen, 5_000_126_456_789, last)  # the same position again: not a new sighting
+    assert tally.cursor.n == 1 and 1.9 < tally.cursor.quantile(0.5) / 1000 < 2.1
+
+
 @pytest.fixture
 async def lying_server() -> AsyncIterator[str]:
     """A fake server that sends every event twice and skips seq 2: the tester must notice both."""

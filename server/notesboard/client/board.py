@@ -25,6 +25,7 @@ from typing import Any
 
 import websockets
 
+from notesboard.client.awareness import UNSET, Peer, apply_awareness, awareness_frame
 from notesboard.client.backoff import Backoff
 from notesboard.client.connection import Connection
 from notesboard.client.errors import (
@@ -71,6 +72,7 @@ class Board:
         self.notes: dict[int, Note] = {}  # live notes by id
         self.tracker = SeqTracker()
         self.connected = asyncio.Event()
+        self.awareness: dict[str, Peer] = {}  # the other peers as the server reports them (client/awareness.py)
         self.resets = 0  # how often a reset snapshot replaced `notes` (the server lost the board's history)
         self._conn: Connection | None = None
         self._pending: dict[str, tuple[str, asyncio.Future[Note]]] = {}  # client_id -> (frame, its future)
@@ -111,6 +113,17 @@ class Board:
         if version is not None:
             frame["version"] = version
         return await self._change(frame, None, timeout)
+
+    async def aware(
+        self, *, cursor: Any = UNSET, editing: Any = UNSET, selected: Any = UNSET, view: Any = UNSET
+    ) -> None:
+        """Tell the others where this client points, what it edits, selects and sees; a field not given keeps
+        its value, None clears it. Not acknowledged, not queued while the socket is down (stale by then)."""
+        frame = awareness_frame(cursor, editing, selected, view)
+        conn = self._conn
+        if conn is not None:
+            with contextlib.suppress(websockets.ConnectionClosed):
+                await conn.send(frame)
 
     async def _change(self, frame: dict[str, Any], client_id: str | None, timeout: float | None) -> Note:
         if self._failed is not None:
@@ -191,6 +204,7 @@ class Board:
 
     async def _serve(self, conn: Connection) -> None:
         self._apply_snapshot(conn)
+        self.awareness.clear()  # the full awareness frame follows the snapshot
         self._conn = conn
         for raw, _ in list(self._pending.values()):  # unacknowledged: again, with the same client_id
             await conn.send(raw)
@@ -207,6 +221,8 @@ class Board:
                 if verdict is Verdict.NEXT:
                     self._apply(frame["note"])
                     self._events.put_nowait(frame)
+            elif kind == "awareness":
+                apply_awareness(self.awareness, frame)
             elif kind in ("ack", "error"):
                 entry = self._pending.pop(str(frame.get("client_id")), None)
                 if entry is None or entry[1].done():

@@ -14,6 +14,7 @@ board on Redis, one per board-hash bucket on Postgres (`wire.py`), next to the c
     P <origin>\n{"ttl": s, "b": {board: [count, [names]]}}   presence of the channel's boards (`roster.py`)
     P <origin>\n{"bye": true}                  on the control channel: the process is shutting down
     Q <origin>\n<board>\n...                   "announce these boards now": the sender just subscribed
+    A <origin>\n<board>\n<lines>              awareness entries of one board (`awareness_wire.py`)
 
 Frames are JSON, which never contains a raw newline, and board names have no spaces, so lines split safely.
 """
@@ -29,6 +30,8 @@ from typing import Any, Protocol
 
 import orjson
 
+from notesboard.awareness.service import Awareness
+from notesboard.cluster.awareness_wire import awareness_messages, split_awareness
 from notesboard.cluster.base import Backplane, Broker, BrokerError
 from notesboard.cluster.outgoing import Outgoing
 from notesboard.cluster.repair import Relay
@@ -68,11 +71,16 @@ class ClusterBackplane(Backplane):
         check_interval: float = 5.0,
         subscribe_grace: float = 30.0,
         buckets: int = 256,
+        awareness: Awareness | None = None,
     ) -> None:
         self.broker = broker
         self.relay = relay
         self.roster = roster
         self._presence = presence
+        self._awareness = awareness
+        if awareness is not None:
+            awareness.publish = outgoing.awareness
+            roster.on_gone = awareness.remote_gone
         self._out = outgoing
         self._database = database
         self.origin = uuid.uuid4().hex[:12]
@@ -197,6 +205,7 @@ class ClusterBackplane(Backplane):
                 continue
             lines, presence = self._out.take()
             messages, self._messages = self._messages, []
+            messages += self._awareness_items(self._out.take_awareness())
             messages += [item for message in presence for item in self._presence_items(message)]
             if not self.up and time.monotonic() - self._failed_at < 1.0:
                 self._dropped += len(lines)  # the broker is down: try again in a second, not for every batch
@@ -209,6 +218,16 @@ class ClusterBackplane(Backplane):
                 if time.monotonic() - self._failed_at > 10.0:
                     log.warning("publish failed (%s); subscribers will repair from the database", exc)
                 self._failed_at = time.monotonic()
+
+    def _awareness_items(self, aware: list[tuple[str, list[str]]]) -> list[tuple[str, str]]:
+        items: list[tuple[str, str]] = []
+        of, limit = self.channels.of, self.broker.max_payload
+        for board, lines in aware:
+            messages, too_big = awareness_messages(self.origin, board, lines, limit)
+            items += [(of(board), m) for m in messages]
+            if too_big and self._awareness is not None:
+                self._awareness.dropped["broker_payload"] += too_big
+        return items
 
     # -- subscriptions ---------------------------------------------------------------------------------------
 
@@ -227,6 +246,8 @@ class ClusterBackplane(Backplane):
     def _dropped_board(self, board: str) -> None:
         self.relay.forget(board)
         self.roster.forget(board)
+        if self._awareness is not None:
+            self._awareness.forget(board)
 
     # -- in ----------------------------------------------------------------------------------------------
 
@@ -287,6 +308,12 @@ class ClusterBackplane(Backplane):
                 for board in body.split("\n"):
                     if board in watched:
                         self.roster.asked(board)
+                        if self._awareness is not None:
+                            self._awareness.asked(board)
+            elif kind == "A" and self._awareness is not None:
+                board, lines = split_awareness(body)
+                if board in watched:
+                    self._awareness.remote(origin, board, lines)
         except (ValueError, IndexError, TypeError, AttributeError):
             log.warning("ignoring a malformed broker message: %.200r", data)
 
@@ -299,6 +326,8 @@ class ClusterBackplane(Backplane):
             now = time.monotonic()
             for board in self.roster.expire():
                 self._presence.changed(board)
+            if self._awareness is not None:
+                self._awareness.expire(self.roster.ttl, self.roster.listed)
             if self.up and (self.roster.heartbeat_due or now >= next_beat):
                 self.roster.heartbeat()
                 next_beat = now + self.roster.ttl / 3

@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from notesboard.cluster.awareness_wire import MAX_QUEUED
+
 __all__ = ["MAX_QUEUED_LINES", "Outgoing"]
 
 MAX_QUEUED_LINES = 100_000  # events waiting for a slow or absent broker; older ones are dropped (repair covers)
@@ -22,6 +24,8 @@ class Outgoing:
         self.presence: list[dict[str, Any]] = []
         self.wake = asyncio.Event()
         self.dropped = 0  # events dropped here, never sent
+        self.aware: list[tuple[str, list[str]]] = []  # (board, awareness lines), see awareness_wire.py
+        self.aware_dropped = 0
 
     def event(self, line: str) -> None:
         self.lines.append(line)
@@ -35,8 +39,19 @@ class Outgoing:
         self.presence.append(message)
         self.wake.set()
 
+    def awareness(self, board: str, lines: list[str]) -> None:
+        if len(self.aware) >= MAX_QUEUED:
+            self.aware_dropped += len(lines)
+            return
+        self.aware.append((board, lines))
+        self.wake.set()
+
+    def take_awareness(self) -> list[tuple[str, list[str]]]:
+        aware, self.aware = self.aware, []
+        return aware
+
     def __bool__(self) -> bool:
-        return bool(self.lines or self.presence)
+        return bool(self.lines or self.presence or self.aware)
 
     def take(self) -> tuple[list[str], list[dict[str, Any]]]:
         lines, self.lines = self.lines, []

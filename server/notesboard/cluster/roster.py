@@ -42,6 +42,9 @@ class Roster:
         self._dirty: set[str] = set()
         self._timer: asyncio.TimerHandle | None = None
         self.heartbeat_due = True  # a reconnect asks for our full state soon
+        # Told (board, origin) when another process's entry for a board goes (withdrawn, goodbye or TTL):
+        # awareness drops that process's peers on the board with it.
+        self.on_gone: Callable[[str, str], None] | None = None
 
     # -- what this process says ------------------------------------------------------------------------
 
@@ -87,6 +90,10 @@ class Roster:
             names.update(entry_names)
         return names
 
+    def listed(self, board: str, origin: str) -> bool:
+        """Does another process's presence entry for this board stand?"""
+        return origin in self._remote.get(board, {})
+
     def apply(self, origin: str, message: dict[str, Any]) -> set[str]:
         """Take another process's message; returns the local boards whose presence changed."""
         now = time.monotonic()
@@ -127,6 +134,8 @@ class Roster:
         before = entries.get(origin)
         if entry is None:
             entries.pop(origin, None)
+            if before is not None and self.on_gone is not None:
+                self.on_gone(board, origin)
         else:
             entries[origin] = entry
         if not entries:

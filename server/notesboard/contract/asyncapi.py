@@ -17,10 +17,11 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from notesboard import __version__
+from notesboard.awareness.schema import AwarenessFrame, AwarenessUpdateFrame
 from notesboard.contract import api_models as m
 from notesboard.contract.protocol import encode
 
-__all__ = ["CLIENT_FRAMES", "SERVER_FRAMES", "build_asyncapi", "router"]
+__all__ = ["CLIENT_FRAMES", "SERVER_FRAMES", "build_asyncapi", "client_message", "router"]
 
 REF = "#/components/schemas/{model}"
 router = APIRouter()
@@ -110,12 +111,14 @@ SERVER_FRAMES: dict[str, type[BaseModel]] = {
     "error": ErrorFrame,
     "presence": PresenceFrame,
     "pong": PongFrame,
+    "awareness": AwarenessFrame,
 }
 CLIENT_FRAMES: dict[str, type[BaseModel]] = {
     "create": CreateFrame,
     "update": UpdateFrame,
     "delete": DeleteFrame,
     "ping": PingFrame,
+    "awareness": AwarenessUpdateFrame,
 }
 
 QUERY = {
@@ -140,9 +143,14 @@ limit abuse or token expired, 1009 frame too big, 1013 slow consumer or missed c
 """
 
 
+def client_message(kind: str) -> str:
+    """The document's message name for a client frame type: `awareness` goes both ways, with two shapes."""
+    return f"client_{kind}" if kind in SERVER_FRAMES else kind
+
+
 @cache
 def build_asyncapi() -> dict[str, Any]:
-    frames = {**SERVER_FRAMES, **CLIENT_FRAMES}
+    frames = {**SERVER_FRAMES, **{client_message(kind): model for kind, model in CLIENT_FRAMES.items()}}
     pairs = [(model, "serialization") for model in SERVER_FRAMES.values()]
     pairs += [(model, "validation") for model in CLIENT_FRAMES.values()]
     _, top = models_json_schema(pairs, ref_template=REF)  # type: ignore[arg-type]
@@ -165,7 +173,7 @@ def build_asyncapi() -> dict[str, Any]:
         }
 
     operations = {f"send_{name}": operation(name, "send") for name in SERVER_FRAMES}
-    operations |= {f"receive_{name}": operation(name, "receive") for name in CLIENT_FRAMES}
+    operations |= {f"receive_{name}": operation(name, "receive") for name in map(client_message, CLIENT_FRAMES)}
     return {
         "asyncapi": "3.0.0",
         "info": {"title": "notesboard socket protocol", "version": __version__, "description": DESCRIPTION},

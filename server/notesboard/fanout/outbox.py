@@ -75,6 +75,7 @@ class Outbox:
         self._direct: Callable[[bytes], bool] | None = None
         self._started = False  # start() was called: push() spawns the writer task when needed
         self._task: asyncio.Task[None] | None = None
+        self.on_drained: Callable[[], None] | None = None  # told when queued frames have all gone out (awareness)
 
     def enable_direct(self, write: Callable[[bytes], bool]) -> None:
         """Let `push` write framed bytes straight to the transport while nothing is queued or sending.
@@ -106,6 +107,11 @@ class Outbox:
         if self._started and self._task is None:
             self._task = asyncio.get_running_loop().create_task(self._drain())
 
+    @property
+    def busy(self) -> bool:
+        """Frames wait or a send is under way: a push now would queue (awareness waits for `on_drained`)."""
+        return bool(self._frames) or self.blocked_since is not None or self.closed
+
     def start(self) -> None:
         """Begin sending what waits and what comes, with a task only while there is something to send."""
         self._started = True
@@ -135,6 +141,8 @@ class Outbox:
             if not self._frames:
                 self._frames = None  # idle again: no queue held
                 self._idle.set()
+                if self.on_drained is not None and not self.closed:
+                    self.on_drained()
 
     async def flushed(self) -> None:
         """Wait until everything pushed so far has been handed to the transport."""

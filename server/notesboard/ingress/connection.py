@@ -12,9 +12,11 @@ import logging
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
+from typing import Any
 
 from starlette.websockets import WebSocket
 
+from notesboard.awareness.peer import LocalPeer
 from notesboard.contract.errors import (
     CLOSE_GOING_AWAY,
     CLOSE_POLICY,
@@ -69,6 +71,7 @@ class SocketConnection(StateMachine):
         )
         self._held: list[tuple[int | None, str]] = []  # frames that arrive while SYNCING
         self._closer: asyncio.Task[None] | None = None
+        self.aware: LocalPeer | None = None  # this connection's awareness, once its snapshot is out
 
     # -- called by the hub (synchronously, never awaiting the socket) --------------------------------------
 
@@ -114,8 +117,9 @@ class SocketConnection(StateMachine):
 
     @contextmanager
     def _registered(self) -> Iterator[None]:
-        """Every registration of this socket (registry, token expiry, hub, presence), undone in reverse on any
-        exit, including one that fails half-way through registering."""
+        """Every registration of this socket (registry, token expiry, hub, awareness, presence), undone in reverse
+        on any exit, including one that fails half-way through registering. (Awareness attaches later, once
+        the snapshot is out: `_start_awareness`; its detach is registered here.)"""
         svc = self.svc
         with ExitStack() as undo:
             svc.registry.add(self)
@@ -127,10 +131,15 @@ class SocketConnection(StateMachine):
                 undo.callback(expiry.cancel)
             svc.hub.join(self)
             undo.callback(svc.hub.leave, self)
+            undo.callback(self._leave_awareness)
             svc.presence.joined(self.board, self.name)
             undo.callback(svc.presence.left, self.board, self.name)
             undo.callback(self._ended)  # first on exit: no frame is queued for a socket that is gone
             yield
+
+    def _leave_awareness(self) -> None:
+        if self.aware is not None:
+            self.svc.awareness.detach(self.aware)
 
     def _ended(self) -> None:
         self._enter(ConnState.CLOSED)
@@ -173,7 +182,20 @@ class SocketConnection(StateMachine):
             direct = self.handle.direct_writer()
             if direct is not None:  # only now: nothing may overtake the snapshot
                 self.outbox.enable_direct(direct)
+            self._start_awareness()
         return None
+
+    def _start_awareness(self) -> None:
+        """The full awareness frame follows the snapshot; from now on this connection is a peer."""
+        awareness = self.svc.awareness
+        aware = self.aware = awareness.attach(self.board, self.name, self.outbox, self.grant.expires)
+        if aware is not None:
+            self.outbox.on_drained = lambda: awareness.drained(aware)
+
+        async def receive(body: dict[str, Any]) -> None:
+            await awareness.receive(aware, body)
+
+        self.reader.awareness = receive
 
     def _wants_replies(self) -> bool:
         """The reader's acks and errors are wanted while OPEN or CLOSING (not once the socket is gone)."""

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from functools import partial
+from typing import Any
 
 from notesboard.contract.errors import BadRequest, Forbidden, NotesError, RateLimited, Unavailable
 from notesboard.contract.model import Command, Outcome, Ping, WriteResult
-from notesboard.contract.protocol import PONG, ack_frame, error_frame
+from notesboard.contract.protocol import PONG, ack_frame, decode, error_frame
 from notesboard.contract.validate import parse_frame
 from notesboard.core.auth import Grant
 from notesboard.fanout.flag import Flag
@@ -38,6 +39,7 @@ class FrameReader:
         "_slot",
         "_svc",
         "_wants_replies",
+        "awareness",
     )
 
     def __init__(
@@ -66,11 +68,15 @@ class FrameReader:
         )
         self._inflight = 0
         self._slot = Flag()
+        # `awareness` frames go here (set by the connection once its snapshot is out); never stored or acked.
+        self.awareness: Callable[[dict[str, Any]], Awaitable[None]] | None = None
 
     async def frame(self, text: str | None) -> None:
         """One frame received while the connection is open (`None`: a binary frame)."""
         if text is None:
             self.error(BadRequest("binary frames are not accepted; send JSON text"))
+            return
+        if self.awareness is not None and '"awareness"' in text and await self._awareness(text):
             return
         command: Command | NotesError
         try:
@@ -94,6 +100,20 @@ class FrameReader:
         self._inflight += 1
         future = self._svc.notes.submit(self._board, command, self._name)
         future.add_done_callback(partial(self._committed, command.client_id))
+
+    async def _awareness(self, text: str) -> bool:
+        """An awareness frame goes to the awareness relay (True); anything else to the v1 path (False)."""
+        try:
+            body = decode(text)
+        except ValueError:
+            return False
+        if not isinstance(body, dict) or body.get("type") != "awareness" or self.awareness is None:
+            return False
+        try:
+            await self.awareness(body)
+        except NotesError as exc:
+            self.error(exc)
+        return True
 
     def _committed(self, client_id: str | None, future: asyncio.Future[Outcome]) -> None:
         self._inflight -= 1

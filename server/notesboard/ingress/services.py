@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from notesboard.awareness.service import Awareness
 from notesboard.core.usecases import Notes
 from notesboard.fanout.hub import Hub
 from notesboard.fanout.presence import Presence
@@ -28,3 +29,4 @@ class Services:
     error: Callable[[str], None]  # counts an error sent to a client, by code (metrics)
     fast: FastPaths
     snapshots: SharedReads
+    awareness: Awareness

@@ -21,7 +21,7 @@ from notesboard.client.backoff import Backoff
 from notesboard.client.frames import decode
 from notesboard.client.stream import ProtocolError, SeqTracker, SnapshotKind
 from notesboard.client.urls import ws_url
-from notesboard.loadtest import pacing
+from notesboard.loadtest import cursors, pacing
 from notesboard.loadtest.accounting import AckTracker, StreamChecker, Verdict
 from notesboard.loadtest.tally import ClientKind, Tally, describe
 
@@ -65,6 +65,7 @@ class LoadClient:
         self._seq = 0
         self._cid_prefix = f"{run_id}.{index}."
         self._pad = max(payload, 0)
+        self._cursors: dict[str, float] = {}  # peer -> the last cursor x seen (cursors.seen)
 
     # -- connecting ---------------------------------------------------------------------------------------
 
@@ -139,6 +140,8 @@ class LoadClient:
                     if isinstance(message, bytes):
                         tally.errors["binary message"] += 1
                         continue
+                    if message.startswith(cursors.AWARE_PREFIX):
+                        tally.aware_bytes += len(message)
                     for f in decode(message):
                         frame(f, now)
             except ConnectionClosed:
@@ -214,6 +217,8 @@ class LoadClient:
                 self._pending_text.pop(str(cid), None)
                 self.window_open.set()
             tally.errors[f"error frame: {f.get('code')}"] += 1
+        elif kind == "awareness":
+            cursors.seen(tally, f, now, self._cursors)
         elif kind == "pong":
             pass
         else:
@@ -256,6 +261,18 @@ class LoadClient:
             await ws.send(frame)
         except ConnectionClosed:
             pass  # the reader resumes and resends what is pending
+        return True
+
+    async def send_text(self, frame: str) -> bool:
+        """One frame that needs no ack (a cursor move); False if the socket is down."""
+        ws = self.ws
+        if ws is None or self.failed:
+            return False
+        try:
+            await ws.send(frame)
+        except ConnectionClosed:
+            return False
+        self.tally.cursor_moves += 1
         return True
 
     async def _resend_pending(self) -> None:

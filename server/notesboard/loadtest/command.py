@@ -62,6 +62,15 @@ def loadtest(
     slow: Annotated[
         int, _opt("Extra clients that read their snapshot and then stop reading, to test slow consumers.", min=0)
     ] = 0,
+    cursors: Annotated[
+        float,
+        _opt(
+            "Cursor moves per second for every client (awareness frames); reports cursor latency (send -> seen by "
+            "the others) and awareness frames and bytes per client per second. 0: no cursors.",
+            min=0.0,
+            max=100.0,
+        ),
+    ] = 0.0,
     procs: Annotated[
         int,
         _opt("Processes the clients are spread over, so that the generator itself is not the bottleneck.", min=1),
@@ -103,6 +112,8 @@ def loadtest(
 
     Reports connect+snapshot, ack and delivery latency (p50/p90/p99/max) and throughput.
 
+    With --cursors HZ every client also moves a cursor HZ times a second: cursor latency and awareness volume.
+
     With --server-pid it also reports the server's CPU time and memory, read from /proc.
 
     Exits 1 if anything was lost, duplicated, out of order, unacknowledged or an error.
@@ -132,6 +143,7 @@ def loadtest(
         duration=duration,
         payload=payload,
         slow=slow,
+        cursors=cursors,
         procs=procs,
         server_pid=server_pid,
         board_prefix=board_prefix or "",

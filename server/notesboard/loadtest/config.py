@@ -21,6 +21,7 @@ class LoadConfig:
     duration: float = 10.0
     payload: int = 100
     slow: int = 0
+    cursors: float = 0.0  # cursor moves/s per client (awareness frames); 0: none
     procs: int = 1
     server_pid: int | None = None
     board_prefix: str = ""  # default: lt-<run id>-

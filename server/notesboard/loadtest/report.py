@@ -67,6 +67,14 @@ def print_summary(result: dict[str, Any], console: Console) -> None:
     volume.add_row("deliveries/s", _fmt(r["deliveries_per_s"]))
     if result["slow_fates"]:
         volume.add_row("slow clients", ", ".join(f"{k}: {v}" for k, v in sorted(result["slow_fates"].items())))
+    aw = result.get("awareness")
+    if aw:
+        volume.add_row("cursor moves sent / skipped", f"{aw['moves_sent']:,} / {aw['moves_skipped']:,}")
+        volume.add_row(
+            "awareness per client per s: frames / entries / bytes",
+            f"{_fmt(aw['frames_per_client_s'], 1)} / {_fmt(aw['entries_per_client_s'], 1)} / "
+            f"{_fmt(aw['bytes_per_client_s'])}",
+        )
     if result["closes"]:
         volume.add_row("server closes seen", ", ".join(f"{k}: {v}" for k, v in sorted(result["closes"].items())))
     console.print(volume)
@@ -75,6 +83,8 @@ def print_summary(result: dict[str, Any], console: Console) -> None:
     for col in ("", "count", "p50", "p90", "p99", "max"):
         lat.add_column(col, justify="right" if col else "left")
     names = {"connect": "connect+snapshot", "ack": "ack", "delivery": "delivery"}
+    if result.get("awareness"):
+        names["cursor"] = "cursor (send -> seen)"
     for key, label in names.items():
         s = result["latency_ms"][key]
         lat.add_row(label, _fmt(s["count"]), *(_fmt(s[q], 2) for q in ("p50", "p90", "p99", "max")))

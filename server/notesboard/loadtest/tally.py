@@ -28,12 +28,17 @@ class Tally:
     delivered: int = 0  # distinct events received live
     recovered: int = 0  # missed changes received in a resume snapshot
     presence: int = 0
+    aware_frames: int = 0  # awareness frames received (--cursors)
+    aware_entries: int = 0  # peer entries in them
+    aware_bytes: int = 0  # characters of messages that were one awareness frame each
+    cursor_moves: int = 0  # awareness frames sent
     errors: Counter[str] = field(default_factory=Counter)  # error frame codes and contract violations
     closes: Counter[str] = field(default_factory=Counter)  # close codes the server chose during the run
     resumes: int = 0
     connect: Histogram = field(default_factory=Histogram)
     ack: Histogram = field(default_factory=Histogram)
     delivery: Histogram = field(default_factory=Histogram)
+    cursor: Histogram = field(default_factory=Histogram)  # cursor send -> seen by another client
     ack_series: Series = field(default_factory=Series)
     delivery_series: Series = field(default_factory=Series)
     acked_seq: dict[str, int] = field(default_factory=dict)  # board -> highest acknowledged seq

@@ -13,7 +13,7 @@ from collections import Counter
 from multiprocessing.connection import Connection
 from typing import Any, Protocol
 
-from notesboard.loadtest import pacing
+from notesboard.loadtest import cursors, pacing
 from notesboard.loadtest.client import ClientKind, LoadClient, Tally
 from notesboard.loadtest.config import LoadConfig
 
@@ -96,6 +96,11 @@ def tally_json(tally: Tally, extra: dict[str, Any]) -> dict[str, Any]:
         "connect": tally.connect.to_json(),
         "ack": tally.ack.to_json(),
         "delivery": tally.delivery.to_json(),
+        "cursor": tally.cursor.to_json(),
+        "aware_frames": tally.aware_frames,
+        "aware_entries": tally.aware_entries,
+        "aware_bytes": tally.aware_bytes,
+        "cursor_moves": tally.cursor_moves,
         "ack_series": tally.ack_series.to_json(),
         "delivery_series": tally.delivery_series.to_json(),
         "acked_seq": tally.acked_seq,
@@ -159,13 +164,16 @@ async def run_worker(cfg: LoadConfig, index: int, chan: Channel) -> None:
         if delay > 0:
             await asyncio.sleep(delay)
         senders = [c for c in clients if c.kind is ClientKind.SENDER and c.connected]
+        movers = [c for c in clients if c.connected] if cfg.cursors > 0 else []
         results = await asyncio.gather(
             *(
                 pacing.send_loop(c, cfg.rate, cfg.window, t_start, t_stop, (c.index / max(n_senders, 1)) % 1.0)
                 for c in senders
-            )
+            ),
+            *(cursors.cursor_loop(c, cfg.cursors, t_start, t_stop, (c.index / cfg.clients) % 1.0) for c in movers),
         )
-        skipped = sum(results)
+        skipped = sum(results[: len(senders)])
+        cursor_skipped = sum(results[len(senders) :])
         await asyncio.sleep(max(0.0, (t_stop - time.monotonic_ns()) / 1e9))  # workers without senders too
         ack_deadline = time.monotonic_ns() + int(cfg.drain_timeout * 1e9)
         await asyncio.gather(*(pacing.wait_acks(c, ack_deadline) for c in senders))
@@ -187,6 +195,7 @@ async def run_worker(cfg: LoadConfig, index: int, chan: Channel) -> None:
         reporter.cancel()
     else:
         finals = {}
+        cursor_skipped = 0
     cpu_load, frames_load = time.process_time() - cpu_go, tally.frames - frames_go
 
     fates = Counter(await asyncio.gather(*(c.drain_slow(min(cfg.drain_timeout, 5.0)) for c in slow)))
@@ -216,6 +225,7 @@ async def run_worker(cfg: LoadConfig, index: int, chan: Channel) -> None:
         "unacked": unacked,
         "ack_errors": ack_errors,
         "skipped_sends": skipped,
+        "cursor_skipped": cursor_skipped,
         "expected": expected,
         "lost": lost,
         "duplicated": duplicated,

@@ -17,6 +17,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 
+from notesboard.awareness.service import Awareness
 from notesboard.cluster import Backplane, MemoryBackplane, broker_from_url
 from notesboard.cluster.backplane import ClusterBackplane
 from notesboard.cluster.outgoing import Outgoing
@@ -40,7 +41,9 @@ __all__ = ["Runtime", "open_runtime"]
 log = logging.getLogger("notesboard")
 
 
-def _presence_and_backplane(settings: Settings, hub: Hub, store: Store) -> tuple[Presence, Backplane]:
+def _presence_and_backplane(
+    settings: Settings, hub: Hub, store: Store, awareness: Awareness
+) -> tuple[Presence, Backplane]:
     """One process: presence is local and delivery a direct call. Several: both go through a broker."""
     found = broker_from_url(settings.broker)
     if found is None:
@@ -67,6 +70,7 @@ def _presence_and_backplane(settings: Settings, hub: Hub, store: Store) -> tuple
         check_interval=settings.seq_check_interval,
         subscribe_grace=settings.subscribe_grace,
         buckets=settings.notify_buckets,
+        awareness=awareness,
     )
     return presence, backplane
 
@@ -90,7 +94,14 @@ class Runtime:
         self.hub = Hub(
             settings.fanout_delay, coalesce=settings.fanout_coalesce, coalesce_min=settings.fanout_coalesce_min
         )
-        self.presence, self.backplane = _presence_and_backplane(settings, self.hub, self.store)
+        self.awareness = Awareness(
+            tick=settings.awareness_tick,
+            enabled=settings.awareness,
+            note_check=self.store.note_live,
+            # One awareness frame stays a small part of a slow reader's outbox bound (never a 1013 by itself).
+            chunk=min(64 * 1024, settings.queue_bytes // 4),
+        )
+        self.presence, self.backplane = _presence_and_backplane(settings, self.hub, self.store, self.awareness)
         self.writer = Writer(
             self.store,
             Publisher(self.backplane),
@@ -121,6 +132,7 @@ class Runtime:
                 share=settings.share_snapshot_reads,
                 cache_bytes=settings.snapshot_cache_bytes,
             ),
+            self.awareness,
         )
         self.metrics = Metrics(
             self.recorder,
@@ -130,6 +142,7 @@ class Runtime:
             fast=self.fast,
             backplane=self.backplane,
             snapshots=self.sockets.snapshots,
+            awareness=self.awareness,
         )
         self._serving = AsyncExitStack()
 

@@ -113,6 +113,12 @@ class Settings(BaseSettings):
 
     # Presence and shutdown.
     presence_interval: float = Field(1.0, gt=0.0, le=1.0, description="Presence updates are coalesced this long.")
+    awareness: bool = Field(
+        True, description="Relay awareness frames (cursors, selections); off: they are ignored and none are sent."
+    )
+    awareness_tick: float = Field(
+        0.05, ge=0.01, le=1.0, description="Seconds between a board's awareness frames (changes are coalesced)."
+    )
     shutdown_timeout: float = Field(10.0, gt=0.0, description="Seconds to drain writes and sockets at shutdown.")
 
     # Several processes (a broker other than memory://; see cluster/ and docs/deploy.md).

@@ -15,6 +15,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, H
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from notesboard.awareness.service import Awareness
 from notesboard.cluster import Backplane
 from notesboard.fanout.hub import Hub
 from notesboard.ingress.registry import Registry
@@ -58,6 +59,7 @@ class _Counters(Collector):
         self._writer = writer
         self._registry = registry
         self._fast = fast
+        self.awareness: Awareness | None = None
 
     def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
         hub, writer = self._hub, self._writer
@@ -118,6 +120,33 @@ class _Counters(Collector):
         for path in FAST_PATHS:
             fast.add_metric([path], 1 if self._fast.enabled(path) else 0)
         yield fast
+        if self.awareness is not None:
+            yield from _awareness(self.awareness)
+
+
+def _awareness(aw: Awareness) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
+    yield CounterMetricFamily(
+        "notesboard_awareness_frames_in",
+        "Awareness frames received from clients (dropped ones too).",
+        value=aw.frames_in,
+    )
+    yield CounterMetricFamily(
+        "notesboard_awareness_frames_out", "Awareness frames handed to connections.", value=aw.frames_out
+    )
+    yield CounterMetricFamily(
+        "notesboard_awareness_entries_encoded",
+        "Peer entries encoded (once per changed peer per tick).",
+        value=aw.entries_encoded,
+    )
+    dropped = CounterMetricFamily(
+        "notesboard_awareness_dropped",
+        "Awareness frames (or entries, for broker_payload) not relayed, by reason: rate (over 20/s), invalid "
+        "(bad_request sent), off, expired (token), broker_payload (too big for the broker).",
+        labels=["reason"],
+    )
+    for reason in ("rate", "invalid", "off", "expired", "broker_payload"):
+        dropped.add_metric([reason], aw.dropped.get(reason, 0))
+    yield dropped
 
 
 class Metrics:
@@ -133,9 +162,12 @@ class Metrics:
         fast: FastPaths,
         backplane: Backplane,
         snapshots: SharedReads,
+        awareness: Awareness | None = None,
     ) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
-        self.registry.register(_Counters(hub, writer, registry, fast, backplane, snapshots))
+        counters = _Counters(hub, writer, registry, fast, backplane, snapshots)
+        counters.awareness = awareness
+        self.registry.register(counters)
         self.registry.register(recorder.errors)
         self.registry.register(recorder.write_latency)
 

@@ -219,6 +219,14 @@ class Store:
             found.reverse()
         return BoardPage(board, self.epoch, seq, found, more)
 
+    async def note_live(self, board: str, note_id: int) -> bool:
+        """Is note `note_id` on `board` and not deleted? (awareness checks an `editing` id with it)"""
+        async with self._read() as db:
+            rows = await db.fetch(
+                "SELECT 1 FROM notes WHERE id = ? AND board = ? AND deleted = ?", [note_id, board, False]
+            )
+        return bool(rows)
+
     async def list_boards(self, limit: int) -> list[BoardSummary]:
         async with self._read() as db:
             rows = await db.fetch(sql.LIST_BOARDS, [limit])
