@@ -4,7 +4,7 @@
 - `frames`: server frames built from already-encoded entries (one encode per changed peer per tick).
 - `peer`: one local connection's state, encoded entry, and its pending merge for a busy outbox.
 - `service`: `Awareness`, the per-board rooms and the tick; `remote`/`remote_gone`/`asked`/`forget` are
-  the cluster backplane's way in (`backplane/awareness_wire.py` is the broker message format).
+  the cluster backplane's way in (`cluster/awareness_wire.py` is the broker message format).
 """
 
 from __future__ import annotations
