@@ -7,9 +7,12 @@
 import { TokenGate, loadToken, probeAccess, saveToken, takeFragmentToken } from "./auth.js";
 import { BoardView } from "./board.js";
 import { BOARD_RE, SNAPSHOT_LIMIT, State } from "./constants.js";
+import { CursorLayer } from "./cursors.js";
 import { ShortcutOverlay, bindShortcuts } from "./keys.js";
 import { word } from "./messages.js";
 import { NoteStore } from "./notes.js";
+import { PeerView } from "./peerview.js";
+import { AwarenessSender, Peers } from "./peers.js";
 import { cleanName, loadColor, loadName, rememberBoard, saveColor, saveName } from "./prefs.js";
 import { BoardSocket } from "./socket.js";
 import { AccessBadge, TokenDialog } from "./tokenview.js";
@@ -73,7 +76,7 @@ function main() {
     canvas: $("canvas"),
     empty: $("empty"),
     store,
-    confirm: (message) => confirmDialog($("confirm-dialog", HTMLDialogElement), message),
+    confirm: (message, ok) => confirmDialog($("confirm-dialog", HTMLDialogElement), message, ok),
     newColor: loadColor,
     colorPicked: saveColor,
   });
@@ -96,7 +99,29 @@ function main() {
     more.textContent = snapshot.more === true ? `Showing the newest ${snapshot.notes.length} notes of this board.` : "";
   });
   socket.on("event", (event) => store.applyEvent(event));
-  socket.on("error", (frame) => toasts.show(serverErrorText(frame), "error"));
+  socket.on("error", (frame) => {
+    // An awareness frame refused (e.g. it named a note deleted a moment before) is no news for the user.
+    if (typeof frame.message === "string" && frame.message.startsWith("awareness:")) return;
+    toasts.show(serverErrorText(frame), "error");
+  });
+
+  // Seeing each other: others' cursors, who edits or selects what, following a view (issue #21).
+  const peers = new Peers();
+  const sender = new AwarenessSender((frame) => socket.sendAwareness(frame));
+  socket.on("snapshot", () => {
+    peers.reset(); // a new connection: its full awareness frame follows
+    sender.resend(); // and the server knows nothing of this page's state yet
+  });
+  socket.on("awareness", (frame) => peers.apply(frame));
+  new CursorLayer($("canvas"), peers, view.viewport);
+  const peerView = new PeerView({
+    peers,
+    sender,
+    view,
+    store,
+    list: $("peers"),
+    banner: $("follow-banner"),
+  });
   store.subscribe((change) => {
     if (change.type !== "message") return;
     const { level, text } = word(change);
@@ -174,7 +199,7 @@ function main() {
   socket.connect();
   gate.check(); // next to the first connection: a refused handshake only shows as a failed one
   // A debugging handle (read it in the console); the page never reads it back.
-  Object.assign(window, { notesboard: { socket, store, view, gate, undo } });
+  Object.assign(window, { notesboard: { socket, store, view, gate, undo, peers, peerView } });
 }
 
 /** The board name: the last segment of /b/{board}, "" when it cannot be decoded. */

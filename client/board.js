@@ -19,7 +19,7 @@ export class BoardView {
    * @param {HTMLElement} parts.canvas the positioned area the notes live in (#canvas)
    * @param {HTMLElement} parts.empty the "no notes yet" hint
    * @param {import("./notes.js").NoteStore} parts.store
-   * @param {(message: string) => Promise<boolean>} parts.confirm
+   * @param {(message: string, ok?: string) => Promise<boolean>} parts.confirm
    * @param {() => string} parts.newColor the colour for new notes
    * @param {(color: string) => void} parts.colorPicked remembers the last colour picked
    */
@@ -40,6 +40,10 @@ export class BoardView {
     this._frame = null;
     this._synced = false; // a first snapshot arrived
     this._editors = new Set(); // cancel functions of the open text editors
+    /** @type {(entry: import("./notes.js").Entry) => string | null} a warning before editing (peerview.js) */
+    this.editWarning = () => null;
+    /** @type {(entry: import("./notes.js").Entry | null) => void} told when this page starts or stops editing */
+    this.onEditing = () => {};
     this.palette = new Palette((entry, color) => {
       if (this.readOnly || entry.removed) return;
       colorPicked(color);
@@ -170,17 +174,28 @@ export class BoardView {
     this.startEdit(entry);
   }
 
-  /** Open the text editor of a note. */
-  startEdit(entry) {
+  /** Open the text editor of a note; when someone else is editing it (`editWarning`), ask first. */
+  async startEdit(entry) {
+    if (!this._canEdit(entry)) return;
+    const warning = this.editWarning(entry);
+    if (warning !== null && !(await this.confirm(warning, "Edit anyway"))) return;
     const el = this.elements.get(entry.key);
-    if (this.readOnly || el === undefined || el.querySelector(".note-editor") !== null || entry.deleting) return;
+    if (!this._canEdit(entry)) return; // the note changed while the question was open
     const cancel = openEditor(el, entry, this.store, {
       closed: () => {
         this._editors.delete(cancel);
         this._schedule(entry);
+        this.onEditing(null);
       },
     });
     this._editors.add(cancel);
+    this.onEditing(entry);
+  }
+
+  /** @private */
+  _canEdit(entry) {
+    const el = this.elements.get(entry.key);
+    return !(this.readOnly || el === undefined || el.querySelector(".note-editor") !== null || entry.deleting);
   }
 
   /** Ask, then delete. */

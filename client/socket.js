@@ -8,8 +8,9 @@
 //
 // It knows nothing about the DOM; the board view listens to its events:
 //   "snapshot" (frame + `full`: true when the notes replace everything the view has)
-//   "event", "presence" ({count, names|null}), "error" (an error frame that matches no pending change),
-//   "status" ({state, attempt, retryAt, pending, reason, refused}).
+//   "event", "presence" ({count, names|null}), "awareness" (the frame: peers and gone; see peers.js),
+//   "error" (an error frame that matches no pending change), "status" ({state, attempt, retryAt, pending,
+//   reason, refused}). sendAwareness() sends this page's awareness, unqueued (newer state replaces it).
 //
 // On a server that needs tokens it sends its `token` option as `token=`; setToken() changes it (and
 // reconnects). It does not find out why a handshake failed (a browser only sees close 1006): TokenGate in
@@ -434,6 +435,8 @@ export class BoardSocket {
       }
       case "presence":
         return this._emit("presence", { count: frame.count, names: frame.names ?? [] });
+      case "awareness":
+        return this._emit("awareness", frame);
       case "pong":
         if (this._pongTimer !== null) {
           this._timers.clearTimeout(this._pongTimer);
@@ -476,6 +479,22 @@ export class BoardSocket {
     }
     this.queue.markSent(entry.clientId);
     entry.push.startTimer();
+  }
+
+  /**
+   * Send this page's awareness (peers.js builds the frame). Never queued and never acknowledged: newer
+   * state replaces it, so while not connected it is dropped and false is returned.
+   * @param {object} frame
+   * @returns {boolean}
+   */
+  sendAwareness(frame) {
+    if (!this._synced) return false;
+    try {
+      this._ws.send(JSON.stringify(frame));
+    } catch {
+      return false;
+    }
+    return true;
   }
 
   /** @private */
