@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Mapping
 from typing import Any, Protocol
 
 import orjson
 
 from notesboard.loadtest.tally import Tally
 
-__all__ = ["AWARE_PREFIX", "cursor_frame", "cursor_loop", "seen", "seen_raw"]
+__all__ = ["AWARE_PREFIX", "cursor_frame", "cursor_loop", "figures", "seen", "seen_raw"]
 
 WRAP_US = 10**12
 SAMPLE = 8
@@ -108,3 +109,20 @@ async def cursor_loop(client: Mover, hz: float, t_start: int, t_stop: int, phase
         await client.send_text(cursor_frame(client.index, now))
         due += period
     return skipped
+
+
+def figures(hz: float, counts: Mapping[str, int], send_s: float) -> dict[str, Any] | None:
+    """What each client sent and received of awareness, per second of the sending phase (None without cursors)."""
+    if hz <= 0:
+        return None
+    per = counts["connected"] * send_s
+    return {
+        "hz": hz,
+        "moves_sent": counts["cursor_moves"],
+        "moves_skipped": counts["cursor_skipped"],
+        "frames_received": counts["aware_frames"],
+        "entries_received": counts["aware_entries"],
+        "frames_per_client_s": round(counts["aware_frames"] / per, 2) if per > 0 else None,
+        "entries_per_client_s": round(counts["aware_entries"] / per, 1) if per > 0 else None,
+        "bytes_per_client_s": round(counts["aware_bytes"] / per) if per > 0 else None,
+    }
