@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 
 from tests.cluster import PRESENCE_TTL, Cluster
 from tests.helpers import Client, connect
+from tests.support import ServerProcess
 from tests.test_awareness import entry, is_aware, peer_of, until_state
 
 
@@ -69,3 +71,34 @@ async def test_a_crashed_process_peers_are_gone_within_presence_ttl(redis_cluste
             await b.close()
         except Exception:  # noqa: BLE001 - its server is gone
             pass
+
+
+async def test_an_entry_too_big_for_the_broker_is_not_sent_across(cluster: Cluster) -> None:
+    """A selection of 1000 long ids (~19 KB) fits Redis but not a Postgres NOTIFY payload (8000 bytes)."""
+    s0, s1 = cluster.servers
+    async with connect(s0, "awc-big", name="a") as a, connect(s1, "awc-big", name="b") as b:
+        bob = await peer_of(a, "b")
+        big = [10**17 + i for i in range(1000)]
+        await b.send({"type": "awareness", "selected": big, "cursor": {"x": 1, "y": 1}})
+        if cluster.kind == "redis":
+            await until_state(a, bob, "selected", big)
+        else:
+            await b.ping()
+            await wait_metric(s1, 'notesboard_awareness_dropped_total{reason="broker_payload"}', 1)
+        await asyncio.sleep(0.06)
+        await b.send({"type": "awareness", "selected": [], "cursor": {"x": 2, "y": 2}})  # small again: relayed
+        seen = await until_state(a, bob, "cursor", {"x": 2, "y": 2})
+        assert (entry(seen, bob) or {})["selected"] == []
+        if cluster.kind != "redis":  # the big state never arrived on the other process
+            assert all((entry(f, bob) or {}).get("selected") != big for f in a._pending if is_aware(f))
+
+
+async def wait_metric(server: ServerProcess, series: str, at_least: float, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        text = httpx.get(f"{server.url}/metrics").text
+        value = next((float(line.split()[-1]) for line in text.splitlines() if line.startswith(series)), 0.0)
+        if value >= at_least:
+            return
+        assert time.monotonic() < deadline, f"{series} stayed at {value}"
+        await asyncio.sleep(0.05)

@@ -290,3 +290,23 @@ async def test_client_resumes_after_1013_with_since_and_epoch_and_counts_the_rep
     assert (tally.resumes, tally.recovered, tally.delivered) == (1, 2, 3)
     assert client.checker.lost(5) == 0 and client.checker.duplicates == 0
     assert dict(tally.errors) == {"closed by server (1000)": 1}
+
+
+def test_raw_awareness_reading_matches_decoding() -> None:
+    from notesboard.awareness.frames import Joined
+    from notesboard.loadtest import cursors
+    from notesboard.loadtest.tally import Tally
+
+    entries = {}
+    for i in range(40):
+        x = orjson.loads(cursors.cursor_frame(i, 7_000_000_000_000 + i * 1_000_000))["cursor"]["x"]
+        cursor = {"x": x, "y": i} if i % 3 else None
+        state = {"peer": f"p{i}", "name": "n", "color": "#e6194b", "cursor": cursor, "editing": None}
+        entries[f"p{i}"] = orjson.dumps({**state, "selected": [], "view": None}).decode()
+    message = Joined(entries, ["gone1"]).shared
+    raw, decoded = Tally(), Tally()
+    cursors.seen_raw(raw, message, 7_000_100_000_000, {})
+    cursors.seen(decoded, orjson.loads(message), 7_000_100_000_000, {})
+    assert raw.aware_entries == decoded.aware_entries == 40 and raw.aware_frames == 1
+    assert 0 < raw.cursor.n <= cursors.SAMPLE and raw.aware_bytes == len(message)
+    assert 40 <= raw.cursor.quantile(0.5) / 1000 <= 100  # sent 60..99 ms before "now"

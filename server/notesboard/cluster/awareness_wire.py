@@ -10,7 +10,9 @@ An entry too big for the broker alone (a huge selection over Postgres NOTIFY's 8
 
 from __future__ import annotations
 
-__all__ = ["MAX_QUEUED", "awareness_messages", "split_awareness"]
+from collections.abc import Callable
+
+__all__ = ["MAX_QUEUED", "awareness_items", "awareness_messages", "split_awareness"]
 
 MAX_QUEUED = 10_000  # awareness messages waiting for a slow broker; more are dropped (they are only cursors)
 
@@ -38,6 +40,19 @@ def awareness_messages(origin: str, board: str, lines: list[str], limit: int | N
     if part:
         out.append(head + "\n" + "\n".join(part))
     return out, too_big
+
+
+def awareness_items(
+    origin: str, aware: list[tuple[str, list[str]]], channel_of: Callable[[str], str], limit: int | None
+) -> tuple[list[tuple[str, str]], int]:
+    """Each board's lines as (channel, message) pairs; also how many lines were too big to send."""
+    items: list[tuple[str, str]] = []
+    too_big = 0
+    for board, lines in aware:
+        messages, skipped = awareness_messages(origin, board, lines, limit)
+        items += [(channel_of(board), m) for m in messages]
+        too_big += skipped
+    return items, too_big
 
 
 def split_awareness(body: str) -> tuple[str, list[str]]:

@@ -31,7 +31,7 @@ from typing import Any, Protocol
 import orjson
 
 from notesboard.awareness.service import Awareness
-from notesboard.cluster.awareness_wire import awareness_messages, split_awareness
+from notesboard.cluster.awareness_wire import awareness_items, split_awareness
 from notesboard.cluster.base import Backplane, Broker, BrokerError
 from notesboard.cluster.outgoing import Outgoing
 from notesboard.cluster.repair import Relay
@@ -220,13 +220,9 @@ class ClusterBackplane(Backplane):
                 self._failed_at = time.monotonic()
 
     def _awareness_items(self, aware: list[tuple[str, list[str]]]) -> list[tuple[str, str]]:
-        items: list[tuple[str, str]] = []
-        of, limit = self.channels.of, self.broker.max_payload
-        for board, lines in aware:
-            messages, too_big = awareness_messages(self.origin, board, lines, limit)
-            items += [(of(board), m) for m in messages]
-            if too_big and self._awareness is not None:
-                self._awareness.dropped["broker_payload"] += too_big
+        items, too_big = awareness_items(self.origin, aware, self.channels.of, self.broker.max_payload)
+        if too_big and self._awareness is not None:
+            self._awareness.dropped["broker_payload"] += too_big
         return items
 
     # -- subscriptions ---------------------------------------------------------------------------------------

@@ -140,8 +140,10 @@ class LoadClient:
                     if isinstance(message, bytes):
                         tally.errors["binary message"] += 1
                         continue
-                    if message.startswith(cursors.AWARE_PREFIX):
-                        tally.aware_bytes += len(message)
+                    if message.startswith(cursors.AWARE_PREFIX) and "\n" not in message:
+                        tally.frames += 1
+                        cursors.seen_raw(tally, message, now, self._cursors)
+                        continue
                     for f in decode(message):
                         frame(f, now)
             except ConnectionClosed:

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
+from notesboard.loadtest import cursors
 from notesboard.loadtest.accounting import Histogram, Series
 from notesboard.loadtest.config import LoadConfig, Progress
 from notesboard.loadtest.procstat import ProcSample, read_proc
@@ -276,7 +277,7 @@ def _combine(
             "acks_per_s": round(counts["acked"] / send_s, 1) if send_s > 0 else 0.0,
             "deliveries_per_s": round(counts["delivered"] / load_s, 1) if load_s > 0 else 0.0,
         },
-        "awareness": _awareness_figures(cfg, counts, send_s),
+        "awareness": cursors.figures(cfg.cursors, counts, send_s),
         "latency_ms": {k: h.summary_ms() for k, h in hists.items()},
         "histograms_ms": {k: h.buckets_ms() for k, h in hists.items()},
         "series_ms": {k: v.rows_ms() for k, v in series.items()},
@@ -296,23 +297,6 @@ def _combine(
     bad = ("lost", "duplicated", "out_of_order", "errors", "unacked", "ack_errors", "connect_failed")
     result["ok"] = not notes and all(result["counts"][k] == 0 for k in bad)
     return result
-
-
-def _awareness_figures(cfg: LoadConfig, counts: Counter[str], send_s: float) -> dict[str, Any] | None:
-    """--cursors: what each client sent and received of awareness, per second of the sending phase."""
-    if cfg.cursors <= 0:
-        return None
-    per = counts["connected"] * send_s
-    return {
-        "hz": cfg.cursors,
-        "moves_sent": counts["cursor_moves"],
-        "moves_skipped": counts["cursor_skipped"],
-        "frames_received": counts["aware_frames"],
-        "entries_received": counts["aware_entries"],
-        "frames_per_client_s": round(counts["aware_frames"] / per, 2) if per > 0 else None,
-        "entries_per_client_s": round(counts["aware_entries"] / per, 1) if per > 0 else None,
-        "bytes_per_client_s": round(counts["aware_bytes"] / per) if per > 0 else None,
-    }
 
 
 def _server_figures(
