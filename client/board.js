@@ -11,6 +11,7 @@ import { Viewport, autoPlaces, boxOf, bounds, freeSpot } from "./layout.js";
 import { buildNote, renderNote } from "./noteview.js";
 import { NOTE_DEFAULTS } from "./notes.js";
 import { Palette } from "./palette.js";
+import { Selection, SelectionControl } from "./selection.js";
 
 export class BoardView {
   /**
@@ -44,10 +45,14 @@ export class BoardView {
     this.editWarning = () => null;
     /** @type {(entry: import("./notes.js").Entry | null) => void} told when this page starts or stops editing */
     this.onEditing = () => {};
+    this.selection = new Selection();
+    /** @type {(entries: import("./notes.js").Entry[]) => void} told the selected notes after each change */
+    this.onSelection = () => {};
     this.palette = new Palette((entry, color) => {
       if (this.readOnly || entry.removed) return;
       colorPicked(color);
-      store.setColor(entry, color);
+      if (this.selection.size > 1 && this.selection.has(entry.key)) this.selecting.recolour(color);
+      else store.setColor(entry, color);
     });
     this._conflict = {
       useMine: (entry) => this.store.resolveConflict(entry, true),
@@ -59,7 +64,10 @@ export class BoardView {
       readOnly: () => this.readOnly,
       redraw: (entry) => this._schedule(entry),
       frontZ: (entry) => this.frontZ(entry),
+      group: (entry) => (this.selection.size > 1 && this.selection.has(entry.key) ? this.selecting.entries() : [entry]),
+      elementOf: (entry) => this.elements.get(entry.key),
     });
+    this.selecting = new SelectionControl(this);
 
     store.subscribe((change) => {
       if (change.type === "upsert") this._schedule(change.entry);
@@ -256,6 +264,7 @@ export class BoardView {
       let el = this.elements.get(entry.key);
       if (el === undefined) {
         el = buildNote(entry.key);
+        if (this.selection.has(entry.key)) el.classList.add("selected");
         this.elements.set(entry.key, el);
         fresh.append(el);
       }

@@ -27,6 +27,8 @@ export class Gestures {
    * @param {() => boolean} host.readOnly
    * @param {(entry: object) => void} host.redraw draw a note as the store has it (after a cancelled gesture)
    * @param {(entry: object) => number | null} host.frontZ z that brings a note to the front, null if it is there
+   * @param {(entry: object) => object[]} host.group the notes that move with this one (the selection holding it)
+   * @param {(entry: object) => HTMLElement | undefined} host.elementOf a note's element
    */
   constructor(host) {
     this.host = host;
@@ -36,7 +38,7 @@ export class Gestures {
 
   /** Where a note is being held by a gesture (the renderer leaves it alone). */
   holding(entry) {
-    return this.active?.entry === entry || this._nudge.has(entry.key);
+    return this.active?.entry === entry || this._nudge.has(entry.key) || (this.active?.others ?? []).some((o) => o.entry === entry);
   }
 
   /** @param {PointerEvent} ev @param {object} entry @param {HTMLElement} el */
@@ -72,6 +74,15 @@ export class Gestures {
       el.dataset.lifted = "true";
       el.style.zIndex = String(g.z);
     }
+    // The other notes of the selection move along (a drag, not a resize), and land in one undo step.
+    g.others = resizing
+      ? []
+      : this.host
+          .group(entry)
+          .filter((other) => other !== entry && !other.removed)
+          .map((other) => ({ entry: other, el: this.host.elementOf(other) }))
+          .filter((o) => o.el !== undefined)
+          .map((o) => ({ ...o, startX: parseFloat(o.el.style.left) || 0, startY: parseFloat(o.el.style.top) || 0, x: 0, y: 0 }));
     this.active = g;
     // Capture now, so a quick flick that leaves the note before the threshold still drags it.
     el.setPointerCapture(g.id);
@@ -96,6 +107,12 @@ export class Gestures {
         g.y = clampCoord(Math.max(0, g.startY + dy));
         el.style.left = `${g.x}px`;
         el.style.top = `${g.y}px`;
+        for (const o of g.others) {
+          o.x = clampCoord(Math.max(0, o.startX + dx));
+          o.y = clampCoord(Math.max(0, o.startY + dy));
+          o.el.style.left = `${o.x}px`;
+          o.el.style.top = `${o.y}px`;
+        }
       }
     };
     const end = (e) => {
@@ -109,14 +126,18 @@ export class Gestures {
       this.active = null;
       if (e.type === "pointercancel" || readOnly() || entry.removed) {
         this.host.redraw(entry); // back to where it was
+        for (const o of g.others) this.host.redraw(o.entry);
         return;
       }
       const fields = {};
       if (g.moved && resizing) Object.assign(fields, { w: g.w, h: g.h });
       if (g.moved && !resizing) Object.assign(fields, { x: Math.round(g.x), y: Math.round(g.y) });
       if (g.z !== null) fields.z = g.z;
-      if (Object.keys(fields).length > 0) store.setFields(entry, fields);
-      else this.host.redraw(entry);
+      store.group(() => {
+        if (Object.keys(fields).length > 0) store.setFields(entry, fields);
+        else this.host.redraw(entry);
+        for (const o of g.moved ? g.others : []) if (!o.entry.removed) store.setFields(o.entry, { x: o.x, y: o.y });
+      });
     };
     el.addEventListener("pointermove", move);
     el.addEventListener("pointerup", end);

@@ -14,6 +14,11 @@ export const SHORTCUTS = [
   ["F", "Fit all notes on screen", "board"],
   ["?", "Show this list", "board"],
   ["Tab  /  Shift+Tab", "Go to the next / previous note or button", "board"],
+  ["Ctrl+A  (⌘A)", "Select every note", "board"],
+  ["Drag on the empty board  or  Shift+drag", "Select the notes in a rectangle", "board"],
+  ["Shift+click  or  Ctrl+click", "Add a note to the selection, or take it out", "board"],
+  ["Drag a selected note", "Move the whole selection (one undo step)", "board"],
+  ["Delete  /  PageUp  /  C", "Delete, bring to the front or recolour the whole selection", "selection"],
   ["Enter  or  F2", "Edit the focused note", "note"],
   ["Arrow keys  (Shift: faster)", "Move the focused note", "note"],
   ["Alt+Arrow keys", "Resize the focused note", "note"],
@@ -22,7 +27,7 @@ export const SHORTCUTS = [
   ["Delete  or  Backspace", "Delete the focused note (asks first)", "note"],
   ["Enter", "Save the text", "editor"],
   ["Shift+Enter", "New line", "editor"],
-  ["Escape", "Cancel editing, close a dialog or the palette, clear the search", "anywhere"],
+  ["Escape", "Cancel editing, close a dialog or the palette, clear the search or the selection, stop following", "anywhere"],
 ];
 
 /** Is the user typing in a field (where letters are text, not shortcuts)? */

@@ -11,7 +11,8 @@
 // a tombstone with `deleted: false`). Output: subscribe(fn) gets
 //   {type: "upsert" | "remove", entry}, {type: "synced"} after each snapshot,
 //   {type: "message", code, ...facts} (worded by messages.js: the store writes no user-facing text), and
-//   {type: "local", step} for every change this page makes (what undo needs: before and after values).
+//   {type: "local", step} for every change this page makes (what undo needs: before and after values),
+//   and {type: "acked", entry} when our delete of a note already removed (its event came first) is answered.
 //
 // Every ack of our own change leaves its version in `entry.ownVersion` (and a delete's in `tombstones`),
 // so an undo is sent based on the version our change produced: if someone else changed the note since,
@@ -135,6 +136,10 @@ export class NoteStore {
     this.tombstones = new Map();
     /** @type {Set<Entry>} entries whose create is on its way (sent or queued), waiting for the answer */
     this._creating = new Set();
+    /** @type {object[] | null} the steps recorded inside group(), while it runs */
+    this._group = null;
+    /** @type {Set<number>} ids whose delete this page sent and the server has not answered yet */
+    this.deletesInFlight = new Set();
     /**
      * @type {Map<number, object>} note id -> latest copy (tombstones too) of a note this page has not shown
      * yet because it may be the echo of one of its own creates: the server sends the event and the ack in
@@ -435,6 +440,7 @@ export class NoteStore {
   _sendDelete(entry, version) {
     const inflight = { fields: {}, version, cid: newClientId("d"), del: true };
     entry.inflight = inflight;
+    if (entry.id !== null) this.deletesInFlight.add(entry.id);
     this.transport.push({ type: "delete", id: entry.id, version, client_id: inflight.cid }).then(
       (ack) => this._answered(entry, inflight, ack),
       (err) => this._failed(entry, inflight, err),
@@ -503,8 +509,15 @@ export class NoteStore {
   /** An ack of an update or delete. @private */
   _answered(entry, inflight, ack) {
     if (entry.inflight === inflight) entry.inflight = null;
-    if (inflight.del && entry.id !== null) this.tombstones.set(entry.id, ack.note.version);
-    if (entry.removed) return;
+    if (inflight.del && entry.id !== null) {
+      this.tombstones.set(entry.id, ack.note.version);
+      this.deletesInFlight.delete(entry.id);
+    }
+    if (entry.removed) {
+      // Our delete's event came first and removed the note; its ack completes it (an undo may wait on it).
+      this._emit({ type: "acked", entry });
+      return;
+    }
     this._applyNote(ack.note, false);
     if (entry.removed) return; // a delete's tombstone
     if (inflight.del) {
@@ -521,7 +534,11 @@ export class NoteStore {
   /** @private */
   _failed(entry, inflight, err) {
     if (entry.inflight === inflight) entry.inflight = null;
-    if (entry.removed) return;
+    if (inflight.del && entry.id !== null) this.deletesInFlight.delete(entry.id);
+    if (entry.removed) {
+      if (inflight.del) this._emit({ type: "acked", entry }); // answered: an undo waiting on it goes on
+      return;
+    }
     const code = err.code;
     if (code === "not_found") {
       const mine = inflight.fields.text ?? entry.waiting?.fields.text;
@@ -594,9 +611,28 @@ export class NoteStore {
     this._message(code, facts);
   }
 
+  /**
+   * Run `fn`; the changes it makes are recorded as ONE step (undo brings them all back at once), and they
+   * are sent together, so other pages get them in one burst.
+   * @param {() => void} fn
+   */
+  group(fn) {
+    if (this._group !== null) return fn(); // already inside a group: one step for all
+    this._group = [];
+    try {
+      fn();
+    } finally {
+      const steps = this._group;
+      this._group = null;
+      if (steps.length === 1) this._emit({ type: "local", step: steps[0] });
+      else if (steps.length > 1) this._emit({ type: "local", step: { type: "group", steps } });
+    }
+  }
+
   /** @private */
   _record(step) {
-    this._emit({ type: "local", step });
+    if (this._group !== null) this._group.push(step);
+    else this._emit({ type: "local", step });
   }
 
   /** @private */

@@ -41,6 +41,7 @@ export class PeerView {
     });
     view.editWarning = (entry) => this._editWarning(entry);
     view.onEditing = (entry) => sender.set({ editing: entry?.id ?? null });
+    view.onSelection = () => this._reportSelection();
     this._watchOwnInput();
   }
 
@@ -215,10 +216,13 @@ export class PeerView {
     this._reportView();
   }
 
-  /** The focused note is this page's selection (multi-select extends this). @private */
+  /** This page's selection (selection.js), or else the focused note. @private */
   _reportSelection() {
-    const entry = this.view.focusedEntry();
-    this.sender.set({ selected: entry !== null && entry.id !== null ? [entry.id] : [] });
+    const selected = this.view.selecting.entries();
+    const focused = this.view.focusedEntry();
+    const entries = selected.length > 0 ? selected : focused !== null ? [focused] : [];
+    const ids = entries.map((e) => e.id).filter((id) => id !== null);
+    this.sender.set({ selected: ids.slice(0, 1000) }); // the contract's bound
   }
 
   /** @private */

@@ -21,7 +21,7 @@ export class UndoController {
     this._waiting = [];
     store.subscribe((change) => {
       if (change.type === "local") this.stack.record(change.step);
-      else if (change.type === "upsert" || change.type === "remove") this._runWaiting();
+      else if (change.type === "upsert" || change.type === "remove" || change.type === "acked") this._runWaiting();
     });
   }
 
@@ -56,10 +56,33 @@ export class UndoController {
   _runWaiting() {
     while (this._waiting.length > 0) {
       const head = this._waiting[0];
-      const state = this._apply(head.dir, head.step);
+      const state = head.step.type === "group" ? this._applyGroup(head) : this._apply(head.dir, head.step);
       if (state === "wait") return;
       this._waiting.shift();
     }
+  }
+
+  /**
+   * A group (several notes changed at once, e.g. a selection moved): each note's step with the rules of a
+   * single note, all sent in one go (one burst for the other pages); a note still waiting for an ack holds
+   * the rest of the group until it is in.
+   * @private @param {{dir: "undo" | "redo", step: {steps: object[]}, left?: object[]}} request
+   * @returns {"done" | "wait"}
+   */
+  _applyGroup(request) {
+    const { dir, step } = request;
+    request.left ??= dir === "undo" ? [...step.steps].reverse() : [...step.steps];
+    let state = "done";
+    this.store.group(() => {
+      while (request.left.length > 0) {
+        if (this._apply(dir, request.left[0]) === "wait") {
+          state = "wait";
+          return;
+        }
+        request.left.shift();
+      }
+    });
+    return /** @type {"done" | "wait"} */ (state);
   }
 
   /**
@@ -99,6 +122,7 @@ export class UndoController {
 
   /** @private */
   _ownDeletePending(id) {
+    if (this.store.deletesInFlight.has(id)) return true; // its event may have removed the note before the ack
     for (const entry of this.store.entries.values()) if (entry.id === id && entry.deleting) return true;
     return false;
   }
@@ -109,7 +133,9 @@ export class UndoController {
    */
   _gone(step, code) {
     const id = step.id;
-    this.stack.discardWhere((s) => s === step || (id !== null && (s.id ?? s.entry?.id) === id));
+    const ofThatNote = (s) => s === step || (id !== null && (s.id ?? s.entry?.id) === id);
+    // A group keeps its other notes' steps; it goes when none is left.
+    this.stack.discardWhere((s) => (s.type === "group" ? (s.steps = s.steps.filter((x) => !ofThatNote(x))).length === 0 : ofThatNote(s)));
     this.store.say(code);
     return "gone";
   }

@@ -142,3 +142,34 @@ test("the event of a restore (op created, version > 1) lands on the restoring no
   assert.equal(store.list().length, 1);
   assert.equal(store.list()[0].id, n.id);
 });
+
+test("a group of changes is one undo step: undo brings every note back, redo repeats them all", async () => {
+  const { transport, store, undo } = setup();
+  const [a, b, c] = [1, 2, 3].map((i) => note({ id: i, text: `n${i}`, seq: i, x: 10 * i, y: 0 }));
+  store.applySnapshot({ full: true, notes: [a, b, c] });
+  const entries = [1, 2, 3].map((id) => store.byId.get(id));
+  store.group(() => {
+    for (const e of entries) store.setFields(e, { x: e.view().x + 100 });
+  });
+  assert.equal(undo.stack.done.length, 1, "one step for three notes");
+  assert.equal(transport.sent.length, 3, "sent together");
+  for (const [i, e] of entries.entries()) await transport.ack({ ...e.server, x: 10 * (i + 1) + 100, seq: 4 + i, version: 2 }, transport.sent[i]);
+  undo.undo();
+  const back = transport.sent.slice(3).map((p) => [p.frame.id, p.frame.x, p.frame.version]);
+  assert.deepEqual(back.sort(), [[1, 10, 2], [2, 20, 2], [3, 30, 2]], "each note back, based on the version our change made");
+  assert.equal(undo.stack.undone.length, 1);
+});
+
+test("undo right after our own delete, whose event came before its ack, waits for the ack and restores", async () => {
+  const { transport, store, undo, messages } = setup();
+  const n = note({ id: 5, text: "gone soon", seq: 1 });
+  store.applySnapshot({ full: true, notes: [n] });
+  store.remove(store.byId.get(5));
+  const del = transport.last();
+  store.applyEvent({ op: "deleted", note: { ...n, deleted: true, text: "", seq: 2, version: 2 } }); // event first
+  undo.undo(); // before the ack: not "deleted by someone else"
+  assert.deepEqual(messages, []);
+  await transport.ack({ ...n, deleted: true, text: "", seq: 2, version: 2 }, del);
+  const restore = transport.last().frame;
+  assert.deepEqual([restore.type, restore.id, restore.deleted, restore.version], ["update", 5, false, 2]);
+});
