@@ -11,6 +11,8 @@ import { CursorLayer } from "./cursors.js";
 import { ShortcutOverlay, bindShortcuts } from "./keys.js";
 import { word } from "./messages.js";
 import { NoteStore } from "./notes.js";
+import { Overflow } from "./overflow.js";
+import { TouchControl } from "./touch.js";
 import { PeerView } from "./peerview.js";
 import { AwarenessSender, Peers } from "./peers.js";
 import { cleanName, loadColor, loadName, rememberBoard, saveColor, saveName } from "./prefs.js";
@@ -89,6 +91,12 @@ function main() {
     confirm: (message, ok) => confirmDialog($("confirm-dialog", HTMLDialogElement), message, ok),
     toast: (text, level) => toasts.show(text, level),
   });
+  // Small screens: what does not fit moves into the toolbar's "More" menu.
+  new Overflow($("overflow-menu", HTMLDetailsElement), $("overflow-pop"), [
+    { bar: document.querySelector(".topbar"), items: [$("name-button"), $("token-button")] },
+    { bar: $("toolbar-bar"), items: [$("help"), $("board-menu"), $("zoom-fit")] },
+  ]);
+  new TouchControl(view);
   const overlay = new ShortcutOverlay();
   $("help").addEventListener("click", () => overlay.open());
 

@@ -48,8 +48,6 @@ export class Gestures {
     const target = /** @type {Element} */ (ev.target);
     if (target.closest("button, textarea, .note-conflict") !== null) return;
     const resizing = target.closest(".note-resize") !== null;
-    // On touch screens only the top bar drags, so a swipe over a note still scrolls the board.
-    if (!resizing && ev.pointerType === "touch" && target.closest(".note-top") === null) return;
     if (resizing) ev.preventDefault();
     const view = entry.view();
     const g = {
@@ -142,6 +140,12 @@ export class Gestures {
     el.addEventListener("pointermove", move);
     el.addEventListener("pointerup", end);
     el.addEventListener("pointercancel", end);
+    g.cancel = () => end({ pointerId: g.id, type: "pointercancel" }); // a long press opened the note's actions
+  }
+
+  /** Stop a note's pointer gesture where it is, as if the pointer had been cancelled. */
+  cancel(entry) {
+    if (this.active?.entry === entry) this.active.cancel();
   }
 
   /**
