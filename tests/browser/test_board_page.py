@@ -438,11 +438,18 @@ def test_screenshot(server: ServerProcess, open_board: OpenBoard, rest: Rest, tm
                 f"/api/boards/team-retro/notes/{res.json()['id']}", json={"text": text + " ✓", "author": "Ada"}
             )
             assert res.status_code == 200, res.text
-    open_board(server, "team-retro", name="Grace")
+    grace = open_board(server, "team-retro", name="Grace", viewport=(1200, 640))
+    linus = open_board(server, "team-retro", name="Linus", viewport=(1200, 640))
     page = open_board(server, "team-retro", name="Ada", viewport=(1200, 640))
     expect(page.notes).to_have_count(len(notes))
-    expect(page.by("presence-count")).to_have_text("2")
-    expect(page.by("presence-names")).to_have_text("Ada, Grace")
+    expect(page.by("presence-count")).to_have_text("3")
+    # Two other people on the board: Grace's cursor, and Linus editing a note (issue #21).
+    canvas = grace.by("canvas").bounding_box()
+    grace.page.mouse.move(canvas["x"] + 470, canvas["y"] + 250)
+    grace.page.mouse.move(canvas["x"] + 480, canvas["y"] + 262, steps=3)
+    linus.note("Ask design for a dark theme review").get_by_test_id("note-text").dblclick()
+    expect(page.by("peer-cursor").filter(has_text="Grace")).to_have_count(1)
+    expect(page.by("peer-editing")).to_have_text("Linus is editing")
     page.page.mouse.move(1, 500)  # no hover effects in the picture
     shot.parent.mkdir(exist_ok=True)
     page.page.screenshot(path=str(shot))
