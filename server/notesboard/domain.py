@@ -32,7 +32,9 @@ from notesboard.model import (
     UpdateCommand,
     WriteOp,
     WriteResult,
+    YUpdateCommand,
 )
+from notesboard.ytext.merge import merge_text
 
 __all__ = ["Loaded", "Needs", "Plan", "boards_to_make", "decide", "needs"]
 
@@ -47,6 +49,7 @@ class Needs:
     cleared: list[str]  # boards deleted: their live notes are read
     client_ids: list[str]  # of creates: an earlier create with the same one is a replay
     creates: int  # fresh note ids to reserve
+    text_ids: list[int] = field(default_factory=list)  # notes whose text changes: their Yjs documents are read
 
 
 def needs(ops: Sequence[WriteOp]) -> Needs:
@@ -58,6 +61,14 @@ def needs(ops: Sequence[WriteOp]) -> Needs:
         cleared=sorted({op.board for op in ops if isinstance(op.command, DeleteBoardCommand)}),
         client_ids=sorted({cmd.client_id for _, cmd in creates if cmd.client_id}),
         creates=len(creates),
+        text_ids=sorted(
+            {
+                op.command.id
+                for op in ops
+                if isinstance(op.command, YUpdateCommand)
+                or (isinstance(op.command, UpdateCommand) and "text" in op.command.changes)
+            }
+        ),
     )
 
 
@@ -75,6 +86,7 @@ class Loaded:
     notes: dict[int, Note] = field(default_factory=dict)  # by id: targets, and live notes of cleared boards
     known: dict[tuple[str, str], WriteResult] = field(default_factory=dict)  # (board, client_id) -> first create
     fresh_ids: list[int] = field(default_factory=list)  # one per create, ascending
+    ydocs: dict[int, bytes] = field(default_factory=dict)  # note id -> its Yjs document (notes that have one)
 
 
 @dataclass(slots=True)
@@ -86,6 +98,8 @@ class Plan:
     dirty: dict[int, Note] = field(default_factory=dict)  # notes changed (by id)
     boards: list[tuple[str, int, int]] = field(default_factory=list)  # (board, seq, live) of touched boards
     cleared: list[str] = field(default_factory=list)  # boards deleted (their deleted_at is set)
+    ydocs: dict[int, bytes] = field(default_factory=dict)  # Yjs documents to store (note id -> state)
+    ydocs_dropped: set[int] = field(default_factory=set)  # notes deleted: their Yjs documents go (before ydocs)
 
 
 def decide(ops: Sequence[WriteOp], loaded: Loaded, now: str, *, max_boards: int) -> Plan:
@@ -154,6 +168,7 @@ def decide(ops: Sequence[WriteOp], loaded: Loaded, now: str, *, max_boards: int)
                     tomb["deleted"] = True
                     tomb["text"] = ""  # a deleted board leaves tombstones, not its content
                     current[old["id"]] = plan.dirty[old["id"]] = tomb
+                    _drop_ydoc(old["id"], loaded, plan)
                     live[board] -= 1
                     gone.append(WriteResult(tomb, tomb["seq"], "deleted"))
             if board in seqs and board not in plan.cleared:
@@ -171,13 +186,25 @@ def decide(ops: Sequence[WriteOp], loaded: Loaded, now: str, *, max_boards: int)
                 Conflict(f"note {cmd.id} is at version {found['version']}, not {cmd.version}", cmd.client_id)
             )
             continue
+        ystate: bytes | None = None
         if isinstance(cmd, UpdateCommand):
             if restoring and not found["deleted"] and not cmd.changes:
                 results.append(Conflict(f"note {cmd.id} is not deleted", cmd.client_id))
                 continue
             op_name: Op = "updated"
+            changes = cmd.changes
+            if isinstance(cmd, YUpdateCommand) or ("text" in changes and cmd.id in loaded.ydocs):
+                merged = merge_text(found, cmd, loaded.ydocs, plan.ydocs)
+                if isinstance(merged, NotesError):
+                    results.append(merged)
+                    continue
+                ystate = merged.state
+                if isinstance(cmd, YUpdateCommand) and not merged.changed:  # nothing new: no seq, no event
+                    results.append(WriteResult(found, found["seq"], None, ystate))
+                    continue
+                changes = {**changes, "text": merged.text}
             changed = change(found, author)
-            changed.update(cmd.changes)  # type: ignore[typeddict-item]
+            changed.update(changes)  # type: ignore[typeddict-item]
             if found["deleted"]:  # a restore: the note is back, announced as created for every client
                 changed["deleted"] = False
                 live[board] += 1
@@ -187,9 +214,17 @@ def decide(ops: Sequence[WriteOp], loaded: Loaded, now: str, *, max_boards: int)
             changed["deleted"] = True
             live[board] -= 1
             op_name = "deleted"
+            _drop_ydoc(cmd.id, loaded, plan)
         current[cmd.id] = plan.dirty[cmd.id] = changed
-        results.append(WriteResult(changed, changed["seq"], op_name))
+        results.append(WriteResult(changed, changed["seq"], op_name, ystate))
 
     plan.boards = [(b, seqs[b], live[b]) for b in sorted(touched)]
     plan.cleared.sort()
     return plan
+
+
+def _drop_ydoc(note_id: int, loaded: Loaded, plan: Plan) -> None:
+    """A deleted note keeps no Yjs document (nor its text); a restore starts a new one from the plain text."""
+    loaded.ydocs.pop(note_id, None)
+    plan.ydocs.pop(note_id, None)
+    plan.ydocs_dropped.add(note_id)

@@ -28,6 +28,7 @@ __all__ = [
     "UpdateCommand",
     "WriteOp",
     "WriteResult",
+    "YUpdateCommand",
     "now_iso",
 ]
 
@@ -86,6 +87,15 @@ class UpdateCommand:
 
 
 @dataclass(frozen=True, slots=True)
+class YUpdateCommand(UpdateCommand):
+    """A Yjs update to a note's text (`/y/{board}/{id}`); an empty `update` only makes sure the note has its
+    document (built from its plain text) and answers its state. See ytext/."""
+
+    update: bytes = b""
+    max_text: int = 10_000
+
+
+@dataclass(frozen=True, slots=True)
 class DeleteCommand:
     id: int
     version: int | None
@@ -129,6 +139,7 @@ class WriteResult:
     note: Note
     seq: int
     op: Op | None
+    ystate: bytes | None = None  # the note's Yjs document after the change, when the change went through it
 
 
 @dataclass(slots=True)

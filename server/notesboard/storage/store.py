@@ -26,7 +26,7 @@ from databases import Database
 from notesboard import domain
 from notesboard.dbfile import FileIdentity, sqlite_file
 from notesboard.errors import NotesError, Unavailable
-from notesboard.model import BoardPage, BoardSummary, Outcome, WriteOp, now_iso
+from notesboard.model import BoardPage, BoardSummary, Note, Outcome, WriteOp, now_iso
 from notesboard.storage import sql
 from notesboard.storage.driver import Driver, Lease, lost_a_race
 from notesboard.storage.schema import create_schema
@@ -210,6 +210,16 @@ class Store:
         if since is None:
             found.reverse()
         return BoardPage(board, self.epoch, seq, found, more)
+
+    async def read_ydoc(self, note_id: int) -> tuple[Note, bytes | None] | None:
+        """A note and its Yjs document's state (None: no document yet); None when there is no such note."""
+        if note_id > (sql.MAX_SQLITE_ID if self.is_sqlite else sql.MAX_POSTGRES_ID):
+            return None
+        async with self._read() as db:
+            rows = await db.fetch(sql.YDOC_QUERY, [note_id])
+        if not rows:
+            return None
+        return sql.note_from_row(rows[0][:-1]), None if rows[0][-1] is None else bytes(rows[0][-1])
 
     async def list_boards(self, limit: int) -> list[BoardSummary]:
         async with self._read() as db:
