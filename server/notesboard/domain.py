@@ -87,6 +87,7 @@ class Loaded:
     known: dict[tuple[str, str], WriteResult] = field(default_factory=dict)  # (board, client_id) -> first create
     fresh_ids: list[int] = field(default_factory=list)  # one per create, ascending
     ydocs: dict[int, bytes] = field(default_factory=dict)  # note id -> its Yjs document (notes that have one)
+    ypending: set[int] = field(default_factory=set)  # notes whose latest Yjs commits await their announce
 
 
 @dataclass(slots=True)
@@ -100,6 +101,7 @@ class Plan:
     cleared: list[str] = field(default_factory=list)  # boards deleted (their deleted_at is set)
     ydocs: dict[int, bytes] = field(default_factory=dict)  # Yjs documents to store (note id -> state)
     ydocs_dropped: set[int] = field(default_factory=set)  # notes deleted: their Yjs documents go (before ydocs)
+    ypending: set[int] = field(default_factory=set)  # of `ydocs`, those stored with their announce pending
 
 
 def decide(ops: Sequence[WriteOp], loaded: Loaded, now: str, *, max_boards: int) -> Plan:
@@ -199,9 +201,19 @@ def decide(ops: Sequence[WriteOp], loaded: Loaded, now: str, *, max_boards: int)
                     results.append(merged)
                     continue
                 ystate = merged.state
-                if isinstance(cmd, YUpdateCommand) and not merged.changed:  # nothing new: no seq, no event
-                    results.append(WriteResult(found, found["seq"], None, ystate))
-                    continue
+                if isinstance(cmd, YUpdateCommand):
+                    pending = cmd.id in loaded.ypending
+                    if not merged.changed and not (cmd.announce and pending):  # nothing new: no seq, no event
+                        results.append(WriteResult(found, found["seq"], None, ystate))
+                        continue
+                    if not cmd.announce:  # a quiet commit: the text now; version, seq and event at the announce
+                        quiet: Note = {**found, "text": merged.text}
+                        current[cmd.id] = plan.dirty[cmd.id] = quiet
+                        loaded.ypending.add(cmd.id)
+                        results.append(WriteResult(quiet, found["seq"], None, ystate))
+                        continue
+                loaded.ypending.discard(cmd.id)
+                plan.ydocs[cmd.id] = merged.state
                 changes = {**changes, "text": merged.text}
             changed = change(found, author)
             changed.update(changes)  # type: ignore[typeddict-item]
@@ -219,6 +231,7 @@ def decide(ops: Sequence[WriteOp], loaded: Loaded, now: str, *, max_boards: int)
         results.append(WriteResult(changed, changed["seq"], op_name, ystate))
 
     plan.boards = [(b, seqs[b], live[b]) for b in sorted(touched)]
+    plan.ypending = {i for i in plan.ydocs if i in loaded.ypending}
     plan.cleared.sort()
     return plan
 

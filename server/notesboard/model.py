@@ -93,6 +93,9 @@ class YUpdateCommand(UpdateCommand):
 
     update: bytes = b""
     max_text: int = 10_000
+    # False: commit the document and the note's text only, leaving version, seq and the `updated` event to a
+    # later announce (a YUpdateCommand with announce=True), so v1 clients get at most one event per window.
+    announce: bool = True
 
 
 @dataclass(frozen=True, slots=True)

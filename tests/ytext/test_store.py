@@ -110,3 +110,31 @@ async def test_a_database_from_before_the_table_is_upgraded_in_place(db: Databas
         assert opened.ystate is not None
         again = await store.read_ydoc(nid)
         assert again is not None and again[0]["text"] == "old text" and again[1] == opened.ystate
+
+
+async def test_quiet_commits_change_the_text_and_wait_for_one_announce(db: Database) -> None:
+    async with Store(db.url, readers=1) as store:
+        note = (await _one(store, "b", CreateCommand("", None, None, None, None, None))).note
+        nid = note["id"]
+        state = (await _one(store, "b", _y(nid))).ystate
+        assert state is not None
+        doc: Doc[Text] = Doc()
+        doc.apply_update(state)
+        text = doc.get("text", type=Text)
+        for ch in "abc":
+            before = doc.get_state()
+            text.insert(len(str(text)), ch)
+            cmd = YUpdateCommand(nid, {}, None, None, update=doc.get_update(before), announce=False)
+            quiet = await _one(store, "b", cmd, author="ann")
+            assert quiet.op is None and quiet.note["version"] == 1 and quiet.note["text"] == text_so_far(text)
+        found = await store.read_ydoc(nid)
+        assert found is not None and (found[0]["text"], found[0]["version"]) == ("abc", 1)  # REST sees it now
+        assert await store.pending_ydocs() == [("b", nid)]
+        announced = await _one(store, "b", _y(nid), author="ann")
+        assert (announced.op, announced.note["version"], announced.seq) == ("updated", 2, 2)
+        assert announced.note["updated_by"] == "ann" and await store.pending_ydocs() == []
+        assert (await _one(store, "b", _y(nid))).op is None  # nothing due any more: no second event
+
+
+def text_so_far(text: Text) -> str:
+    return str(text)

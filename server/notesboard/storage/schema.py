@@ -70,6 +70,7 @@ note_ydocs = sa.Table(
     metadata,
     sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=False),  # the note's id
     sa.Column("state", sa.LargeBinary, nullable=False),
+    sa.Column("pending", sa.Boolean, nullable=False),  # committed quietly: the note's version/seq/event still due
 )
 
 boards_by_time = sa.Index("boards_updated_at", boards.c.updated_at)

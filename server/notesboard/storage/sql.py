@@ -16,7 +16,10 @@ from notesboard.model import DEFAULT_H, DEFAULT_W, DEFAULT_Z, Note, WriteResult
 from notesboard.storage.driver import Driver
 from notesboard.storage.schema import NOTE_COLUMNS, NOTE_FIELDS
 
-__all__ = ["YDOC_QUERY", "load", "note_from_row", "page_query", "persist"]
+__all__ = ["PENDING_YDOCS", "YDOC_QUERY", "load", "note_from_row", "page_query", "persist"]
+
+# Notes committed quietly whose announce never came (the process stopped first): announced at start-up.
+PENDING_YDOCS = "SELECT n.board, n.id FROM note_ydocs y JOIN notes n ON n.id = y.id WHERE y.pending = ? ORDER BY n.id"
 
 # A note (live or not, any board) and its Yjs document, if it has one: what a `/y/` room reads.
 YDOC_QUERY = (
@@ -103,8 +106,10 @@ async def load(db: Driver, needs: Needs, now: str, *, max_boards: int) -> Loaded
     text_ids = [i for i in needs.text_ids if i <= top]
     if text_ids:
         where, params = db.in_list("id", text_ids)
-        for r in await db.fetch(f"SELECT id, state FROM note_ydocs WHERE {where}", params):
+        for r in await db.fetch(f"SELECT id, state, pending FROM note_ydocs WHERE {where}", params):
             loaded.ydocs[int(r[0])] = bytes(r[1])
+            if r[2]:
+                loaded.ypending.add(int(r[0]))
     # Ids for every create, reserved up front so that a board delete later in the batch sees them too.
     if needs.creates:
         loaded.fresh_ids = await _reserve_ids(db, needs.creates)
@@ -146,12 +151,12 @@ async def persist(db: Driver, plan: Plan, now: str) -> None:
         await db.executemany("DELETE FROM note_ydocs WHERE id = ?", [(i,) for i in sorted(plan.ydocs_dropped)])
     if plan.ydocs:
         upsert = (
-            "INSERT OR REPLACE INTO note_ydocs (id, state) VALUES (?, ?)"
+            "INSERT OR REPLACE INTO note_ydocs (id, state, pending) VALUES (?, ?, ?)"
             if db.is_sqlite
-            else "INSERT INTO note_ydocs (id, state) VALUES (?, ?)"
-            " ON CONFLICT (id) DO UPDATE SET state = EXCLUDED.state"
+            else "INSERT INTO note_ydocs (id, state, pending) VALUES (?, ?, ?)"
+            " ON CONFLICT (id) DO UPDATE SET state = EXCLUDED.state, pending = EXCLUDED.pending"
         )
-        await db.executemany(upsert, sorted(plan.ydocs.items()))
+        await db.executemany(upsert, [(i, s, i in plan.ypending) for i, s in sorted(plan.ydocs.items())])
 
 
 def page_query(board: str, since: int | None, limit: int | None) -> tuple[str, list[Any]]:

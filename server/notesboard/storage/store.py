@@ -221,6 +221,11 @@ class Store:
             return None
         return sql.note_from_row(rows[0][:-1]), None if rows[0][-1] is None else bytes(rows[0][-1])
 
+    async def pending_ydocs(self) -> list[tuple[str, int]]:
+        """(board, note id) of the notes whose quiet Yjs commits were never announced (see ytext/announce.py)."""
+        async with self._read() as db:
+            return [(r[0], int(r[1])) for r in await db.fetch(sql.PENDING_YDOCS, [True])]
+
     async def list_boards(self, limit: int) -> list[BoardSummary]:
         async with self._read() as db:
             rows = await db.fetch(sql.LIST_BOARDS, [limit])
