@@ -31,6 +31,7 @@ from notesboard.storage import Store
 from notesboard.usecases import Notes
 from notesboard.uvicorn_adapter import FastPaths
 from notesboard.writer import Writer
+from notesboard.ytext.service import YText
 
 __all__ = ["Runtime", "open_runtime"]
 
@@ -119,6 +120,7 @@ class Runtime:
                 cache_bytes=settings.snapshot_cache_bytes,
             ),
         )
+        self.ytext = YText(settings, self.hub, self.store, self.notes, self.registry, self.recorder.error)
         self.metrics = Metrics(
             self.recorder,
             hub=self.hub,
@@ -146,6 +148,7 @@ class Runtime:
             await serving.enter_async_context(self.registry)
             await serving.enter_async_context(self.writer)
             serving.callback(self.registry.refuse)
+            await self.ytext.start()
             self.registry.open()
             log.info("fast paths: %s", self.fast.summary())
             yield self

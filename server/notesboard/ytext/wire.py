@@ -13,7 +13,16 @@ from typing import Literal
 from notesboard.errors import BadRequest
 from notesboard.ytext.varint import Reader, uint, var_bytes
 
-__all__ = ["Message", "awareness", "parse", "sync_step1", "sync_step2", "sync_update"]
+__all__ = [
+    "Message",
+    "awareness",
+    "awareness_entries",
+    "awareness_update",
+    "parse",
+    "sync_step1",
+    "sync_step2",
+    "sync_update",
+]
 
 SYNC, AWARENESS, AUTH, QUERY_AWARENESS = 0, 1, 2, 3
 STEP1, STEP2, UPDATE = 0, 1, 2
@@ -61,3 +70,27 @@ def sync_update(update: bytes) -> bytes:
 
 def awareness(payload: bytes) -> bytes:
     return uint(AWARENESS) + var_bytes(payload)
+
+
+def awareness_entries(payload: bytes) -> list[tuple[int, int, str]]:
+    """An awareness update's entries: (client id, clock, state as JSON text; "null" when the client left)."""
+    r = Reader(payload)
+    entries = []
+    for _ in range(r.uint()):
+        client, clock = r.uint(), r.uint()
+        try:
+            state = r.var_bytes().decode()
+        except UnicodeDecodeError:
+            raise BadRequest("awareness state is not UTF-8") from None
+        entries.append((client, clock, state))
+    if not r.at_end():
+        raise BadRequest("bytes after the awareness update")
+    return entries
+
+
+def awareness_update(entries: list[tuple[int, int, str]]) -> bytes:
+    """An awareness update (the payload of an awareness message) made of `entries`."""
+    out = bytearray(uint(len(entries)))
+    for client, clock, state in entries:
+        out += uint(client) + uint(clock) + var_bytes(state.encode())
+    return bytes(out)
