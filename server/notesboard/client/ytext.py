@@ -68,7 +68,11 @@ class TextEditor:
         await self._ws.send(wire.sync_step1(self.doc.get_state()))
         await asyncio.wait_for(self.synced.wait(), timeout)
 
-    async def disconnect(self) -> None:
+    async def disconnect(self, flush: float = 5.0) -> None:
+        """Close the socket after sending what was typed (waiting at most `flush` seconds for that)."""
+        if self._ws is not None and self._sender is not None and not self._sender.done():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._outgoing.join(), flush)
         ws, self._ws = self._ws, None
         if ws is not None:
             await ws.close()
@@ -164,4 +168,6 @@ class TextEditor:
         """One sender, so updates leave in the order they were made."""
         with contextlib.suppress(websockets.ConnectionClosed):
             while True:
-                await ws.send(await queue.get())
+                data = await queue.get()
+                await ws.send(data)
+                queue.task_done()
