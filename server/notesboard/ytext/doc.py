@@ -24,7 +24,7 @@ from pycrdt import Doc, Text
 from notesboard.errors import BadRequest, TooLarge
 from notesboard.ytext.varint import Reader
 
-__all__ = ["TEXT", "Applied", "apply_update", "common_affixes", "initial_state", "set_text", "text_of"]
+__all__ = ["EMPTY_UPDATE", "TEXT", "Applied", "apply_update", "common_affixes", "initial_state", "set_text", "text_of"]
 
 TEXT = "text"  # the one root type: a Y.Text named "text"
 EMPTY_UPDATE = b"\x00\x00"

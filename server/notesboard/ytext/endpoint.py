@@ -37,6 +37,7 @@ from notesboard.ingress.ratelimit import TokenBucket
 from notesboard.model import WriteResult, YUpdateCommand
 from notesboard.validate import check_board, parse_int_param
 from notesboard.ytext import wire
+from notesboard.ytext.doc import EMPTY_UPDATE
 from notesboard.ytext.room import Room
 from notesboard.ytext.service import YText
 
@@ -198,7 +199,8 @@ class YConnection:
                 raise Forbidden("this token may only read")
             if self._bucket is not None and not self._bucket.take(time.monotonic()):
                 raise Forbidden("rate limit exceeded")  # closing loses nothing: the client resends on reconnect
-            await self._commit(room, msg.payload)
+            if msg.payload not in (b"", EMPTY_UPDATE):  # a step 2 of a client with nothing new: nothing to commit
+                await self._commit(room, msg.payload)
         elif msg.kind == "awareness":
             if self._bucket is None or self._bucket.take(time.monotonic()):
                 room.awareness_from(self, msg.payload)  # over the rate: dropped (awareness may be)
