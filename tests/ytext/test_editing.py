@@ -9,6 +9,7 @@ import httpx
 import pytest
 import websockets
 
+from notesboard.client import connect as connect_board
 from notesboard.client.ytext import TextEditor
 from notesboard.testing import ServerProcess
 from tests.helpers import connect
@@ -103,3 +104,23 @@ async def test_a_note_that_is_missing_deleted_or_elsewhere_is_refused(server: Se
     with pytest.raises(websockets.InvalidStatus) as refused:
         await TextEditor.open(server.url, "crdt-gone", nid)
     assert refused.value.response.status_code == 404
+
+
+async def test_board_edit_text_gives_a_pycrdt_text_bound_to_the_note(server: ServerProcess) -> None:
+    async with connect_board(server.url, "crdt-client", name="py") as board:
+        note = await board.create("draft")
+        editor = await board.edit_text(note["id"])
+        async with editor, await TextEditor.open(server.url, "crdt-client", note["id"]) as other:
+            editor.text.insert(len("draft"), " two")  # pycrdt's own API (UTF-8 indices) works too
+            await other.wait_text(lambda t: t == "draft two")
+            other.insert(0, "a ")
+            await editor.wait_text(lambda t: t == "a draft two")
+
+        async def updated() -> None:
+            if board.notes[note["id"]]["text"] == "a draft two":
+                return
+            async for _ in board.events():
+                if board.notes[note["id"]]["text"] == "a draft two":
+                    return
+
+        await asyncio.wait_for(updated(), 10)  # the same board's v1 view follows (coalesced events)
