@@ -124,3 +124,9 @@ async def test_board_edit_text_gives_a_pycrdt_text_bound_to_the_note(server: Ser
                     return
 
         await asyncio.wait_for(updated(), 10)  # the same board's v1 view follows (coalesced events)
+
+
+async def test_editors_do_not_count_as_board_connections(server: ServerProcess) -> None:
+    nid = _note(server, "crdt-presence", "x")
+    async with await TextEditor.open(server.url, "crdt-presence", nid), connect(server, "crdt-presence") as c:
+        assert c.snapshot["presence"] == 1  # this v1 connection only: the note's room is not a connection

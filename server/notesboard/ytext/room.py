@@ -45,6 +45,7 @@ class Room:
         self.board = board
         self.note_id = note_id
         self.batch = False
+        self.counted = False  # not a connection: presence counts leave it out (fanout.Hub)
         self.seq = seq
         self.doc: Doc[Text] = Doc()
         self.doc.get(TEXT, type=Text)
