@@ -17,6 +17,7 @@ import logging
 import time
 from collections import deque
 
+import pycrdt
 from starlette.responses import JSONResponse
 from starlette.websockets import WebSocket
 
@@ -107,6 +108,8 @@ class YConnection:
         self._closing: tuple[int, str] | None = None
         self._blocked_since: float | None = None
         self._done = asyncio.Event()
+        self._updates: list[bytes] = []  # received, waiting for the committer
+        self._committer: asyncio.Task[None] | None = None
 
     # -- Peer ----------------------------------------------------------------------------------------------
 
@@ -158,6 +161,8 @@ class YConnection:
         try:
             reason = await self._read_loop(room)
         finally:
+            if self._committer is not None:  # what was received is committed (and relayed) before leaving
+                await asyncio.gather(self._committer, return_exceptions=True)
             if expiry is not None:
                 expiry.cancel()
             room.remove(self)
@@ -200,7 +205,7 @@ class YConnection:
             if self._bucket is not None and not self._bucket.take(time.monotonic()):
                 raise Forbidden("rate limit exceeded")  # closing loses nothing: the client resends on reconnect
             if msg.payload not in (b"", EMPTY_UPDATE):  # a step 2 of a client with nothing new: nothing to commit
-                await self._commit(room, msg.payload)
+                await self._queue_update(room, msg.payload)
         elif msg.kind == "awareness":
             if self._bucket is None or self._bucket.take(time.monotonic()):
                 room.awareness_from(self, msg.payload)  # over the rate: dropped (awareness may be)
@@ -209,7 +214,33 @@ class YConnection:
             if known is not None:
                 self.send(known)
 
-    async def _commit(self, room: Room, update: bytes) -> None:
+    async def _queue_update(self, room: Room, update: bytes) -> None:
+        """Updates wait for the connection's committer; what arrived while it committed goes in one commit
+        (merged), so a fast typist or a slow database costs one commit per round, not per keystroke. Past
+        `max_inflight` waiting, reading pauses (TCP backpressure)."""
+        self._updates.append(update)
+        if self._committer is None or self._committer.done():
+            self._committer = asyncio.get_running_loop().create_task(self._commit_all(room))
+        if len(self._updates) >= self.ytext.settings.max_inflight:
+            await asyncio.shield(self._committer)
+
+    async def _commit_all(self, room: Room) -> None:
+        while self._updates and self._closing is None:
+            batch, self._updates = self._updates, []
+            try:
+                await self._commit(room, batch)
+            except NotesError as exc:
+                log.info("y refuse board=%s note=%s: %s", self.board, self.note_id, exc.message)
+                self.ytext.error(exc.code)
+                self.close_soon(close_code(exc), exc.message[:120])
+
+    async def _commit(self, room: Room, batch: list[bytes]) -> None:
+        try:
+            update = batch[0] if len(batch) == 1 else pycrdt.merge_updates(*batch)
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException:  # noqa: BLE001 - pycrdt: ValueError, or a Rust panic (a BaseException)
+            raise BadRequest("malformed Yjs update") from None
         announcer = self.ytext.announcer
         announce = announcer.announce_now(self.note_id)
         cmd = YUpdateCommand(
