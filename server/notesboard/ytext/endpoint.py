@@ -200,12 +200,13 @@ class YConnection:
                 raise BadRequest("malformed state vector") from None
             self.send(wire.sync_step2(update))
         elif msg.kind in ("step2", "update"):
+            if msg.payload in (b"", EMPTY_UPDATE):  # a step 2 of a client with nothing new (a reader's too)
+                return
             if not self.grant.can_write():
                 raise Forbidden("this token may only read")
             if self._bucket is not None and not self._bucket.take(time.monotonic()):
                 raise Forbidden("rate limit exceeded")  # closing loses nothing: the client resends on reconnect
-            if msg.payload not in (b"", EMPTY_UPDATE):  # a step 2 of a client with nothing new: nothing to commit
-                await self._queue_update(room, msg.payload)
+            await self._queue_update(room, msg.payload)
         elif msg.kind == "awareness":
             if self._bucket is None or self._bucket.take(time.monotonic()):
                 room.awareness_from(self, msg.payload)  # over the rate: dropped (awareness may be)
