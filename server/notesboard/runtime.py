@@ -129,6 +129,7 @@ class Runtime:
             fast=self.fast,
             backplane=self.backplane,
             snapshots=self.sockets.snapshots,
+            ytext=self.ytext,
         )
         self._serving = AsyncExitStack()
 

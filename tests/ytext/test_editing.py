@@ -130,3 +130,23 @@ async def test_editors_do_not_count_as_board_connections(server: ServerProcess) 
     nid = _note(server, "crdt-presence", "x")
     async with await TextEditor.open(server.url, "crdt-presence", nid), connect(server, "crdt-presence") as c:
         assert c.snapshot["presence"] == 1  # this v1 connection only: the note's room is not a connection
+
+
+async def test_metrics_count_rooms_editors_and_commits(server: ServerProcess) -> None:
+    nid = _note(server, "crdt-metrics", "")
+
+    def metric(name: str) -> float:
+        for line in httpx.get(f"{server.url}/metrics").text.splitlines():
+            if line.startswith(name + " "):
+                return float(line.split()[1])
+        raise AssertionError(f"{name} missing")
+
+    commits = metric("notesboard_ytext_commits_total")
+    async with (
+        await TextEditor.open(server.url, "crdt-metrics", nid) as a,
+        await TextEditor.open(server.url, "crdt-metrics", nid) as b,
+    ):
+        assert metric("notesboard_ytext_rooms") >= 1 and metric("notesboard_ytext_editors") >= 2
+        a.insert(0, "hi")
+        await b.wait_text(lambda t: t == "hi")
+        assert metric("notesboard_ytext_commits_total") >= commits + 1

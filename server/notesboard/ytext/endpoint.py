@@ -220,6 +220,7 @@ class YConnection:
         (merged), so a fast typist or a slow database costs one commit per round, not per keystroke. Past
         `max_inflight` waiting, reading pauses (TCP backpressure)."""
         self._updates.append(update)
+        self.ytext.updates += 1
         if self._committer is None or self._committer.done():
             self._committer = asyncio.get_running_loop().create_task(self._commit_all(room))
         if len(self._updates) >= self.ytext.settings.max_inflight:
@@ -248,6 +249,7 @@ class YConnection:
             self.note_id, {}, None, None, update=update, max_text=self.ytext.settings.max_text, announce=announce
         )
         outcome = await self.ytext.notes.submit(self.board, cmd, self.name)
+        self.ytext.commits += 1
         assert isinstance(outcome, WriteResult)
         if not announce:
             announcer.later(self.board, self.note_id, self.name)

@@ -34,6 +34,8 @@ class YText:
         self.error = error  # counts an error by code (metrics)
         self.announcer = Announcer(notes, settings.ytext_announce_window)
         self.rooms = Rooms(hub, store, self.announcer.flush)
+        self.updates = 0  # Yjs updates received (metrics)
+        self.commits = 0  # commits of them (several merged into one when they arrive while one commits)
 
     async def open(self, board: str, note_id: int) -> tuple[bytes, int]:
         """The note's committed document and seq; NotFound (a 404 at the handshake) for a missing or deleted
