@@ -12,6 +12,7 @@ import websockets
 from notesboard.client import connect as connect_board
 from notesboard.client.ytext import TextEditor
 from notesboard.testing import ServerProcess
+from notesboard.ytext import wire
 from tests.helpers import connect
 
 SERVER_ENV = {"NOTESBOARD_MAX_TEXT": "200", "NOTESBOARD_MAX_FRAME_BYTES": "4096"}
@@ -150,3 +151,21 @@ async def test_metrics_count_rooms_editors_and_commits(server: ServerProcess) ->
         a.insert(0, "hi")
         await b.wait_text(lambda t: t == "hi")
         assert metric("notesboard_ytext_commits_total") >= commits + 1
+
+
+async def test_awareness_is_relayed_and_cleared_when_its_editor_leaves(server: ServerProcess) -> None:
+    nid = _note(server, "crdt-aware", "x")
+    async with await TextEditor.open(server.url, "crdt-aware", nid) as b:
+        a = await TextEditor.open(server.url, "crdt-aware", nid)
+        await a.send_raw(wire.awareness(wire.awareness_update([(77, 1, '{"user":{"name":"ann"}}')])))
+
+        async def seen(editor: TextEditor, state: str) -> None:
+            while editor.awareness.get(77) != state:
+                await editor.wait_text(lambda _: True, timeout=5)  # wakes on every message
+                await asyncio.sleep(0.01)
+
+        await asyncio.wait_for(seen(b, '{"user":{"name":"ann"}}'), 5)
+        async with await TextEditor.open(server.url, "crdt-aware", nid) as c:  # a newcomer is told at once
+            assert c.awareness.get(77) == '{"user":{"name":"ann"}}'
+        await a.disconnect()
+        await asyncio.wait_for(seen(b, "null"), 5)  # removed for the others

@@ -51,6 +51,8 @@ def _bad_messages() -> dict[str, tuple[bytes | str, int]]:
         "text-frame": ("hello", 1003),
         "bad-state-vector": (wire.sync_step1(b"\xff\xff"), 1003),
         "bad-awareness": (wire.awareness(b"\x05\x01"), 1003),
+        "awareness-not-json": (wire.awareness(wire.awareness_update([(5, 1, "{nope")])), 1003),
+        "awareness-too-many-clients": (wire.awareness(wire.awareness_update([(i, 1, "{}") for i in range(9)])), 1008),
         "frame-too-big": (wire.sync_update(b"\x00" * 5000), 1009),
     }
 
@@ -130,3 +132,10 @@ async def test_tokens_origins_and_rate_limits_apply(secure: ServerProcess) -> No
         assert await fast.closed() == 1008
     async with await TextEditor.open(secure.url, "team-y", nid, token=write) as later:
         assert str(later).endswith("abc") and len(str(later)) <= 3 + 11  # what got in, got in whole
+
+
+async def test_a_token_that_expires_closes_the_editor(secure: ServerProcess) -> None:
+    write = mint(SECRET, "team-*", "write", 60)
+    nid = _note(secure, "team-exp", "abc", headers={"Authorization": f"Bearer {write}"})
+    async with await TextEditor.open(secure.url, "team-exp", nid, token=mint(SECRET, "team-*", "write", 2)) as ed:
+        assert await ed.closed(timeout=10) == 1008

@@ -18,7 +18,7 @@ from typing import Protocol
 import orjson
 from pycrdt import Doc, Text
 
-from notesboard.errors import CLOSE_POLICY, NotesError
+from notesboard.errors import CLOSE_POLICY, Forbidden, NotesError
 from notesboard.fanout import Hub
 from notesboard.storage import Store
 from notesboard.ytext import wire
@@ -27,6 +27,7 @@ from notesboard.ytext.doc import TEXT
 __all__ = ["Peer", "Room", "Rooms"]
 
 log = logging.getLogger("notesboard.ytext")
+MAX_CLIENTS = 8  # awareness client ids one connection may speak for (a page has one; a reload keeps it)
 
 
 class Peer(Protocol):
@@ -82,11 +83,16 @@ class Room:
         return wire.awareness(wire.awareness_update(entries)) if entries else None
 
     def awareness_from(self, peer: Peer, payload: bytes) -> None:
-        """Record a peer's awareness update (BadRequest if malformed) and relay it to the others as is."""
+        """Record a peer's awareness update (BadRequest if malformed) and relay it to the others as is. A
+        connection speaks for at most MAX_CLIENTS client ids (Forbidden past that), so what a room keeps is
+        bounded by its connections."""
         for client, clock, state in wire.awareness_entries(payload):
             known = self.awareness.get(client)
             if known is not None and known[2] is not peer:
                 continue  # a client id another connection speaks for: relayed, never taken over
+            if known is None and state != "null":
+                if sum(1 for _, _, p in self.awareness.values() if p is peer) >= MAX_CLIENTS:
+                    raise Forbidden(f"a connection may speak for at most {MAX_CLIENTS} awareness clients")
             if state == "null":
                 self.awareness.pop(client, None)
             else:

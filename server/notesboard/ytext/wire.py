@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+import orjson
+
 from notesboard.errors import BadRequest
 from notesboard.ytext.varint import Reader, uint, var_bytes
 
@@ -78,10 +80,12 @@ def awareness_entries(payload: bytes) -> list[tuple[int, int, str]]:
     entries = []
     for _ in range(r.uint()):
         client, clock = r.uint(), r.uint()
+        raw = r.var_bytes()
         try:
-            state = r.var_bytes().decode()
-        except UnicodeDecodeError:
-            raise BadRequest("awareness state is not UTF-8") from None
+            orjson.loads(raw)  # relayed as is: every peer JSON.parses it
+        except orjson.JSONDecodeError:
+            raise BadRequest("awareness state is not JSON") from None
+        state = raw.decode()
         entries.append((client, clock, state))
     if not r.at_end():
         raise BadRequest("bytes after the awareness update")
