@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from notesboard.config import Settings
-from notesboard.errors import NotFound
+from notesboard.errors import NotesError, NotFound
 from notesboard.fanout import Hub
 from notesboard.ingress.registry import Registry
 from notesboard.model import WriteResult, YUpdateCommand
@@ -15,6 +16,8 @@ from notesboard.ytext.announce import Announcer
 from notesboard.ytext.room import Rooms
 
 __all__ = ["YText"]
+
+log = logging.getLogger("notesboard.ytext")
 
 
 class YText:
@@ -52,5 +55,9 @@ class YText:
         return state, note["seq"]
 
     async def start(self) -> None:
-        """At start-up (the writer running): announce what a stopped process left due."""
-        await self.announcer.sweep(await self.store.pending_ydocs())
+        """At start-up (the writer running): announce what a stopped process left due. A failure is logged,
+        not fatal: the flags stay set for the next start (the text itself is already committed)."""
+        try:
+            await self.announcer.sweep(await self.store.pending_ydocs())
+        except NotesError as exc:
+            log.warning("could not announce the notes a stopped process left due: %s", exc.message)
