@@ -10,7 +10,11 @@ loads them into `Loaded`, and hands them to `decide()`, which applies the rules 
   the current one); otherwise version + 1 and the board's next seq;
 - restore (update with deleted:false): a tombstone comes back live, announced as "created"; alone on a live
   note it is a conflict;
-- board delete: every live note becomes a tombstone with its text cleared, each with its own seq.
+- board delete: every live note becomes a tombstone with its text cleared, each with its own seq;
+- text through a note's Yjs document (ytext/merge.py): a Yjs update (`YUpdateCommand`) is applied to it, and a
+  v1 `text` on a note that has one becomes the smallest edit; the note's text is the merged text. A Yjs
+  update with `announce=False` commits quietly (text only, no version, seq or event) and leaves the note
+  pending until an announce; a deleted note loses its document.
 
 The result (`Plan`) says what to persist and each change's outcome; nothing here does I/O.
 """
