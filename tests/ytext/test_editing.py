@@ -165,6 +165,7 @@ async def test_awareness_is_relayed_and_cleared_when_its_editor_leaves(server: S
                 await asyncio.sleep(0.01)
 
         await asyncio.wait_for(seen(b, '{"user":{"name":"ann"}}'), 5)
+        await asyncio.wait_for(seen(a, '{"user":{"name":"ann"}}'), 5)  # echoed, as the stock server does
         async with await TextEditor.open(server.url, "crdt-aware", nid) as c:  # a newcomer is told at once
             assert c.awareness.get(77) == '{"user":{"name":"ann"}}'
         await a.disconnect()

@@ -83,7 +83,7 @@ class Room:
         return wire.awareness(wire.awareness_update(entries)) if entries else None
 
     def awareness_from(self, peer: Peer, payload: bytes) -> None:
-        """Record a peer's awareness update (BadRequest if malformed) and relay it to the others as is. A
+        """Record a peer's awareness update (BadRequest if malformed) and relay it to everyone as is. A
         connection speaks for at most MAX_CLIENTS client ids (Forbidden past that), so what a room keeps is
         bounded by its connections."""
         for client, clock, state in wire.awareness_entries(payload):
@@ -97,7 +97,9 @@ class Room:
                 self.awareness.pop(client, None)
             else:
                 self.awareness[client] = (clock, state, peer)
-        self.broadcast(wire.awareness(payload), peer)
+        # To every peer, the sender too, as the stock y-websocket server does: a lone editor's awareness renewals
+        # (every 15 s) then come back to it, which keeps y-websocket's 30 s "no message received" timer quiet.
+        self.broadcast(wire.awareness(payload), None)
 
     # -- committed changes ---------------------------------------------------------------------------------
 
