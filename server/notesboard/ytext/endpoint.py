@@ -109,6 +109,7 @@ class YConnection:
         self._blocked_since: float | None = None
         self._done = asyncio.Event()
         self._updates: list[bytes] = []  # received, waiting for the committer
+        self._refused = False
         self._committer: asyncio.Task[None] | None = None
 
     # -- Peer ----------------------------------------------------------------------------------------------
@@ -123,6 +124,8 @@ class YConnection:
         self._wake.set()
 
     def close_soon(self, code: int, reason: str) -> None:
+        if code in (CLOSE_UNSUPPORTED, CLOSE_POLICY, CLOSE_TOO_BIG):
+            self._refused = True  # nothing more of this connection is committed
         if self._closing is None:
             self._closing = (code, reason)
             self._queue.clear()
@@ -227,7 +230,9 @@ class YConnection:
             await asyncio.shield(self._committer)
 
     async def _commit_all(self, room: Room) -> None:
-        while self._updates and self._closing is None:
+        # What was received is committed even when the socket is going (the peer left, a shutdown, too slow to
+        # read), but not after a refusal: then nothing more of this connection counts.
+        while self._updates and not self._refused:
             batch, self._updates = self._updates, []
             try:
                 await self._commit(room, batch)

@@ -181,6 +181,9 @@ class Rooms:
             room = self.rooms[note_id] = Room(self._hub, self._store, board, note_id, state, seq)
             room.on_empty = self._drop
             self._hub.join(room)
+            # `state` was read before an await: a commit of the room that was dropped meanwhile may be missing
+            # from it, with its event gone before this room joined the hub. Read once more, now subscribed.
+            room.catch_up()
         else:
             delta = _diff(state, room.doc)  # this connection read a newer state than the room holds
             if delta is not None:
