@@ -67,12 +67,18 @@ class Frames:
 def test_document_shape_and_references() -> None:
     doc = build_asyncapi()
     assert doc["asyncapi"].startswith("3.") and doc["channels"]["board"]["address"] == "/ws/{board}"
-    assert set(doc["components"]["messages"]) == set(SERVER_FRAMES) | set(map(client_message, CLIENT_FRAMES))
+    assert set(doc["components"]["messages"]) == set(SERVER_FRAMES) | set(map(client_message, CLIENT_FRAMES)) | {
+        "ysync",
+        "yawareness",
+    }
+    assert doc["channels"]["note_text"]["address"] == "/y/{board}/{note_id}"
     for name, op in doc["operations"].items():
         assert op["action"] == ("send" if name.startswith("send_") else "receive")
-        assert op["channel"] == {"$ref": "#/channels/board"}
+        channel = op["channel"]["$ref"].removeprefix("#/channels/")
+        assert channel in ("board", "note_text")
         for ref in op["messages"]:
-            assert ref["$ref"].removeprefix("#/channels/board/messages/") in doc["channels"]["board"]["messages"]
+            prefix = f"#/channels/{channel}/messages/"
+            assert ref["$ref"].removeprefix(prefix) in doc["channels"][channel]["messages"]
 
     def refs(node: Any) -> Iterator[str]:
         if isinstance(node, dict):

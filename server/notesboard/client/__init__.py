@@ -9,6 +9,8 @@
 - `connection`: one socket over `websockets`: snapshot on open, frames queued in arrival order and fed to
   the tracker, request/ack by client_id.
 
+- `ytext`: `TextEditor`, a note's text as a pycrdt `Text` bound to `/y/{board}/{id}` (`Board.edit_text`).
+
 - `rest`: `Rest` and `AsyncRest`, the REST API for one-shot scripts (httpx), raising the same errors.
 
 - `board`: the public client: `async with connect(url, board) as b: note = await b.create("hi")`, with
@@ -40,6 +42,7 @@ from notesboard.client.frames import decode, encode
 from notesboard.client.rest import AsyncRest, Rest
 from notesboard.client.stream import ProtocolError, SeqTracker, SnapshotKind, Verdict
 from notesboard.client.urls import ws_url
+from notesboard.client.ytext import TextEditor
 
 __all__ = [
     "AsyncRest",
@@ -56,6 +59,7 @@ __all__ = [
     "Rest",
     "SeqTracker",
     "SnapshotKind",
+    "TextEditor",
     "Timeout",
     "TooLarge",
     "Unavailable",

@@ -42,6 +42,7 @@ from notesboard.client.errors import (
 from notesboard.client.frames import encode
 from notesboard.client.stream import ProtocolError, SeqTracker, SnapshotKind, Verdict, event_op
 from notesboard.client.urls import ws_url
+from notesboard.client.ytext import TextEditor
 
 __all__ = ["Board", "connect", "is_permanent"]
 
@@ -88,6 +89,11 @@ class Board:
     @property
     def epoch(self) -> str | None:
         return self.tracker.epoch
+
+    async def edit_text(self, note_id: int, client_id: int | None = None) -> TextEditor:
+        """The note's text as a pycrdt `Text` (`.text`) bound to the server (`/y/{board}/{id}`), synced: local
+        edits are sent, others' arrive. Close it with `await editor.disconnect()` (or `async with`)."""
+        return await TextEditor.open(self.url, self.board, note_id, client_id, name=self.name, token=self.token)
 
     # -- changes ------------------------------------------------------------------------------------------
 

@@ -20,6 +20,7 @@ from notesboard import __version__
 from notesboard.awareness.schema import AwarenessFrame, AwarenessUpdateFrame
 from notesboard.contract import api_models as m
 from notesboard.contract.protocol import encode
+from notesboard.ytext.asyncapi import Y_CHANNEL, Y_MESSAGES, Y_OPERATIONS, Y_SCHEMAS
 
 __all__ = ["CLIENT_FRAMES", "SERVER_FRAMES", "build_asyncapi", "client_message", "router"]
 
@@ -186,10 +187,14 @@ def build_asyncapi() -> dict[str, Any]:
                 "parameters": {"board": {"description": "the board's name, ^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"}},
                 "messages": channel_messages,
                 "bindings": {"ws": {"method": "GET", "query": QUERY, "bindingVersion": "0.1.0"}},
-            }
+            },
+            "note_text": Y_CHANNEL,
         },
-        "operations": operations,
-        "components": {"messages": messages, "schemas": {**top["$defs"], "DisplayName": m.display_name_schema()}},
+        "operations": operations | Y_OPERATIONS,
+        "components": {
+            "messages": messages | Y_MESSAGES,
+            "schemas": {**top["$defs"], "DisplayName": m.display_name_schema(), **Y_SCHEMAS},
+        },
     }
 
 

@@ -31,6 +31,7 @@ __all__ = [
     "UpdateCommand",
     "WriteOp",
     "WriteResult",
+    "YUpdateCommand",
     "now_iso",
 ]
 
@@ -88,6 +89,18 @@ class UpdateCommand:
 
 
 @dataclass(frozen=True, slots=True)
+class YUpdateCommand(UpdateCommand):
+    """A Yjs update to a note's text (`/y/{board}/{id}`); an empty `update` only makes sure the note has its
+    document (built from its plain text) and answers its state. See ytext/."""
+
+    update: bytes = b""
+    max_text: int = 10_000
+    # False: commit the document and the note's text only, leaving version, seq and the `updated` event to a
+    # later announce (a YUpdateCommand with announce=True), so v1 clients get at most one event per window.
+    announce: bool = True
+
+
+@dataclass(frozen=True, slots=True)
 class DeleteCommand:
     id: int
     version: int | None
@@ -131,6 +144,7 @@ class WriteResult:
     note: Note
     seq: int
     op: Op | None
+    ystate: bytes | None = None  # the note's Yjs document after the change, when the change went through it
 
 
 @dataclass(slots=True)

@@ -10,7 +10,11 @@ loads them into `Loaded`, and hands them to `decide()`, which applies the rules 
   the current one); otherwise version + 1 and the board's next seq;
 - restore (update with deleted:false): a tombstone comes back live, announced as "created"; alone on a live
   note it is a conflict;
-- board delete: every live note becomes a tombstone with its text cleared, each with its own seq.
+- board delete: every live note becomes a tombstone with its text cleared, each with its own seq;
+- text through a note's Yjs document (ytext/merge.py): a Yjs update (`YUpdateCommand`) is applied to it, and a
+  v1 `text` on a note that has one becomes the smallest edit; the note's text is the merged text. A Yjs
+  update with `announce=False` commits quietly (text only, no version, seq or event) and leaves the note
+  pending until an announce; a deleted note loses its document.
 
 The result (`Plan`) says what to persist and each change's outcome; nothing here does I/O.
 """
@@ -32,7 +36,9 @@ from notesboard.contract.model import (
     UpdateCommand,
     WriteOp,
     WriteResult,
+    YUpdateCommand,
 )
+from notesboard.ytext.merge import merge_text
 
 __all__ = ["Loaded", "Needs", "Plan", "boards_to_make", "decide", "needs"]
 
@@ -47,6 +53,7 @@ class Needs:
     cleared: list[str]  # boards deleted: their live notes are read
     client_ids: list[str]  # of creates: an earlier create with the same one is a replay
     creates: int  # fresh note ids to reserve
+    text_ids: list[int] = field(default_factory=list)  # notes whose text changes: their Yjs documents are read
 
 
 def needs(ops: Sequence[WriteOp]) -> Needs:
@@ -58,6 +65,14 @@ def needs(ops: Sequence[WriteOp]) -> Needs:
         cleared=sorted({op.board for op in ops if isinstance(op.command, DeleteBoardCommand)}),
         client_ids=sorted({cmd.client_id for _, cmd in creates if cmd.client_id}),
         creates=len(creates),
+        text_ids=sorted(
+            {
+                op.command.id
+                for op in ops
+                if isinstance(op.command, YUpdateCommand)
+                or (isinstance(op.command, UpdateCommand) and "text" in op.command.changes)
+            }
+        ),
     )
 
 
@@ -75,6 +90,8 @@ class Loaded:
     notes: dict[int, Note] = field(default_factory=dict)  # by id: targets, and live notes of cleared boards
     known: dict[tuple[str, str], WriteResult] = field(default_factory=dict)  # (board, client_id) -> first create
     fresh_ids: list[int] = field(default_factory=list)  # one per create, ascending
+    ydocs: dict[int, bytes] = field(default_factory=dict)  # note id -> its Yjs document (notes that have one)
+    ypending: set[int] = field(default_factory=set)  # notes whose latest Yjs commits await their announce
 
 
 @dataclass(slots=True)
@@ -86,6 +103,9 @@ class Plan:
     dirty: dict[int, Note] = field(default_factory=dict)  # notes changed (by id)
     boards: list[tuple[str, int, int]] = field(default_factory=list)  # (board, seq, live) of touched boards
     cleared: list[str] = field(default_factory=list)  # boards deleted (their deleted_at is set)
+    ydocs: dict[int, bytes] = field(default_factory=dict)  # Yjs documents to store (note id -> state)
+    ydocs_dropped: set[int] = field(default_factory=set)  # notes deleted: their Yjs documents go (before ydocs)
+    ypending: set[int] = field(default_factory=set)  # of `ydocs`, those stored with their announce pending
 
 
 def decide(ops: Sequence[WriteOp], loaded: Loaded, now: str, *, max_boards: int) -> Plan:
@@ -154,6 +174,7 @@ def decide(ops: Sequence[WriteOp], loaded: Loaded, now: str, *, max_boards: int)
                     tomb["deleted"] = True
                     tomb["text"] = ""  # a deleted board leaves tombstones, not its content
                     current[old["id"]] = plan.dirty[old["id"]] = tomb
+                    _drop_ydoc(old["id"], loaded, plan)
                     live[board] -= 1
                     gone.append(WriteResult(tomb, tomb["seq"], "deleted"))
             if board in seqs and board not in plan.cleared:
@@ -171,13 +192,35 @@ def decide(ops: Sequence[WriteOp], loaded: Loaded, now: str, *, max_boards: int)
                 Conflict(f"note {cmd.id} is at version {found['version']}, not {cmd.version}", cmd.client_id)
             )
             continue
+        ystate: bytes | None = None
         if isinstance(cmd, UpdateCommand):
             if restoring and not found["deleted"] and not cmd.changes:
                 results.append(Conflict(f"note {cmd.id} is not deleted", cmd.client_id))
                 continue
             op_name: Op = "updated"
+            changes = cmd.changes
+            if isinstance(cmd, YUpdateCommand) or ("text" in changes and cmd.id in loaded.ydocs):
+                merged = merge_text(found, cmd, loaded.ydocs, plan.ydocs)
+                if isinstance(merged, NotesError):
+                    results.append(merged)
+                    continue
+                ystate = merged.state
+                if isinstance(cmd, YUpdateCommand):
+                    pending = cmd.id in loaded.ypending
+                    if not merged.changed and not (cmd.announce and pending):  # nothing new: no seq, no event
+                        results.append(WriteResult(found, found["seq"], None, ystate))
+                        continue
+                    if not cmd.announce:  # a quiet commit: the text now; version, seq and event at the announce
+                        quiet: Note = {**found, "text": merged.text}
+                        current[cmd.id] = plan.dirty[cmd.id] = quiet
+                        loaded.ypending.add(cmd.id)
+                        results.append(WriteResult(quiet, found["seq"], None, ystate))
+                        continue
+                loaded.ypending.discard(cmd.id)
+                plan.ydocs[cmd.id] = merged.state
+                changes = {**changes, "text": merged.text}
             changed = change(found, author)
-            changed.update(cmd.changes)  # type: ignore[typeddict-item]
+            changed.update(changes)  # type: ignore[typeddict-item]
             if found["deleted"]:  # a restore: the note is back, announced as created for every client
                 changed["deleted"] = False
                 live[board] += 1
@@ -187,9 +230,18 @@ def decide(ops: Sequence[WriteOp], loaded: Loaded, now: str, *, max_boards: int)
             changed["deleted"] = True
             live[board] -= 1
             op_name = "deleted"
+            _drop_ydoc(cmd.id, loaded, plan)
         current[cmd.id] = plan.dirty[cmd.id] = changed
-        results.append(WriteResult(changed, changed["seq"], op_name))
+        results.append(WriteResult(changed, changed["seq"], op_name, ystate))
 
     plan.boards = [(b, seqs[b], live[b]) for b in sorted(touched)]
+    plan.ypending = {i for i in plan.ydocs if i in loaded.ypending}
     plan.cleared.sort()
     return plan
+
+
+def _drop_ydoc(note_id: int, loaded: Loaded, plan: Plan) -> None:
+    """A deleted note keeps no Yjs document (nor its text); a restore starts a new one from the plain text."""
+    loaded.ydocs.pop(note_id, None)
+    plan.ydocs.pop(note_id, None)
+    plan.ydocs_dropped.add(note_id)

@@ -40,7 +40,7 @@ class Subscriber(Protocol):
 
 
 class _Room:
-    __slots__ = ("flushed", "kept", "kept_size", "pending", "scheduled", "subs", "version")
+    __slots__ = ("flushed", "hidden", "kept", "kept_size", "pending", "scheduled", "subs", "version")
 
     def __init__(self, version: int) -> None:
         self.subs: set[Subscriber] = set()
@@ -50,6 +50,7 @@ class _Room:
         self.version = version  # unique across rooms and changes: a stamp of another room never matches
         self.kept: Any = None  # what `keep` stored, until the board's next change
         self.kept_size = 0  # its size, as `keep` was told
+        self.hidden = 0  # subscribers that are not connections (`counted = False`: a note's Yjs room, ytext/)
 
 
 # Where a board's room stood when it was taken (`Hub.stamp`): the room and its version.
@@ -77,6 +78,8 @@ class Hub:
         room = self._rooms.get(sub.board)
         if room is None:
             room = self._rooms[sub.board] = _Room(next(self._versions))
+        if sub not in room.subs and not getattr(sub, "counted", True):
+            room.hidden += 1
         room.subs.add(sub)
         if len(room.subs) == 1 and self.on_watch is not None:
             self.on_watch(sub.board, True)
@@ -86,6 +89,8 @@ class Hub:
         room = self._rooms.get(sub.board)
         if room is not None and sub in room.subs:
             room.subs.discard(sub)
+            if not getattr(sub, "counted", True):
+                room.hidden -= 1
             if not room.subs:
                 self._changed(room)  # nothing kept outlives the last local connection: no one here hears the board
                 if not room.pending:
@@ -96,11 +101,11 @@ class Hub:
     def count(self, board: str) -> int:
         """Connections on the board: this process's, plus those on other processes sharing the broker."""
         room = self._rooms.get(board)
-        return (len(room.subs) if room else 0) + self.elsewhere.get(board, 0)
+        return (len(room.subs) - room.hidden if room else 0) + self.elsewhere.get(board, 0)
 
     def local_count(self, board: str) -> int:
         room = self._rooms.get(board)
-        return len(room.subs) if room else 0
+        return len(room.subs) - room.hidden if room else 0
 
     def boards(self) -> list[str]:
         """Boards with a connection on this process."""

@@ -25,6 +25,7 @@ from notesboard.runtime.assembly import open_runtime
 from notesboard.runtime.config import Settings
 from notesboard.runtime.metrics import router as metrics_router
 from notesboard.runtime.uvicorn_adapter import FastPaths, RawSendMiddleware
+from notesboard.ytext.endpoint import ytext_endpoint
 
 __all__ = ["create_app"]
 
@@ -80,6 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(asyncapi_router)
     install_openapi(app, settings)
     app.add_api_websocket_route("/ws/{board}", websocket_endpoint)
+    app.add_api_websocket_route("/y/{board}/{note_id}", ytext_endpoint)
     pages = APIRouter()
     static = mount_pages(pages, client_dir(settings.client_dir))
     app.include_router(pages)

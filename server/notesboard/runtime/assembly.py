@@ -35,6 +35,7 @@ from notesboard.runtime.metrics import Metrics, Recorder
 from notesboard.runtime.uvicorn_adapter import FastPaths
 from notesboard.storage import Store
 from notesboard.storage.writer import Writer
+from notesboard.ytext.service import YText
 
 __all__ = ["Runtime", "open_runtime"]
 
@@ -134,6 +135,7 @@ class Runtime:
             ),
             self.awareness,
         )
+        self.ytext = YText(settings, self.hub, self.store, self.notes, self.registry, self.recorder.error)
         self.metrics = Metrics(
             self.recorder,
             hub=self.hub,
@@ -143,6 +145,7 @@ class Runtime:
             backplane=self.backplane,
             snapshots=self.sockets.snapshots,
             awareness=self.awareness,
+            ytext=self.ytext,
         )
         self._serving = AsyncExitStack()
 
@@ -162,6 +165,7 @@ class Runtime:
             await serving.enter_async_context(self.registry)
             await serving.enter_async_context(self.writer)
             serving.callback(self.registry.refuse)
+            await self.ytext.start()
             self.registry.open()
             log.info("fast paths: %s", self.fast.summary())
             yield self

@@ -94,6 +94,13 @@ class Settings(BaseSettings):
         "websockets-sansio", description="uvicorn's WebSocket implementation (the fast paths need the default)."
     )
 
+    ytext_announce_window: float = Field(
+        0.1,
+        ge=0.0,
+        le=5.0,
+        description="Typing on /y/ (Yjs) announces a note to v1 clients at most once per N seconds (0: every commit).",
+    )
+
     fanout_delay: float = Field(
         0.0, ge=0.0, le=0.5, description="Seconds to gather a board's events before fan-out (0: next loop turn)."
     )

@@ -22,6 +22,7 @@ from notesboard.ingress.registry import Registry
 from notesboard.ingress.snapshot import SharedReads
 from notesboard.runtime.uvicorn_adapter import FAST_PATHS, FastPaths
 from notesboard.storage.writer import Writer
+from notesboard.ytext.service import YText
 
 __all__ = ["Metrics", "Recorder", "router"]
 
@@ -149,6 +150,32 @@ def _awareness(aw: Awareness) -> Iterator[GaugeMetricFamily | CounterMetricFamil
     yield dropped
 
 
+class _YText(Collector):
+    """Note text as a CRDT (ytext/): rooms, editors, commits, v1 announces."""
+
+    def __init__(self, ytext: YText) -> None:
+        self._ytext = ytext
+
+    def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
+        rooms = self._ytext.rooms.rooms
+        yield GaugeMetricFamily(
+            "notesboard_ytext_rooms", "Notes being edited on /y/ on this process.", value=len(rooms)
+        )
+        editors = sum(len(r.peers) for r in rooms.values())
+        yield GaugeMetricFamily("notesboard_ytext_editors", "Open /y/ sockets on this process.", value=editors)
+        yield CounterMetricFamily(
+            "notesboard_ytext_updates", "Yjs updates received on /y/ (before merging).", value=self._ytext.updates
+        )
+        yield CounterMetricFamily(
+            "notesboard_ytext_commits", "Yjs commits (a connection's waiting updates merged into one).",
+            value=self._ytext.commits,
+        )  # fmt: skip
+        yield CounterMetricFamily(
+            "notesboard_ytext_announces", "Deferred v1 announces of quietly committed typing.",
+            value=self._ytext.announcer.announces,
+        )  # fmt: skip
+
+
 class Metrics:
     """The registry `/metrics` renders; built last, from the recorder and the services it reads."""
 
@@ -163,11 +190,14 @@ class Metrics:
         backplane: Backplane,
         snapshots: SharedReads,
         awareness: Awareness | None = None,
+        ytext: YText | None = None,
     ) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         counters = _Counters(hub, writer, registry, fast, backplane, snapshots)
         counters.awareness = awareness
         self.registry.register(counters)
+        if ytext is not None:
+            self.registry.register(_YText(ytext))
         self.registry.register(recorder.errors)
         self.registry.register(recorder.write_latency)
 

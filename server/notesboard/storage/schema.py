@@ -62,6 +62,17 @@ notes = sa.Table(
     sa.Index("notes_board_client_id", "board", "client_id", unique=True),
 )
 
+# A note's text as a Yjs document (ytext/): its whole state as ONE update, replaced on every change (compacted,
+# not a log). A row exists once someone opened the note on `/y/...`; it goes when the note is deleted. A new
+# table, so `create_all` adds it to databases made by older releases.
+note_ydocs = sa.Table(
+    "note_ydocs",
+    metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=False),  # the note's id
+    sa.Column("state", sa.LargeBinary, nullable=False),
+    sa.Column("pending", sa.Boolean, nullable=False),  # committed quietly: the note's version/seq/event still due
+)
+
 boards_by_time = sa.Index("boards_updated_at", boards.c.updated_at)
 
 NOTE_COLUMNS = (

@@ -16,7 +16,16 @@ from notesboard.core.domain import Loaded, Needs, Plan, boards_to_make
 from notesboard.storage.driver import Driver
 from notesboard.storage.schema import NOTE_COLUMNS, NOTE_FIELDS
 
-__all__ = ["load", "note_from_row", "page_query", "persist"]
+__all__ = ["PENDING_YDOCS", "YDOC_QUERY", "load", "note_from_row", "page_query", "persist"]
+
+# Notes committed quietly whose announce never came (the process stopped first): announced at start-up.
+PENDING_YDOCS = "SELECT n.board, n.id FROM note_ydocs y JOIN notes n ON n.id = y.id WHERE y.pending = ? ORDER BY n.id"
+
+# A note (live or not, any board) and its Yjs document, if it has one: what a `/y/` room reads.
+YDOC_QUERY = (
+    f"SELECT {', '.join(f'n.{c.name}' for c in NOTE_COLUMNS)}, y.state"
+    " FROM notes n LEFT JOIN note_ydocs y ON y.id = n.id WHERE n.id = ?"
+)
 
 INSERT_NOTE = (
     "INSERT INTO notes (id, board, text, author, color, x, y, version, seq, created_at, updated_at, deleted,"
@@ -94,6 +103,13 @@ async def load(db: Driver, needs: Needs, now: str, *, max_boards: int) -> Loaded
         for r in await db.fetch(f"SELECT {NOTE_FIELDS}, client_id, created_seq FROM notes WHERE {where}", params):
             if r[1] in loaded.seqs:
                 loaded.known[(r[1], r[16])] = WriteResult(note_from_row(r), int(r[17]), None)
+    text_ids = [i for i in needs.text_ids if i <= top]
+    if text_ids:
+        where, params = db.in_list("id", text_ids)
+        for r in await db.fetch(f"SELECT id, state, pending FROM note_ydocs WHERE {where}", params):
+            loaded.ydocs[int(r[0])] = bytes(r[1])
+            if r[2]:
+                loaded.ypending.add(int(r[0]))
     # Ids for every create, reserved up front so that a board delete later in the batch sees them too.
     if needs.creates:
         loaded.fresh_ids = await _reserve_ids(db, needs.creates)
@@ -131,6 +147,16 @@ async def persist(db: Driver, plan: Plan, now: str) -> None:
     await db.executemany(UPDATE_BOARD, [(seq, live, now, b) for b, seq, live in plan.boards])
     if plan.cleared:
         await db.executemany("UPDATE boards SET deleted_at = ? WHERE board = ?", [(now, b) for b in plan.cleared])
+    if plan.ydocs_dropped:
+        await db.executemany("DELETE FROM note_ydocs WHERE id = ?", [(i,) for i in sorted(plan.ydocs_dropped)])
+    if plan.ydocs:
+        upsert = (
+            "INSERT OR REPLACE INTO note_ydocs (id, state, pending) VALUES (?, ?, ?)"
+            if db.is_sqlite
+            else "INSERT INTO note_ydocs (id, state, pending) VALUES (?, ?, ?)"
+            " ON CONFLICT (id) DO UPDATE SET state = EXCLUDED.state, pending = EXCLUDED.pending"
+        )
+        await db.executemany(upsert, [(i, s, i in plan.ypending) for i, s in sorted(plan.ydocs.items())])
 
 
 def page_query(board: str, since: int | None, limit: int | None) -> tuple[str, list[Any]]:

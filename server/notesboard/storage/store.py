@@ -24,7 +24,7 @@ from typing import Any
 from databases import Database
 
 from notesboard.contract.errors import NotesError, Unavailable
-from notesboard.contract.model import BoardPage, BoardSummary, Outcome, WriteOp, now_iso
+from notesboard.contract.model import BoardPage, BoardSummary, Note, Outcome, WriteOp, now_iso
 from notesboard.core import domain
 from notesboard.storage import sql
 from notesboard.storage.dbfile import FileIdentity, sqlite_file
@@ -226,6 +226,21 @@ class Store:
                 "SELECT 1 FROM notes WHERE id = ? AND board = ? AND deleted = ?", [note_id, board, False]
             )
         return bool(rows)
+
+    async def read_ydoc(self, note_id: int) -> tuple[Note, bytes | None] | None:
+        """A note and its Yjs document's state (None: no document yet); None when there is no such note."""
+        if note_id > (sql.MAX_SQLITE_ID if self.is_sqlite else sql.MAX_POSTGRES_ID):
+            return None
+        async with self._read() as db:
+            rows = await db.fetch(sql.YDOC_QUERY, [note_id])
+        if not rows:
+            return None
+        return sql.note_from_row(rows[0][:-1]), None if rows[0][-1] is None else bytes(rows[0][-1])
+
+    async def pending_ydocs(self) -> list[tuple[str, int]]:
+        """(board, note id) of the notes whose quiet Yjs commits were never announced (see ytext/announce.py)."""
+        async with self._read() as db:
+            return [(r[0], int(r[1])) for r in await db.fetch(sql.PENDING_YDOCS, [True])]
 
     async def list_boards(self, limit: int) -> list[BoardSummary]:
         async with self._read() as db:
