@@ -59,11 +59,7 @@ def test_the_other_cursor_appears_with_the_name_and_follows_the_mouse(
 def test_editing_shows_on_the_other_page_and_editing_it_too_asks_first(
     server: ServerProcess, open_board: Callable[..., BoardPage]
 ) -> None:
-    ann = open_board(server, "see-edit", name="Ann")
-    bob = open_board(server, "see-edit", name="Bob")
-    ann.create_note("shared idea")
-    on_bob = bob.note("shared idea")
-    expect(on_bob).to_have_count(1)
+    ann, bob, on_bob = _ann_writes_bob_sees(server, open_board, "see-edit", "shared idea")
     ann.note("shared idea").get_by_test_id("note-text").dblclick()
     expect(ann.note("shared idea").get_by_test_id("note-editor")).to_be_visible()
     badge = on_bob.get_by_test_id("peer-editing")
@@ -86,11 +82,7 @@ def test_editing_shows_on_the_other_page_and_editing_it_too_asks_first(
 def test_a_note_the_other_selected_is_outlined_in_their_colour(
     server: ServerProcess, open_board: Callable[..., BoardPage]
 ) -> None:
-    ann = open_board(server, "see-select", name="Ann")
-    bob = open_board(server, "see-select", name="Bob")
-    ann.create_note("pick me")
-    on_bob = bob.note("pick me")
-    expect(on_bob).to_have_count(1)
+    ann, bob, on_bob = _ann_writes_bob_sees(server, open_board, "see-select", "pick me")
     ann.note("pick me").focus()
     expect(on_bob).to_have_class(_has("peer-selected"))
     expect(on_bob).to_have_attribute("data-selected-by", "Ann")
@@ -132,6 +124,18 @@ def test_following_someone_takes_their_view_until_you_move_or_press_escape(
     bob.page.wait_for_timeout(300)  # past the moment our own follow scroll is told apart from the user's
     bob.page.locator("#board").evaluate("el => el.scrollBy(200, 0)")
     expect(banner).to_be_hidden()
+
+
+def _ann_writes_bob_sees(
+    server: ServerProcess, open_board: Callable[..., BoardPage], board: str, text: str
+) -> tuple[BoardPage, BoardPage, Any]:
+    """Ann and Bob on `board`; Ann creates a note; returns both pages and the note on Bob's page."""
+    ann = open_board(server, board, name="Ann")
+    bob = open_board(server, board, name="Bob")
+    ann.create_note(text)
+    on_bob = bob.note(text)
+    expect(on_bob).to_have_count(1)
+    return ann, bob, on_bob
 
 
 def _centre(bp: BoardPage) -> tuple[float, float]:
