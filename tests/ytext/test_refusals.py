@@ -65,16 +65,16 @@ async def test_bad_messages_close_the_sender_only_and_apply_nothing(server: Serv
     async with (
         await TextEditor.open(server.url, board, nid) as good,
         await TextEditor.open(server.url, board, nid) as bad,
-        await TextEditor.open(server.url, board, nid) as watcher,
     ):
         good.insert(0, ">")
         await bad.wait_text(lambda t: t == ">keep me")
         await bad.send_raw(message)  # type: ignore[arg-type]
         assert await bad.closed() == code
-        good.insert(len(str(good)), "<")  # the room goes on: committed and relayed
-        await watcher.wait_text(lambda t: t == ">keep me<")
+        # The room goes on. `good` closes right after this keystroke, while the server may still be sending it
+        # `bad`'s departure: a send failing on a closing peer once made the server drop the keystroke.
+        good.insert(len(str(good)), "<")
     async with await TextEditor.open(server.url, board, nid) as again:
-        assert str(again) == ">keep me<"
+        await again.wait_text(lambda t: t == ">keep me<")
 
 
 async def test_an_update_past_max_text_is_refused_whole(server: ServerProcess) -> None:

@@ -110,12 +110,13 @@ class YConnection:
         self._done = asyncio.Event()
         self._updates: list[bytes] = []  # received, waiting for the committer
         self._refused = False
+        self._peer_gone = False  # a send failed: the peer is closing or gone (nothing more is sent)
         self._committer: asyncio.Task[None] | None = None
 
     # -- Peer ----------------------------------------------------------------------------------------------
 
     def send(self, data: bytes) -> None:
-        if self._closing is not None:
+        if self._closing is not None or self._peer_gone:
             return
         self._queue.append(data)
         self._queued += len(data)
@@ -269,13 +270,17 @@ class YConnection:
                 self._blocked_since = time.monotonic()
                 try:
                     await self.ws.send_bytes(data)
-                except Exception:  # noqa: BLE001 - the peer left
-                    self._closing = self._closing or (0, "")
+                except Exception:  # noqa: BLE001 - the peer is closing or gone
+                    # Only sending stops: what the peer sent before its close is still read and committed
+                    # (a client closing right after its last keystroke must not lose it).
+                    self._peer_gone = True
+                    self._queue.clear()
+                    self._queued = 0
                 finally:
                     self._blocked_since = None
             if self._closing is not None:
                 code, reason = self._closing
-                if code:
+                if code and not self._peer_gone:
                     try:
                         await self.ws.close(code, reason)
                     except Exception:  # noqa: BLE001 - already gone
