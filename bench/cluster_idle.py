@@ -31,7 +31,10 @@ import httpx
 import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from scaleout import OUT, POSTGRES, REDIS, ROOT, _admin, cpu_seconds, free_port
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root, for tests.ports
+from tests.ports import free_port
+
+from scaleout import OUT, POSTGRES, REDIS, ROOT, _admin, cpu_seconds
 
 
 def export(rev: str) -> Path:

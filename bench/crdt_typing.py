@@ -22,6 +22,7 @@ import os
 import random
 import sqlite3
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -29,6 +30,8 @@ from typing import Any
 
 import httpx
 import websockets
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root, for tests.support
 from tests.support import ROOT, ServerProcess, sqlite_url
 
 from notesboard.client.ytext import TextEditor
