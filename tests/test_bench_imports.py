@@ -27,7 +27,7 @@ def test_every_benchmark_script_imports() -> None:
                 stderr=subprocess.STDOUT,
                 text=True,
             ),
-        )  # fmt: skip
+        )
         for path in scripts
     ]
     failed = []
