@@ -33,6 +33,7 @@ export class PeerView {
     this.following = null;
     this._applyingFollow = false;
     this._viewTimer = null;
+    this._marksFrame = null; // the animation frame that redraws the note marks, while one is pending
 
     peers.subscribe((changed) => this._changed(changed));
     store.subscribe((change) => {
