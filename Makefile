@@ -17,7 +17,7 @@ SERVE_ARGS := $(if $(HOST),--host $(HOST)) $(if $(PORT),--port $(PORT))
 NODE_STAMP := node_modules/.installed
 NPM        := $(shell command -v npm 2>/dev/null)
 
-.PHONY: run test lint typecheck check bench screenshot docs clean
+.PHONY: run test lint typecheck check bench screenshot docs vendor clean
 
 $(VENV)/bin/python:
 	@command -v $(PY) >/dev/null 2>&1 || { echo "error: $(PY) not found (set PY=/path/to/python3.11)"; exit 1; }
@@ -71,6 +71,10 @@ screenshot: $(DEV_STAMP)
 docs: $(DEV_STAMP)
 	$(BIN)/python -m notesboard.cli.settings README.md
 	$(BIN)/python -m notesboard.cli.jscontract client/contract.js
+
+## Copy the browser libraries (yjs, y-websocket, lib0, y-protocols) from npm into client/vendor/ and the page's import map
+vendor: $(NODE_STAMP)
+	node client/vendor/update.mjs
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache
