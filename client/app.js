@@ -6,12 +6,13 @@
 
 import { TokenGate, loadToken, probeAccess, saveToken, takeFragmentToken } from "./auth.js";
 import { BoardView } from "./board.js";
-import { BOARD_RE, SNAPSHOT_LIMIT, State } from "./constants.js";
+import { BOARD_RE, MAX_TEXT, SNAPSHOT_LIMIT, State } from "./constants.js";
 import { CursorLayer } from "./cursors.js";
 import { ShortcutOverlay, bindShortcuts } from "./keys.js";
 import { word } from "./messages.js";
 import { NoteStore } from "./notes.js";
 import { Overflow } from "./overflow.js";
+import { SharedText } from "./textsync.js";
 import { TouchControl } from "./touch.js";
 import { PeerView } from "./peerview.js";
 import { AwarenessSender, Peers } from "./peers.js";
@@ -97,6 +98,9 @@ function main() {
     { bar: $("toolbar-bar"), items: [$("help"), $("board-menu"), $("zoom-fit")] },
   ]);
   new TouchControl(view);
+  // A saved note's text is typed together on /y/ (issue #22): keystrokes merge, nothing conflicts.
+  view.shareText = (noteId, editor) =>
+    new SharedText({ url: wsOrigin(), board, noteId, token: gate.token, editor, maxText: MAX_TEXT });
   const overlay = new ShortcutOverlay();
   $("help").addEventListener("click", () => overlay.open());
 

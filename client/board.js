@@ -45,6 +45,8 @@ export class BoardView {
     this.editWarning = () => null;
     /** @type {(entry: import("./notes.js").Entry | null) => void} told when this page starts or stops editing */
     this.onEditing = () => {};
+    /** @type {((noteId: number, editor: HTMLTextAreaElement) => import("./textsync.js").SharedText) | null} */
+    this.shareText = null; // a saved note's text typed together (app.js sets it)
     this.selection = new Selection();
     /** @type {(entries: import("./notes.js").Entry[]) => void} told the selected notes after each change */
     this.onSelection = () => {};
@@ -189,7 +191,9 @@ export class BoardView {
     if (warning !== null && !(await this.confirm(warning, "Edit anyway"))) return;
     const el = this.elements.get(entry.key);
     if (!this._canEdit(entry)) return; // the note changed while the question was open
+    const shareText = this.shareText;
     const cancel = openEditor(el, entry, this.store, {
+      share: shareText !== null && entry.id !== null ? (editor) => shareText(entry.id, editor) : undefined,
       closed: () => {
         this._editors.delete(cancel);
         this._schedule(entry);

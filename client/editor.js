@@ -1,6 +1,9 @@
 // The text editor of one note: a textarea in place of the note's text. Enter saves, Shift+Enter adds a
 // line, Escape cancels, leaving (blur) saves. Past the server's max_text it says so and refuses to save
-// (the text stays as typed: nothing is cut silently).
+// (the text stays as typed: nothing is cut silently). A saved note is typed together (textsync.js): every
+// keystroke is shared and committed as it is typed, closing sends nothing more, and Escape takes back only
+// what this person typed. Without the shared document (an older server, no answer in time) it saves the
+// whole text with its version, as before.
 
 import { MAX_TEXT } from "./constants.js";
 import { h } from "./ui.js";
@@ -9,11 +12,11 @@ import { h } from "./ui.js";
  * @param {import("./noteview.js").NoteElement} el the note element (from noteview.js)
  * @param {import("./notes.js").Entry} entry
  * @param {import("./notes.js").NoteStore} store
- * @param {{closed: () => void}} hooks called once the editor is gone
+ * @param {{closed: () => void, share?: ((editor: HTMLTextAreaElement) => import("./textsync.js").SharedText | null)}} hooks
+ *   closed: called once the editor is gone; share: the note's shared text for this editor, if it has one
  * @returns {() => void} cancel (closes it without saving)
  */
-export function openEditor(el, entry, store, { closed }) {
-  store.beginEdit(entry);
+export function openEditor(el, entry, store, { closed, share }) {
   const text = el.parts.text;
   const editor = h("textarea", {
     class: "note-editor",
@@ -23,6 +26,30 @@ export function openEditor(el, entry, store, { closed }) {
   });
   const limit = h("p", { class: "note-limit", "data-testid": "note-limit", role: "status", hidden: true });
   editor.value = entry.view().text;
+  /** @type {import("./textsync.js").SharedText | null} */
+  let shared = entry.id !== null && !entry.draft && share ? share(editor) : null;
+  store.beginEdit(entry, { shared: shared !== null });
+  let attached = false; // the shared document arrived and the editor shares every keystroke
+  if (shared !== null) {
+    const startText = editor.value;
+    shared.synced.then((ok) => {
+      if (done || shared === null) return;
+      if (ok) {
+        shared.attach(startText); // what was typed before the document came is applied to it then
+        attached = true;
+      } else {
+        shared.destroy(); // no shared document: save the whole text at the end, with its version
+        shared = null;
+        if (entry.editing !== null) entry.editing.shared = false;
+      }
+      showLimit();
+    });
+    editor.addEventListener("shared-change", () => showLimit());
+    editor.addEventListener("too-long", () => {
+      limit.hidden = false;
+      limit.textContent = `${MAX_TEXT.toLocaleString()} characters at most: this one was not added.`;
+    });
+  }
   text.hidden = true;
   text.after(editor, limit);
   el.classList.add("editing");
@@ -37,19 +64,37 @@ export function openEditor(el, entry, store, { closed }) {
   };
   const finish = (value) => {
     if (done) return;
+    if (shared !== null && !attached) {
+      shared.destroy(); // closed before the shared document came: saved as a whole text, with its version
+      shared = null;
+      if (entry.editing !== null) entry.editing.shared = false;
+    }
+    if (shared !== null) {
+      done = true;
+      if (value === null) shared.revertOwn();
+      const merged = shared.text.toString();
+      shared.destroy();
+      close();
+      store.finishSharedEdit(entry, merged);
+      closed();
+      return;
+    }
     if (value !== null && tooLong()) {
       value = null; // leaving keeps the saved version; the message says why
       store.say("text_too_long", { max: MAX_TEXT });
     }
     done = true;
+    close();
+    store.finishEdit(entry, value);
+    closed();
+  };
+  const close = () => {
     const hadFocus = document.activeElement === editor;
     editor.remove();
     limit.remove();
     text.hidden = false;
     el.classList.remove("editing");
-    store.finishEdit(entry, value);
-    closed();
-    if (hadFocus && el.isConnected) el.focus({ preventScroll: true });
+    if (hadFocus && el.isConnected) queueMicrotask(() => el.focus({ preventScroll: true }));
   };
   editor.addEventListener("keydown", (ev) => {
     ev.stopPropagation(); // keys typed here are text, not shortcuts

@@ -44,13 +44,15 @@ export class Entry {
     /** @type {{fields: object, version: number | null, del: boolean} | null} waits for `inflight` */
     this.waiting = null;
     this.deleting = false;
-    /** @type {{base: number | null, startText: string} | null} the version the open editor started from */
+    /** @type {{base: number | null, startText: string, shared: boolean} | null} the open editor's start */
     this.editing = null;
     /** @type {{code: string, mine: string | null} | null} a refused change the user must be told about (messages.js words it) */
     this.conflict = null;
     this.removed = false;
     /** @type {number | null} the version our latest acknowledged change produced */
     this.ownVersion = null;
+    /** @type {string | null} the text a shared edit ended with, until the server's version of it arrives */
+    this.sharedText = null;
   }
 
   /**
@@ -113,7 +115,7 @@ export class Entry {
 
   /** While editing: has someone else changed the text since the editor opened? */
   changedWhileEditing() {
-    if (this.editing === null || this.server === null) return false;
+    if (this.editing === null || this.server === null || this.editing.shared) return false;
     const ownText = this.inflight?.fields.text !== undefined || this.waiting?.fields.text !== undefined;
     return !ownText && this.server.text !== this.editing.startText;
   }
@@ -207,6 +209,10 @@ export class NoteStore {
       this.byId.set(note.id, entry);
     }
     entry.server = note;
+    if (entry.sharedText !== null && note.text === entry.sharedText) {
+      entry.ownVersion = note.version; // our typing's last keystrokes are in this version (finishSharedEdit)
+      entry.sharedText = null;
+    }
     this._changed(entry);
   }
 
@@ -252,16 +258,36 @@ export class NoteStore {
     const entry = new Entry(this._key());
     entry.draft = true;
     entry.createFields = { text: "", color, x, y, author: this.author };
-    entry.editing = { base: null, startText: "" };
+    entry.editing = { base: null, startText: "", shared: false };
     this.entries.set(entry.key, entry);
     this._changed(entry);
     return entry;
   }
 
   /** The text editor opened on a note. @param {Entry} entry */
-  beginEdit(entry) {
+  /** @param {Entry} entry @param {{shared?: boolean}} [options] shared: typed together (textsync.js) */
+  beginEdit(entry, { shared = false } = {}) {
     if (entry.editing !== null) return;
-    entry.editing = { base: entry.server?.version ?? null, startText: entry.view().text };
+    entry.editing = { base: entry.server?.version ?? null, startText: entry.view().text, shared };
+  }
+
+  /**
+   * A shared edit closed (textsync.js): the server committed every keystroke, so nothing is sent. The change
+   * from the start text to `text` is one undo step with the usual version rule: the version that holds `text`
+   * (announced by the server a moment later, or already) counts as ours, so an undo after someone else's
+   * change is refused (`conflict`), never silent.
+   * @param {Entry} entry @param {string} text the merged text when the editor closed
+   */
+  finishSharedEdit(entry, text) {
+    const editing = entry.editing;
+    entry.editing = null;
+    if (entry.removed || editing === null) return;
+    if (text !== editing.startText) {
+      if (entry.server !== null && entry.server.text === text) entry.ownVersion = entry.server.version;
+      else entry.sharedText = text;
+      this._record({ type: "update", entry, id: entry.id, before: { text: editing.startText }, after: { text } });
+    }
+    this._changed(entry);
   }
 
   /**

@@ -34,6 +34,8 @@ export class PeerView {
     this._applyingFollow = false;
     this._viewTimer = null;
     this._marksFrame = null; // the animation frame that redraws the note marks, while one is pending
+    /** @type {{left: number, top: number} | null} where following scrolled the board last */
+    this._followedTo = null;
 
     peers.subscribe((changed) => this._changed(changed));
     store.subscribe((change) => {
@@ -121,7 +123,8 @@ export class PeerView {
 
   /** Before editing a note someone else edits: the words of the warning, or null. @private */
   _editWarning(entry) {
-    if (entry.id === null) return null;
+    // Typed together (textsync.js), two editors merge: "is editing" stays as a sign, not as a question.
+    if (entry.id === null || this.view.shareText !== null) return null;
     const others = this.peers.editing(entry.id);
     if (others.length === 0) return null;
     const who = others.map((p) => p.name).join(", ");
@@ -183,8 +186,16 @@ export class PeerView {
     const zoom = Math.min(scroller.clientWidth / peer.view.w, scroller.clientHeight / peer.view.h);
     this._applyingFollow = true;
     viewport.setZoom(zoom, { x: peer.view.x + peer.view.w / 2, y: peer.view.y + peer.view.h / 2 });
-    // Scroll events of our own move arrive after this task: they are not the user moving.
-    setTimeout(() => (this._applyingFollow = false), 100);
+    this._applyingFollow = false;
+    // The scroll events of this move arrive later: a scroll to exactly here is ours, not the user moving.
+    this._followedTo = { left: scroller.scrollLeft, top: scroller.scrollTop };
+  }
+
+  /** Was this scroll the user's own (not the follow's)? @private */
+  _userScrolled() {
+    const at = this._followedTo;
+    const { scrollLeft, scrollTop } = this.view.scroller;
+    return at === null || Math.abs(scrollLeft - at.left) > 1 || Math.abs(scrollTop - at.top) > 1;
   }
 
   // -- what this page does -------------------------------------------------------------------------------
@@ -201,7 +212,7 @@ export class PeerView {
     canvas.addEventListener("focusout", () => queueMicrotask(() => this._reportSelection()));
     const moved = () => {
       this._reportView();
-      if (!this._applyingFollow) this.stopFollowing();
+      if (this.following !== null && this._userScrolled()) this.stopFollowing();
     };
     scroller.addEventListener("scroll", moved, { passive: true });
     scroller.addEventListener("wheel", () => this.stopFollowing(), { passive: true });

@@ -56,26 +56,37 @@ def test_the_other_cursor_appears_with_the_name_and_follows_the_mouse(
     expect(cursor).to_have_class("peer-cursor idle")
 
 
-def test_editing_shows_on_the_other_page_and_editing_it_too_asks_first(
+def test_editing_shows_on_the_other_page_and_both_type_together(
     server: ServerProcess, open_board: Callable[..., BoardPage]
 ) -> None:
+    """ "Ann is editing" shows on Bob's page in Ann's colour; Bob may edit too without a question (issue #22's
+    typing together replaced the question, not the sign), and what both type merges (exact interleaving)."""
     ann, bob, on_bob = _ann_writes_bob_sees(server, open_board, "see-edit", "shared idea")
-    ann.note("shared idea").get_by_test_id("note-text").dblclick()
-    expect(ann.note("shared idea").get_by_test_id("note-editor")).to_be_visible()
+    on_ann = ann.note("shared idea")
+    on_ann.get_by_test_id("note-text").dblclick()
+    expect(on_ann.get_by_test_id("note-editor")).to_be_visible()
     badge = on_bob.get_by_test_id("peer-editing")
     expect(badge).to_have_text("Ann is editing")
     colour = badge.evaluate("el => getComputedStyle(el).backgroundColor")
     assert colour not in ("", "rgba(0, 0, 0, 0)")
-    on_bob.get_by_test_id("note-text").dblclick()  # Bob starts editing too: he is asked first
-    dialog = bob.by("confirm-dialog")
-    expect(dialog).to_be_visible()
-    expect(dialog).to_contain_text("Ann is editing this note")
-    bob.by("confirm-cancel").click()
-    expect(on_bob.get_by_test_id("note-editor")).to_have_count(0)
-    ann.note("shared idea").get_by_test_id("note-editor").press("Escape")
-    expect(badge).to_have_count(0)
-    on_bob.get_by_test_id("note-text").dblclick()  # nobody edits it now: no question
-    expect(on_bob.get_by_test_id("note-editor")).to_be_visible()
+    on_bob.get_by_test_id("note-text").dblclick()  # no question: the two editors merge
+    expect(bob.by("confirm-dialog")).to_be_hidden()
+    ann_editor, bob_editor = ann.by("note-editor"), bob.by("note-editor")
+    expect(bob_editor).to_be_visible()
+    for page in (ann, bob):
+        page.page.wait_for_function("[...window.notesboard.store.entries.values()].some(e => e.editing?.shared)")
+    ann_editor.press("End")
+    ann.page.keyboard.type(" +ann")
+    expect(bob_editor).to_have_value("shared idea +ann")  # Ann's typing appears in Bob's editor as typed
+    bob_editor.press("Home")
+    bob.page.keyboard.type("bob: ")
+    expect(ann_editor).to_have_value("bob: shared idea +ann")
+    expect(bob_editor).to_have_value("bob: shared idea +ann")
+    ann_editor.press("Enter")
+    expect(badge).to_have_count(0)  # Ann closed her editor
+    bob_editor.press("Enter")
+    expect(ann.note("bob: shared idea +ann")).to_have_count(1)
+    expect(bob.note("bob: shared idea +ann")).to_have_count(1)
     assert bob.dialogs == [] and ann.dialogs == []
 
 
@@ -121,7 +132,6 @@ def test_following_someone_takes_their_view_until_you_move_or_press_escape(
     expect(avatar).to_have_attribute("aria-pressed", "false")
     avatar.click()  # again, then Bob scrolls himself: following stops
     expect(banner).to_be_visible()
-    bob.page.wait_for_timeout(300)  # past the moment our own follow scroll is told apart from the user's
     bob.page.locator("#board").evaluate("el => el.scrollBy(200, 0)")
     expect(banner).to_be_hidden()
 

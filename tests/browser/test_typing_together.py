@@ -1,0 +1,62 @@
+"""Typing together in the page (issue #22): the editor of a saved note shares every keystroke on /y/. What is
+typed before the shared document arrives is kept (typed at once, and while it arrives), and Escape takes
+back only this person's typing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import httpx
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.board import BoardPage
+from tests.support import ServerProcess
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.mark.parametrize("delay", [0, 25], ids=["at-once", "while-it-arrives"])
+def test_typing_right_away_is_kept_whenever_the_shared_document_arrives(
+    server: ServerProcess,
+    open_board: Callable[..., BoardPage],
+    rest: Callable[[ServerProcess], httpx.Client],
+    delay: int,
+) -> None:
+    board = f"type-early-{delay}"
+    rest(server).post(f"/api/boards/{board}/notes", json={"text": "tab to me", "x": 40, "y": 40})
+    page = open_board(server, board)
+    page.note("tab to me").focus()
+    page.page.keyboard.press("Enter")
+    page.page.keyboard.press("Control+A")
+    page.page.keyboard.type("line one", delay=delay)
+    page.page.keyboard.press("Shift+Enter")
+    page.page.keyboard.type("line two", delay=delay)
+    page.page.keyboard.press("Enter")
+    expect(page.note("line one\nline two")).to_have_count(1)
+    stored = rest(server).get(f"/api/boards/{board}/notes").json()["notes"]
+    assert [n["text"] for n in stored] == ["line one\nline two"]
+
+
+def test_escape_takes_back_only_what_this_person_typed(
+    server: ServerProcess, open_board: Callable[..., BoardPage], rest: Callable[[ServerProcess], httpx.Client]
+) -> None:
+    note = rest(server).post("/api/boards/type-escape/notes", json={"text": "base", "x": 40, "y": 40}).json()
+    ann = open_board(server, "type-escape", name="Ann")
+    bob = open_board(server, "type-escape", name="Bob")
+    for page in (ann, bob):
+        page.note("base").get_by_test_id("note-text").dblclick()
+        page.page.wait_for_function(f"!!window.notesboard.store.byId.get({note['id']}).editing?.shared")
+    ann_editor, bob_editor = ann.by("note-editor"), bob.by("note-editor")
+    ann_editor.press("End")
+    ann.page.keyboard.type(" ann")
+    expect(bob_editor).to_have_value("base ann")
+    bob_editor.press("Home")
+    bob.page.keyboard.type("bob ")
+    expect(ann_editor).to_have_value("bob base ann")
+    bob_editor.press("Escape")  # Bob's typing goes, Ann's stays
+    expect(ann_editor).to_have_value("base ann")
+    ann_editor.press("Enter")
+    expect(bob.note("base ann")).to_have_count(1)
+    stored = rest(server).get("/api/boards/type-escape/notes").json()["notes"]
+    assert [n["text"] for n in stored] == ["base ann"]
