@@ -30,6 +30,12 @@ export function openEditor(el, entry, store, { closed, share }) {
   let shared = entry.id !== null && !entry.draft && share ? share(editor) : null;
   store.beginEdit(entry, { shared: shared !== null });
   let attached = false; // the shared document arrived and the editor shares every keystroke
+  /** Without the shared document (none in time, or closed before it came): saved as a whole text, with its version. */
+  const unshare = () => {
+    shared?.destroy();
+    shared = null;
+    if (entry.editing !== null) entry.editing.shared = false;
+  };
   if (shared !== null) {
     const startText = editor.value;
     shared.synced.then((ok) => {
@@ -37,11 +43,7 @@ export function openEditor(el, entry, store, { closed, share }) {
       if (ok) {
         shared.attach(startText); // what was typed before the document came is applied to it then
         attached = true;
-      } else {
-        shared.destroy(); // no shared document: save the whole text at the end, with its version
-        shared = null;
-        if (entry.editing !== null) entry.editing.shared = false;
-      }
+      } else unshare();
       showLimit();
     });
     editor.addEventListener("shared-change", () => showLimit());
@@ -64,11 +66,7 @@ export function openEditor(el, entry, store, { closed, share }) {
   };
   const finish = (value) => {
     if (done) return;
-    if (shared !== null && !attached) {
-      shared.destroy(); // closed before the shared document came: saved as a whole text, with its version
-      shared = null;
-      if (entry.editing !== null) entry.editing.shared = false;
-    }
+    if (!attached) unshare();
     if (shared !== null) {
       done = true;
       if (value === null) shared.revertOwn();
