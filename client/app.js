@@ -100,7 +100,11 @@ function main() {
   new TouchControl(view);
   // A saved note's text is typed together on /y/ (issue #22): keystrokes merge, nothing conflicts.
   view.shareText = (noteId, editor) =>
-    new SharedText({ url: wsOrigin(), board, noteId, token: gate.token, editor, maxText: MAX_TEXT });
+    new SharedText({
+      ...{ url: wsOrigin(), board, noteId, token: gate.token, editor, maxText: MAX_TEXT, name },
+      // a caret in the colour the board shows that person in (their awareness on /ws), when it knows them
+      colorOf: (who) => [...peers.byId.values()].find((p) => p.name === who && p.editing === noteId)?.color ?? null,
+    });
   const overlay = new ShortcutOverlay();
   $("help").addEventListener("click", () => overlay.open());
 

@@ -8,6 +8,7 @@
 import * as Y from "yjs";
 import { WebsocketProvider } from "y-websocket";
 
+import { RemoteCarets } from "./carets.js";
 import { movePosition, smallestEdit } from "./textdiff.js";
 
 const LOCAL = "local typing"; // the origin of this page's own transactions
@@ -22,10 +23,16 @@ export class SharedText {
    * @param {string} options.token the access token ("" for none)
    * @param {HTMLTextAreaElement} options.editor
    * @param {number} options.maxText a keystroke that would make the text longer is not applied
+   * @param {string} [options.name] this person's name, shown with their caret in the others' editors
+   * @param {(name: string) => string | null} [options.colorOf] the board's colour for a person (awareness)
    */
-  constructor({ url, board, noteId, token, editor, maxText }) {
+  constructor({ url, board, noteId, token, editor, maxText, name = "", colorOf = () => null }) {
+    this.colorOf = colorOf;
     this.editor = editor;
     this.maxText = maxText;
+    this.name = name;
+    /** @type {RemoteCarets | null} */
+    this.carets = null;
     this.doc = new Y.Doc();
     this.text = this.doc.getText("text");
     this.provider = new WebsocketProvider(`${url}/y/${encodeURIComponent(board)}`, String(noteId), this.doc, {
@@ -76,12 +83,16 @@ export class SharedText {
     this.editor.addEventListener("input", this._onInput);
     this.editor.addEventListener("keydown", this._onKey);
     this._attached = true;
+    const awareness = this.provider.awareness;
+    this.carets = new RemoteCarets(this.editor, this.doc, this.text, awareness, this.name, this.colorOf);
+    this.carets.mount();
   }
 
   /** Close the shared document (the server has committed every keystroke already). */
   destroy() {
     this.editor.removeEventListener("input", this._onInput);
     this.editor.removeEventListener("keydown", this._onKey);
+    this.carets?.destroy();
     this.undo.destroy();
     this.provider.destroy();
     this.doc.destroy();

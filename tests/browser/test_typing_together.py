@@ -1,6 +1,6 @@
 """Typing together in the page (issue #22): the editor of a saved note shares every keystroke on /y/. What is
-typed before the shared document arrives is kept (typed at once, and while it arrives), and Escape takes
-back only this person's typing."""
+typed before the shared document arrives is kept (typed at once, and while it arrives), Escape takes back only
+this person's typing, and each editor shows the other's caret with their name."""
 
 from __future__ import annotations
 
@@ -60,3 +60,34 @@ def test_escape_takes_back_only_what_this_person_typed(
     expect(bob.note("base ann")).to_have_count(1)
     stored = rest(server).get("/api/boards/type-escape/notes").json()["notes"]
     assert [n["text"] for n in stored] == ["base ann"]
+
+
+def test_the_other_editor_s_caret_shows_with_their_name_where_they_type(
+    server: ServerProcess, open_board: Callable[..., BoardPage], rest: Callable[[ServerProcess], httpx.Client]
+) -> None:
+    note = rest(server).post("/api/boards/type-caret/notes", json={"text": "one two three", "x": 40, "y": 40}).json()
+    ann = open_board(server, "type-caret", name="Ann")
+    bob = open_board(server, "type-caret", name="Bob")
+    for page in (ann, bob):
+        page.note("one two three").get_by_test_id("note-text").dblclick()
+        page.page.wait_for_function(f"!!window.notesboard.store.byId.get({note['id']}).editing?.shared")
+    ann_editor = ann.by("note-editor")
+    ann_editor.press("Home")
+    ann.page.keyboard.type("A")  # Ann's caret: after "A", at the start of the text
+    caret = bob.by("remote-caret")
+    expect(caret).to_have_count(1)
+    expect(caret).to_have_text("Ann")
+    badge = bob.by("peer-editing")  # "Ann is editing", in the colour the board gives Ann
+    expect(badge).to_have_text("Ann is editing")
+    colour = "el => getComputedStyle(el).backgroundColor"
+    assert caret.evaluate(colour) == badge.evaluate(colour)
+    start = caret.bounding_box()
+    ann_editor.press("End")
+    ann.page.keyboard.type("!")  # now at the end: further right
+    bob.page.wait_for_function(
+        f"""() => {{ const el = document.querySelector('[data-testid=remote-caret]');
+                   return el && el.getBoundingClientRect().x > {start["x"] + 40}; }}"""
+    )
+    expect(ann.by("remote-caret")).to_have_text("Bob")  # and Ann sees Bob's, never her own
+    ann_editor.press("Enter")
+    expect(caret).to_have_count(0)  # Ann closed her editor: her caret goes
