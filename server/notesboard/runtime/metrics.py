@@ -67,6 +67,11 @@ class _Counters(Collector):
         yield GaugeMetricFamily(
             "notesboard_connections", "Open WebSocket connections.", value=len(self._registry.connections)
         )
+        yield GaugeMetricFamily(
+            "notesboard_connections_admitted",
+            "Sockets counted against the connection caps (handshakes in flight and sockets closing included).",
+            value=self._registry.admitted,
+        )
         boards = GaugeMetricFamily(
             "notesboard_boards_by_connections", "Boards with open connections, by how many.", labels=["connections"]
         )
