@@ -41,6 +41,8 @@ __all__ = [
     "ErrorCode",
     "ExportDocument",
     "Health",
+    "HistoryChange",
+    "HistoryPage",
     "ImportBody",
     "ImportResult",
     "NewNote",
@@ -163,6 +165,26 @@ class NotesPage(Schema):
     seq: int
     notes: list[Note]
     more: bool
+
+
+class HistoryChange(Schema):
+    """One committed change: its seq, what the event said, the note right after it, who and when."""
+
+    seq: int
+    op: Literal["created", "updated", "deleted"]
+    note: Note
+    by: str | None = Field(description="the note's updated_by after the change")
+    at: Timestamp = Field(description="when it was committed (the note's updated_at after it)")
+
+
+class HistoryPage(Schema):
+    """The changes after `since` in ascending seq (at most `limit`); `more`: further ones follow."""
+
+    board: str
+    changes: list[HistoryChange]
+    more: bool
+    truncated: bool = Field(description="changes after `since` are gone (retention, a board delete, an upgrade)")
+    oldest_at: int = Field(description="the oldest seq `?at=` accepts; every change after it is kept")
 
 
 class BoardSummary(Schema):

@@ -106,6 +106,7 @@ class DeleteCommand:
     version: int | None
     client_id: str | None
     author: str | None = None
+    purge: bool = False  # REST ?purge=true: the note's earlier texts are blanked in the history too
 
 
 @dataclass(frozen=True, slots=True)

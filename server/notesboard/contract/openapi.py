@@ -44,7 +44,7 @@ ERRORS = {
     400: "bad_request: a bad board name, path id, query parameter or body (the message says which)",
     401: "forbidden: the token is missing, malformed, wrongly signed or expired",
     403: "forbidden: a browser Origin that is not allowed, a token that does not cover the board or is "
-    "read-only, the board cap, or (GET /api/boards) listing is off",
+    "read-only, the board cap, (GET /api/boards) listing is off, or (history, ?at=) history is off",
     404: "not_found: no such note on this board",
     409: "conflict: `version` is not the note's current one (or a restore of a live note)",
     413: "too_large: the body, a text or an import is over its limit",
@@ -74,6 +74,11 @@ BOARD = Param("board", "path", {"type": "string", "pattern": m.BOARD_PATTERN}, "
 NOTE_ID = Param("note_id", "path", {**INT, "minimum": 1}, "the note's id (unique per database)")
 SINCE = Param("since", "query", {**INT, "minimum": 0}, "only notes changed after this seq, tombstones included")
 VERSION = Param("version", "query", {**INT, "minimum": 1}, "the version you saw; another one is 409")
+AT = Param("at", "query", {**INT, "minimum": 0}, "the board right after this seq (not with since)")
+PURGE = Param(
+    "purge", "query", {"type": "string", "enum": ["true", "false", "1", "0"]}, "also erase the note's earlier texts"
+)
+HISTORY_SINCE = Param("since", "query", {**INT, "minimum": 0, "default": 0}, "only changes after this seq")
 FORMAT = Param("format", "query", {"type": "string", "enum": list(FORMATS), "default": "json"}, "export format")
 
 
@@ -125,7 +130,10 @@ OPERATIONS: dict[str, Operation] = {
         {200: ("boards with a change, most recent first", list[m.BoardSummary])}, (400, 403, 503), (_limit(100),)
     ),
     "list_notes": Operation(
-        {200: ("a page of notes", m.NotesPage)}, (400, 503), (BOARD, SINCE, _limit(1000)), auth_errors=(401, 403)
+        {200: ("a page of notes", m.NotesPage)},
+        (400, 403, 503),
+        (BOARD, SINCE, AT, _limit(1000)),
+        auth_errors=(401, 403),
     ),
     "create_note": Operation(
         {201: ("created", m.Note), 200: ("a replay of an earlier create with this client_id", m.Note)},
@@ -142,9 +150,15 @@ OPERATIONS: dict[str, Operation] = {
         links={"DeleteTheNote": NOTE_LINKS["DeleteTheNote"]},
     ),
     "delete_note": Operation(
-        {200: ("the tombstone", m.Note)}, (400, 403, 404, 409, 503), (BOARD, NOTE_ID, VERSION, AUTHOR)
+        {200: ("the tombstone", m.Note)}, (400, 403, 404, 409, 503), (BOARD, NOTE_ID, VERSION, AUTHOR, PURGE)
     ),
     "delete_board": Operation({200: ("every live note deleted", m.BoardDeleted)}, (400, 403, 503), (BOARD, AUTHOR)),
+    "history": Operation(
+        {200: ("the changes after since", m.HistoryPage)},
+        (400, 403, 503),
+        (BOARD, HISTORY_SINCE, _limit(1000)),
+        auth_errors=(401, 403),
+    ),
     "export": Operation({200: ("the live notes", None)}, (400, 503), (BOARD, FORMAT), auth_errors=(401, 403)),
     "import_notes": Operation(
         {200: ("notes created (or skipped as already imported)", m.ImportResult)},
@@ -160,6 +174,7 @@ SCHEMA_MODELS: list[type[BaseModel]] = [
     m.ErrorBody,
     m.Note,
     m.NotesPage,
+    m.HistoryPage,
     m.BoardSummary,
     m.BoardDeleted,
     m.ImportResult,

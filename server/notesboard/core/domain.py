@@ -14,7 +14,9 @@ loads them into `Loaded`, and hands them to `decide()`, which applies the rules 
 - text through a note's Yjs document (ytext/merge.py): a Yjs update (`YUpdateCommand`) is applied to it, and a
   v1 `text` on a note that has one becomes the smallest edit; the note's text is the merged text. A Yjs
   update with `announce=False` commits quietly (text only, no version, seq or event) and leaves the note
-  pending until an announce; a deleted note loses its document.
+  pending until an announce; a deleted note loses its document;
+- purge (a delete with `purge`): the tombstone's text is cleared and the note's logged texts are blanked
+  (`Plan.purged`); on a note that is already a tombstone it changes nothing else (no seq, no event).
 
 The result (`Plan`) says what to persist and each change's outcome; nothing here does I/O.
 """
@@ -106,6 +108,7 @@ class Plan:
     ydocs: dict[int, bytes] = field(default_factory=dict)  # Yjs documents to store (note id -> state)
     ydocs_dropped: set[int] = field(default_factory=set)  # notes deleted: their Yjs documents go (before ydocs)
     ypending: set[int] = field(default_factory=set)  # of `ydocs`, those stored with their announce pending
+    purged: list[int] = field(default_factory=list)  # notes whose texts the history forgets
 
 
 def decide(ops: Sequence[WriteOp], loaded: Loaded, now: str, *, max_boards: int) -> Plan:
@@ -184,7 +187,8 @@ def decide(ops: Sequence[WriteOp], loaded: Loaded, now: str, *, max_boards: int)
 
         found = current.get(cmd.id)
         restoring = isinstance(cmd, UpdateCommand) and cmd.restore
-        if found is None or found["board"] != board or (found["deleted"] and not restoring):
+        purging = isinstance(cmd, DeleteCommand) and cmd.purge
+        if found is None or found["board"] != board or (found["deleted"] and not (restoring or purging)):
             results.append(NotFound(f"note {cmd.id} not found on board {board}", cmd.client_id))
             continue
         if cmd.version is not None and cmd.version != found["version"]:
@@ -225,12 +229,20 @@ def decide(ops: Sequence[WriteOp], loaded: Loaded, now: str, *, max_boards: int)
                 changed["deleted"] = False
                 live[board] += 1
                 op_name = "created"
+        elif found["deleted"]:  # a purge of a tombstone: only its texts go
+            current[cmd.id] = plan.dirty[cmd.id] = {**found, "text": ""}
+            plan.purged.append(cmd.id)
+            results.append(WriteResult(current[cmd.id], found["seq"], None))
+            continue
         else:
             changed = change(found, author)
             changed["deleted"] = True
             live[board] -= 1
             op_name = "deleted"
             _drop_ydoc(cmd.id, loaded, plan)
+            if purging:
+                changed["text"] = ""
+                plan.purged.append(cmd.id)
         current[cmd.id] = plan.dirty[cmd.id] = changed
         results.append(WriteResult(changed, changed["seq"], op_name, ystate))
 

@@ -22,6 +22,7 @@ from notesboard.contract.model import (
     WriteResult,
 )
 from notesboard.storage import Store
+from notesboard.storage.history_reads import HistoryPage, read_at, read_history
 from notesboard.storage.writer import Writer
 
 __all__ = ["ImportResult", "Notes"]
@@ -77,3 +78,11 @@ class Notes:
 
     async def boards(self, limit: int) -> list[BoardSummary]:
         return await self.store.list_boards(limit)
+
+    async def history(self, board: str, since: int, limit: int) -> HistoryPage:
+        """The board's changes after `since`, as committed (the change log)."""
+        return await read_history(self.store, board, since, limit)
+
+    async def page_at(self, board: str, at: int, limit: int) -> BoardPage:
+        """The board's live notes right after seq `at` (BadRequest when the log cannot rebuild it)."""
+        return await read_at(self.store, board, at, limit)

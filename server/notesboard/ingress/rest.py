@@ -6,6 +6,7 @@ Bodies are parsed here with the same validators as socket frames; every failure 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING, Any
 
@@ -125,7 +126,11 @@ async def list_notes(request: Request, board: str) -> Response:
     _authorize(request, board, write=False)
     since = parse_int_param("since", request.query_params.get("since"), low=0, high=2**63 - 1)
     limit = parse_int_param("limit", request.query_params.get("limit"), low=1, high=MAX_LIMIT) or 1000
-    page = await _runtime(request).notes.page(board, since, limit)
+    at = parse_int_param("at", request.query_params.get("at"), low=0, high=2**63 - 1)
+    if at is not None and since is not None:
+        raise BadRequest("at and since cannot be combined (at: the board at a seq; since: the changes after one)")
+    notes = _runtime(request).notes
+    page = await (notes.page(board, since, limit) if at is None else notes.page_at(board, at, limit))
     return JSONBody({"board": board, "epoch": page.epoch, "seq": page.seq, "notes": page.notes, "more": page.more})
 
 
@@ -158,7 +163,17 @@ async def delete_note(request: Request, board: str, note_id: str) -> Response:
     if author:
         body["author"] = author
     command = delete_command(body, _note_id(note_id), allow_author=True)
+    if _flag("purge", request.query_params.get("purge")):
+        command = replace(command, purge=True)
     return _note(await _runtime(request).notes.change(board, command))
+
+
+def _flag(name: str, raw: str | None) -> bool:
+    if raw is None or raw in ("false", "0"):
+        return False
+    if raw in ("true", "1"):
+        return True
+    raise BadRequest(f"{name} must be true or false")
 
 
 @router.delete("/api/boards/{board}")
@@ -168,6 +183,22 @@ async def delete_board(request: Request, board: str) -> Response:
     author = check_author(request.query_params.get("author"))
     cleared = await _runtime(request).notes.delete_board(board, author)
     return JSONBody({"board": board, "deleted": len(cleared.deleted), "seq": cleared.seq})
+
+
+@router.get("/api/boards/{board}/history")
+async def history(request: Request, board: str) -> Response:
+    """Every change after `since` as committed: the op, the note right after it, who and when."""
+    check_board(board)
+    _authorize(request, board, write=False)
+    since = parse_int_param("since", request.query_params.get("since"), low=0, high=2**63 - 1) or 0
+    limit = parse_int_param("limit", request.query_params.get("limit"), low=1, high=MAX_LIMIT) or 1000
+    page = await _runtime(request).notes.history(board, since, limit)
+    changes = [
+        {"seq": c.seq, "op": c.op, "note": c.note, "by": c.note["updated_by"], "at": c.note["updated_at"]}
+        for c in page.changes
+    ]
+    body = {"board": board, "changes": changes, "more": page.more, "truncated": page.truncated}
+    return JSONBody({**body, "oldest_at": page.oldest})
 
 
 @router.get("/api/boards/{board}/export")

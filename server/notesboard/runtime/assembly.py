@@ -34,6 +34,7 @@ from notesboard.runtime.config import Settings
 from notesboard.runtime.metrics import Metrics, Recorder
 from notesboard.runtime.uvicorn_adapter import FastPaths
 from notesboard.storage import Store
+from notesboard.storage.retention import Retention
 from notesboard.storage.writer import Writer
 from notesboard.ytext.service import YText
 
@@ -91,7 +92,9 @@ class Runtime:
             synchronous=settings.sqlite_synchronous,
             readers=settings.read_connections,
             max_boards=settings.max_boards,
+            history=settings.history,
         )
+        self.retention = Retention(self.store, settings.history_days, settings.history_prune_interval)
         self.hub = Hub(
             settings.fanout_delay, coalesce=settings.fanout_coalesce, coalesce_min=settings.fanout_coalesce_min
         )
@@ -158,6 +161,7 @@ class Runtime:
         """Open every service in order, admit sockets, yield; close in reverse (also if start-up fails)."""
         async with AsyncExitStack() as stack:
             await stack.enter_async_context(self.store)
+            await stack.enter_async_context(self.retention)  # history pruning, in the background
             await stack.enter_async_context(self.backplane)
             stack.enter_context(self.presence)
             serving = await stack.enter_async_context(self._serving)

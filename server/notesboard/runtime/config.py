@@ -118,6 +118,17 @@ class Settings(BaseSettings):
     write_queue: int = Field(10_000, ge=1, description="Writes waiting for the writer before `unavailable`.")
     read_connections: int = Field(2, ge=1, le=64, description="Database connections kept for reads.")
 
+    # History (the change log; storage/history.py).
+    history: bool = Field(
+        True, description="Log every change (who, when, the note after it) for history and ?at= (off: not kept)."
+    )
+    history_days: float = Field(
+        90.0, ge=0.0, description="Days of history kept; older changes are pruned in the background (0: keep all)."
+    )
+    history_prune_interval: float = Field(
+        60.0, gt=0.0, le=86_400.0, description="Seconds between pruning rounds that found nothing to prune."
+    )
+
     # Presence and shutdown.
     presence_interval: float = Field(1.0, gt=0.0, le=1.0, description="Presence updates are coalesced this long.")
     awareness: bool = Field(

@@ -13,6 +13,8 @@ import sqlalchemy as sa
 from databases.core import Connection
 from sqlalchemy.schema import CreateIndex, CreateTable
 
+from notesboard.storage.history_setup import start_history
+
 __all__ = ["ADDED_COLUMNS", "NOTE_COLUMNS", "NOTE_FIELDS", "create_schema", "metadata"]
 
 log = logging.getLogger("notesboard.store")
@@ -75,6 +77,39 @@ note_ydocs = sa.Table(
 
 boards_by_time = sa.Index("boards_updated_at", boards.c.updated_at)
 
+# The change log (history.py): one row per committed change, the note as it was right after it. `author` and
+# `created_at` never change, so they are read from `notes`; `op` is 1 created, 2 updated, 3 deleted. SQLite
+# keeps the rows in (board, seq) order (WITHOUT ROWID), so a board's history is one range read.
+note_history = sa.Table(
+    "note_history",
+    metadata,
+    sa.Column("board", sa.String(64), primary_key=True),
+    sa.Column("seq", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("note_id", sa.Integer, nullable=False),
+    sa.Column("op", sa.SmallInteger, nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("color", sa.String(7)),
+    sa.Column("x", sa.Float),
+    sa.Column("y", sa.Float),
+    sa.Column("w", sa.Float),
+    sa.Column("h", sa.Float),
+    sa.Column("z", sa.BigInteger),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("updated_at", sa.String(40), nullable=False),
+    sa.Column("updated_by", sa.String(64)),
+    sa.Index("note_history_note_seq", "note_id", "seq"),
+    sqlite_with_rowid=False,
+)
+
+# Per board, the oldest seq `?at=` can rebuild: every change after it is in note_history (retention, a board
+# delete and the first start after an upgrade move it up). A board without a row: 0.
+history_kept = sa.Table(
+    "history_kept",
+    metadata,
+    sa.Column("board", sa.String(64), primary_key=True),
+    sa.Column("oldest", sa.BigInteger, nullable=False),
+)
+
 NOTE_COLUMNS = (
     notes.c.id,
     notes.c.board,
@@ -107,7 +142,7 @@ ADDED_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
 SCHEMA_LOCK = 0x6E62736368656D61
 
 
-async def create_schema(conn: Connection, is_sqlite: bool) -> str:
+async def create_schema(conn: Connection, is_sqlite: bool, history: bool = True) -> str:
     """Create what is missing (tables, indexes, columns); returns the database's epoch (made once).
 
     On Postgres, processes starting together on a new database (a cluster, `--workers`) would race: two
@@ -115,13 +150,13 @@ async def create_schema(conn: Connection, is_sqlite: bool) -> str:
     index. A transaction-scoped advisory lock makes them take turns. SQLite serialises DDL on its file lock.
     """
     if is_sqlite:
-        return await _create(conn, is_sqlite)
+        return await _create(conn, is_sqlite, history)
     async with conn.transaction():
         await conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)").bindparams(key=SCHEMA_LOCK))
-        return await _create(conn, is_sqlite)
+        return await _create(conn, is_sqlite, history)
 
 
-async def _create(conn: Connection, is_sqlite: bool) -> str:
+async def _create(conn: Connection, is_sqlite: bool, history: bool) -> str:
     for table in metadata.sorted_tables:
         await conn.execute(CreateTable(table, if_not_exists=True))
         for index in sorted(table.indexes, key=lambda i: i.name or ""):
@@ -136,6 +171,7 @@ async def _create(conn: Connection, is_sqlite: bool) -> str:
     row = await conn.fetch_one(sa.select(meta_table.c.value).where(meta_table.c.key == "epoch"))
     assert row is not None
     await _migrate(conn, is_sqlite)
+    await start_history(conn, is_sqlite, history)
     return str(row["value"])
 
 

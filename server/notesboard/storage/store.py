@@ -17,16 +17,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from databases import Database
 
 from notesboard.contract.errors import NotesError, Unavailable
 from notesboard.contract.model import BoardPage, BoardSummary, Note, Outcome, WriteOp, now_iso
 from notesboard.core import domain
-from notesboard.storage import sql
+from notesboard.storage import history, sql
 from notesboard.storage.dbfile import FileIdentity, sqlite_file
 from notesboard.storage.driver import Driver, Lease, connection_lost, lost_a_race
 from notesboard.storage.schema import create_schema
@@ -34,6 +34,8 @@ from notesboard.storage.schema import create_schema
 __all__ = ["Store"]
 
 log = logging.getLogger("notesboard.store")
+
+T = TypeVar("T")
 
 
 class _Reader:
@@ -58,6 +60,7 @@ class Store:
         synchronous: str = "FULL",
         readers: int = 2,
         max_boards: int = 100_000,
+        history: bool = True,
     ) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
@@ -71,6 +74,8 @@ class Store:
         self._synchronous = synchronous
         self._nreaders = readers
         self._max_boards = max_boards
+        self.history = history  # keep the change log (history.py)
+        self._write_lock = asyncio.Lock()  # write batches and maintenance steps (write_step) take turns
         self._writer: tuple[Lease, Driver] | None = None
         self._readers: list[_Reader] = []
         self._next_reader = 0
@@ -91,7 +96,7 @@ class Store:
             await self._db.connect()
             lease, _ = self._writer = await self._open_connection(writer=True)
             assert lease.connection is not None
-            self.epoch = await create_schema(lease.connection, self.is_sqlite)
+            self.epoch = await create_schema(lease.connection, self.is_sqlite, self.history)
             for _ in range(self._nreaders):
                 self._readers.append(_Reader(*await self._open_connection(writer=False)))
             path = sqlite_file(self.url)
@@ -136,14 +141,14 @@ class Store:
             raise Unavailable(f"database file {why}; see the server log")
         try:
             try:
-                return await self._apply_once(ops)
+                return await self._locked_apply(ops)
             except Exception as exc:
                 if not lost_a_race(exc):
                     raise
                 # Another process committed first what this batch assumed absent (the same client_id, a new
                 # board) or Postgres broke a deadlock: the batch was rolled back; redo it, re-reading everything.
                 log.info("write batch lost a race with another process (%s); retrying it once", type(exc).__name__)
-                return await self._apply_once(ops)
+                return await self._locked_apply(ops)
         except NotesError:
             raise
         except Exception as exc:
@@ -159,6 +164,10 @@ class Store:
                 log.warning("write transaction failed: %s", exc)
             raise Unavailable(f"database unavailable: {type(exc).__name__}") from exc
 
+    async def _locked_apply(self, ops: Sequence[WriteOp]) -> list[Outcome | NotesError]:
+        async with self._write_lock:  # maintenance steps (write_step) run between batches
+            return await self._apply_once(ops)
+
     async def _apply_once(self, ops: Sequence[WriteOp]) -> list[Outcome | NotesError]:
         # A connection the database ended while idle (a restart) is replaced before the batch, not after it failed.
         _, db = self._writer if self._writer and self._writer[1].alive() else await self._reconnect_writer()
@@ -168,6 +177,7 @@ class Store:
             loaded = await sql.load(db, domain.needs(ops), now, max_boards=self._max_boards)
             plan = domain.decide(ops, loaded, now, max_boards=self._max_boards)
             await sql.persist(db, plan, now)
+            await history.record(db, plan.results, plan.purged, log=self.history)
             await db.execute("COMMIT")
         except BaseException:
             try:
@@ -176,6 +186,31 @@ class Store:
                 log.debug("rollback failed", exc_info=True)
             raise
         return plan.results
+
+    async def write_step(self, step: Callable[[Driver], Awaitable[T]]) -> T:
+        """Run `step` in a write transaction of its own between batches (maintenance: history pruning).
+        Raises Unavailable when the database fails (the next batch reconnects)."""
+        async with self._write_lock:
+            try:
+                _, db = self._writer if self._writer and self._writer[1].alive() else await self._reconnect_writer()
+                await db.execute("BEGIN IMMEDIATE" if self.is_sqlite else "BEGIN")
+                try:
+                    result = await step(db)
+                    await db.execute("COMMIT")
+                except BaseException:
+                    try:
+                        await db.execute("ROLLBACK")
+                    except Exception:
+                        log.debug("rollback failed", exc_info=True)
+                    raise
+                return result
+            except NotesError:
+                raise
+            except Exception as exc:
+                broken, self._writer = self._writer, None
+                if broken is not None:
+                    await broken[0].close()
+                raise Unavailable(f"database unavailable: {type(exc).__name__}") from exc
 
     # -- reads -----------------------------------------------------------------------------------------
 
@@ -204,6 +239,16 @@ class Store:
                     await reader.conn.close()
                 reader.conn = reader.db = None
                 raise Unavailable(f"database unavailable: {type(exc).__name__}") from exc
+
+    @asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[Driver]:
+        """A reader inside a read-only transaction: its statements all see one state of the database."""
+        async with self._read() as db:
+            await db.execute("BEGIN" if self.is_sqlite else "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            try:
+                yield db
+            finally:
+                await db.execute("ROLLBACK")
 
     async def read_notes(self, board: str, since: int | None, limit: int | None) -> BoardPage:
         """Without `since`: the newest `limit` live notes; with it: changes after `since` (tombstones too)."""

@@ -1,0 +1,151 @@
+"""The change log's SQL: what a write batch adds to it (in the batch's transaction) and the two reads.
+
+`record()` runs right after `sql.persist()`, in the same transaction, so an ack still means durable and the
+log can neither miss nor invent a change: one row per committed change (one `executemany` per batch), the
+note as it was right after it. A board delete erases the board's log (no text of a deleted board is kept)
+and moves its `history_kept.oldest` to the seq after the delete; a purge blanks the note's logged texts
+(the rows stay, so the log keeps every seq, move and colour; only the words go).
+
+Reads: `history_rows()` pages the changes after a seq; `rows_at()` rebuilds a board at a seq. A note that
+has not changed since that seq is read from `notes` as it is; only the notes changed since are looked up in
+the log (their newest row at or before the seq, one probe of the `(note_id, seq)` index each), so the cost
+grows with the notes on the board and the changes since `at`, not with the length of the history.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from notesboard.contract.errors import NotesError
+from notesboard.contract.model import DEFAULT_H, DEFAULT_W, DEFAULT_Z, BoardCleared, Note, Outcome, WriteResult
+from notesboard.storage.driver import Driver
+from notesboard.storage.history_setup import OP_CODES, OP_NAMES
+from notesboard.storage.schema import NOTE_FIELDS
+
+__all__ = ["Change", "HistoryHead", "history_rows", "read_head", "record", "rows_at"]
+
+INSERT = (
+    "INSERT INTO note_history (board, seq, note_id, op, text, color, x, y, w, h, z, version, updated_at, updated_by)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+# The note's columns in NOTE_FIELDS order, with the logged ones from the log row `h` and the fixed ones
+# (author, created_at) from the note `n`: the same shape as `sql.note_from_row` reads.
+_LOGGED = (
+    "n.id, n.board, h.text, n.author, h.color, h.x, h.y, h.version, h.seq, n.created_at, h.updated_at,"
+    " {deleted}, h.w, h.h, h.z, h.updated_by"
+)
+
+
+@dataclass(slots=True, frozen=True)
+class Change:
+    seq: int
+    op: str
+    note: Note
+
+
+@dataclass(slots=True, frozen=True)
+class HistoryHead:
+    """A board's seq and the oldest seq its log can rebuild (0 and 0 for an unknown board)."""
+
+    seq: int
+    oldest: int
+
+
+def _row(board: str, n: Note, op: str) -> tuple[Any, ...]:
+    return (board, n["seq"], n["id"], OP_CODES[op], n["text"], n["color"], n["x"], n["y"], n["w"], n["h"], n["z"],
+            n["version"], n["updated_at"], n["updated_by"])  # fmt: skip
+
+
+async def record(
+    db: Driver, results: Sequence[Outcome | NotesError], purged: Sequence[int], *, log: bool = True
+) -> None:
+    """Log a committed batch's changes (unless `log` is off); erase deleted boards' logs and blank purged
+    notes' texts (also when it is off: rows from an earlier run with it on may hold them)."""
+    cleared: dict[str, int] = {}
+    for r in results:
+        if isinstance(r, BoardCleared) and r.seq > 0:
+            cleared[r.board] = max(cleared.get(r.board, 0), r.seq)
+    if log:
+        rows = [
+            _row(r.note["board"], r.note, r.op)
+            for r in results
+            if isinstance(r, WriteResult) and r.op is not None and r.seq > cleared.get(r.note["board"], -1)
+        ]
+        await db.executemany(INSERT, rows)
+    if cleared:
+        erase = sorted(cleared.items())
+        await db.executemany("DELETE FROM note_history WHERE board = ? AND seq <= ?", erase)
+        await keep_from(db, erase)
+    if purged:
+        await db.executemany("UPDATE note_history SET text = ? WHERE note_id = ?", [("", i) for i in purged])
+
+
+async def keep_from(db: Driver, oldest: Sequence[tuple[str, int]]) -> None:
+    """Move boards' `oldest` up (never down: another process may have moved it further)."""
+    top = "max" if db.is_sqlite else "GREATEST"
+    await db.executemany(
+        "INSERT INTO history_kept (board, oldest) VALUES (?, ?)"
+        f" ON CONFLICT (board) DO UPDATE SET oldest = {top}(history_kept.oldest, excluded.oldest)",
+        oldest,
+    )
+
+
+async def read_head(db: Driver, board: str) -> HistoryHead:
+    rows = await db.fetch(
+        "SELECT b.seq, k.oldest FROM (SELECT CAST(? AS VARCHAR(64)) AS board) q"
+        " LEFT JOIN boards b ON b.board = q.board LEFT JOIN history_kept k ON k.board = q.board",
+        [board],
+    )
+    seq, oldest = rows[0]
+    return HistoryHead(int(seq or 0), int(oldest or 0))
+
+
+def _note(row: Sequence[Any]) -> Note:
+    return {
+        "id": row[0],
+        "board": row[1],
+        "text": row[2],
+        "author": row[3],
+        "color": row[4],
+        "x": row[5],
+        "y": row[6],
+        "version": row[7],
+        "seq": row[8],
+        "created_at": row[9],
+        "updated_at": row[10],
+        "deleted": bool(row[11]),
+        "w": DEFAULT_W if row[12] is None else row[12],
+        "h": DEFAULT_H if row[13] is None else row[13],
+        "z": DEFAULT_Z if row[14] is None else int(row[14]),
+        "updated_by": row[15],
+    }
+
+
+async def history_rows(db: Driver, board: str, after: int, limit: int) -> list[Change]:
+    """Up to `limit` changes with seq > `after`, ascending."""
+    fields = _LOGGED.format(deleted="h.op = 3")
+    rows = await db.fetch(
+        f"SELECT h.op, {fields} FROM note_history h JOIN notes n ON n.id = h.note_id"
+        " WHERE h.board = ? AND h.seq > ? ORDER BY h.seq LIMIT ?",
+        [board, after, limit],
+    )
+    return [Change(int(r[9]), OP_NAMES[int(r[0])], _note(r[1:])) for r in rows]
+
+
+async def rows_at(db: Driver, board: str, at: int, limit: int) -> list[Note]:
+    """The newest `limit` notes live right after seq `at` (by their seq then), descending; the caller checked
+    that the log reaches back to `at`."""
+    fields = _LOGGED.format(deleted="FALSE")
+    unchanged = f"SELECT {NOTE_FIELDS} FROM notes WHERE board = ? AND seq <= ? AND NOT deleted"
+    changed_since = (
+        f"SELECT {fields} FROM notes n JOIN note_history h ON h.note_id = n.id"
+        " AND h.seq = (SELECT MAX(d.seq) FROM note_history d WHERE d.note_id = n.id AND d.seq <= ?)"
+        " WHERE n.board = ? AND n.seq > ? AND n.created_seq <= ? AND h.op <> 3"
+    )
+    rows = await db.fetch(
+        f"SELECT * FROM ({unchanged} UNION ALL {changed_since}) a ORDER BY seq DESC LIMIT ?",
+        [board, at, at, board, at, at, limit],
+    )
+    return [_note(r) for r in rows]

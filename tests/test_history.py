@@ -1,0 +1,197 @@
+"""Issue #24 on a real server, SQLite and Postgres: `GET .../history` equals what the events said, `?at=S`
+equals the board a watcher saw at S, a board delete erases the history, `?purge=true`, and every bad input."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.helpers import Client, connect
+from tests.support import ServerProcess
+
+Note = dict[str, Any]
+
+
+def api(server: ServerProcess, path: str) -> str:
+    return f"{server.url}/api/boards/{path}"
+
+
+def history(server: ServerProcess, board: str, **params: Any) -> dict[str, Any]:
+    r = httpx.get(api(server, f"{board}/history"), params=params)
+    assert r.status_code == 200, r.text
+    return r.json()  # type: ignore[no-any-return]
+
+
+def board_at(server: ServerProcess, board: str, at: int, **params: Any) -> dict[str, Any]:
+    r = httpx.get(api(server, f"{board}/notes"), params={"at": at, **params})
+    assert r.status_code == 200, r.text
+    return r.json()  # type: ignore[no-any-return]
+
+
+def replay(events: list[dict[str, Any]], upto: int) -> list[Note]:
+    """The live notes a watcher holds after applying the events up to seq `upto`, ascending seq."""
+    live: dict[int, Note] = {}
+    for e in events:
+        if e["seq"] > upto:
+            break
+        if e["note"]["deleted"]:
+            live.pop(e["note"]["id"], None)
+        else:
+            live[e["note"]["id"]] = e["note"]
+    return sorted(live.values(), key=lambda n: n["seq"])
+
+
+async def events_until(watcher: Client, seq: int) -> list[dict[str, Any]]:
+    """Every event the watcher gets up to `seq` (it consumes them)."""
+    seen: list[dict[str, Any]] = []
+    while not seen or seen[-1]["seq"] < seq:
+        seen.append(await watcher.recv_type("event"))
+    return seen
+
+
+async def scripted_mix(server: ServerProcess, board: str) -> list[dict[str, Any]]:
+    """Creates, moves, edits, recolours, deletes and a restore, by socket and REST; returns the events."""
+    async with connect(server, board) as watcher, connect(server, board, name="ann") as ann:
+        a = (await ann.request({"type": "create", "text": "alpha", "client_id": "a", "x": 10, "y": 20}))["note"]
+        b = (await ann.request({"type": "create", "text": "beta", "client_id": "b", "color": "#fde68a"}))["note"]
+        c = httpx.post(api(server, f"{board}/notes"), json={"text": "gamma", "author": "bob"}).json()
+        await ann.request({"type": "update", "id": a["id"], "x": 110, "y": 120, "client_id": "move"})
+        await ann.request({"type": "update", "id": a["id"], "text": "alpha, edited", "client_id": "edit"})
+        httpx.patch(api(server, f"{board}/notes/{b['id']}"), json={"color": "#bfdbfe", "author": "bob"})
+        await ann.request({"type": "delete", "id": c["id"], "client_id": "del"})
+        await ann.request({"type": "update", "id": c["id"], "deleted": False, "client_id": "restore"})
+        last = await ann.request({"type": "delete", "id": b["id"], "client_id": "del-b"})
+        return await events_until(watcher, last["seq"])
+
+
+async def test_history_and_at_equal_what_the_events_said(server: ServerProcess) -> None:
+    events = await scripted_mix(server, "hist-mix")
+    assert [e["seq"] for e in events] == list(range(1, 10))
+    page = history(server, "hist-mix")
+    assert page["board"] == "hist-mix" and page["more"] is False and page["truncated"] is False
+    assert page["oldest_at"] == 0
+    got = [(c["seq"], c["op"], c["note"]) for c in page["changes"]]
+    assert got == [(e["seq"], e["op"], e["note"]) for e in events]
+    assert [(c["by"], c["at"]) for c in page["changes"]] == [
+        (e["note"]["updated_by"], e["note"]["updated_at"]) for e in events
+    ]
+    assert [c["op"] for c in page["changes"]] == ["created"] * 3 + ["updated"] * 3 + ["deleted", "created", "deleted"]
+
+    # Paging: since + limit walk the same list; `more` says whether a page was the last.
+    pages, since = [], 0
+    while True:
+        part = history(server, "hist-mix", since=since, limit=4)
+        pages.extend(part["changes"])
+        if not part["more"]:
+            break
+        since = part["changes"][-1]["seq"]
+    assert pages == page["changes"] and len(pages) == 9
+
+    for at in range(0, 10):
+        state = board_at(server, "hist-mix", at)
+        assert (state["board"], state["seq"], state["more"]) == ("hist-mix", at, False)
+        assert state["notes"] == replay(events, at), f"at={at}"
+        assert state["epoch"] == httpx.get(api(server, "hist-mix/notes")).json()["epoch"]
+    capped = board_at(server, "hist-mix", 5, limit=1)
+    assert capped["more"] is True and capped["notes"] == replay(events, 5)[-1:]
+
+
+async def test_a_board_delete_erases_its_history(server: ServerProcess) -> None:
+    events = await scripted_mix(server, "hist-gone")
+    r = httpx.delete(api(server, "hist-gone"))
+    assert r.status_code == 200, r.text
+    cleared = r.json()["seq"]
+    assert cleared > events[-1]["seq"]
+    page = history(server, "hist-gone")
+    assert page == {"board": "hist-gone", "changes": [], "more": False, "truncated": True, "oldest_at": cleared}
+    assert board_at(server, "hist-gone", cleared)["notes"] == []
+    for at in (0, events[-1]["seq"], cleared - 1):
+        r = httpx.get(api(server, "hist-gone/notes"), params={"at": at})
+        assert r.status_code == 400 and r.json()["error"]["code"] == "bad_request", r.text
+    note = httpx.post(api(server, "hist-gone/notes"), json={"text": "after"}).json()
+    page = history(server, "hist-gone")
+    assert [(c["seq"], c["op"], c["note"]) for c in page["changes"]] == [(cleared + 1, "created", note)]
+    assert history(server, "hist-gone", since=cleared)["truncated"] is False
+    assert board_at(server, "hist-gone", cleared + 1)["notes"] == [note]
+
+
+async def test_purge_erases_a_notes_earlier_texts(server: ServerProcess) -> None:
+    board = "hist-purge"
+    secret = httpx.post(api(server, f"{board}/notes"), json={"text": "password: hunter2", "x": 5}).json()
+    keep = httpx.post(api(server, f"{board}/notes"), json={"text": "keep me"}).json()
+    httpx.patch(api(server, f"{board}/notes/{secret['id']}"), json={"text": "password: hunter3", "x": 50})
+    r = httpx.delete(api(server, f"{board}/notes/{secret['id']}"), params={"purge": "true", "author": "ann"})
+    assert r.status_code == 200, r.text
+    tomb = r.json()
+    assert tomb["deleted"] is True and tomb["text"] == "" and tomb["updated_by"] == "ann" and tomb["seq"] == 4
+    page = history(server, board)
+    texts = {c["seq"]: c["note"]["text"] for c in page["changes"]}
+    assert texts == {1: "", 2: "keep me", 3: "", 4: ""}
+    moved = [c["note"]["x"] for c in page["changes"] if c["note"]["id"] == secret["id"]]
+    assert moved == [5, 50, 50]  # what happened stays; only the words go
+    assert board_at(server, board, 3)["notes"] == [keep, {**page["changes"][2]["note"]}]
+    assert "hunter" not in httpx.get(api(server, f"{board}/notes"), params={"since": 0}).text
+
+    # A note deleted earlier (its tombstone keeps the text) can be purged afterwards: no new change.
+    later = httpx.post(api(server, f"{board}/notes"), json={"text": "oops, a secret"}).json()
+    gone = httpx.delete(api(server, f"{board}/notes/{later['id']}")).json()
+    assert gone["text"] == "oops, a secret"
+    r = httpx.delete(api(server, f"{board}/notes/{later['id']}"), params={"purge": "1"})
+    assert r.status_code == 200 and r.json()["text"] == "" and r.json()["seq"] == gone["seq"], r.text
+    assert "secret" not in str(history(server, board))
+    assert httpx.get(api(server, f"{board}/notes")).json()["seq"] == gone["seq"]
+    # Without purge a tombstone is still not found; purge=false is an ordinary delete.
+    r = httpx.delete(api(server, f"{board}/notes/{later['id']}"), params={"purge": "false"})
+    assert r.status_code == 404
+    r = httpx.delete(api(server, f"{board}/notes/{keep['id']}"), params={"purge": "false"})
+    assert r.status_code == 200 and r.json()["text"] == "keep me"
+
+
+def test_unknown_boards_have_an_empty_history(server: ServerProcess) -> None:
+    assert history(server, "hist-nobody") == {
+        "board": "hist-nobody",
+        "changes": [],
+        "more": False,
+        "truncated": False,
+        "oldest_at": 0,
+    }
+    empty = board_at(server, "hist-nobody", 0)
+    assert (empty["seq"], empty["notes"], empty["more"]) == (0, [], False)
+
+
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        ("history", {"since": "-1"}),
+        ("history", {"since": "1.5"}),
+        ("history", {"since": ""}),
+        ("history", {"limit": "0"}),
+        ("history", {"limit": "10001"}),
+        ("history", {"limit": "x"}),
+        ("notes", {"at": "-1"}),
+        ("notes", {"at": "abc"}),
+        ("notes", {"at": "3"}),  # the board's seq is 2
+        ("notes", {"at": "99999999999999999999"}),
+        ("notes", {"at": "1", "since": "0"}),
+        ("notes", {"at": "1", "limit": "0"}),
+    ],
+)
+def test_bad_history_input_is_bad_request(server: ServerProcess, path: str, params: dict[str, str]) -> None:
+    board = "hist-bad"
+    if httpx.get(api(server, f"{board}/notes")).json()["seq"] == 0:
+        httpx.post(api(server, f"{board}/notes"), json={"text": "one"})
+        httpx.post(api(server, f"{board}/notes"), json={"text": "two"})
+    r = httpx.get(api(server, f"{board}/{path}"), params=params)
+    assert r.status_code == 400, r.text
+    assert r.json()["error"]["code"] == "bad_request" and r.json()["error"]["message"]
+
+
+def test_bad_purge_and_bad_board_are_bad_request(server: ServerProcess) -> None:
+    note = httpx.post(api(server, "hist-bad-purge/notes"), json={"text": "n"}).json()
+    r = httpx.delete(api(server, f"hist-bad-purge/notes/{note['id']}"), params={"purge": "yes"})
+    assert r.status_code == 400 and r.json()["error"]["code"] == "bad_request"
+    assert httpx.get(api(server, "hist-bad-purge/notes")).json()["notes"] == [note]  # nothing deleted
+    r = httpx.get(f"{server.url}/api/boards/bad%20name/history")
+    assert r.status_code == 400 and r.json()["error"]["code"] == "bad_request"
