@@ -6,10 +6,10 @@ note as it was right after it. A board delete erases the board's log (no text of
 and moves its `history_kept.oldest` to the seq after the delete; a purge blanks the note's logged texts
 (the rows stay, so the log keeps every seq, move and colour; only the words go).
 
-Reads: `history_rows()` pages the changes after a seq; `rows_at()` rebuilds a board at a seq. A note that
-has not changed since that seq is read from `notes` as it is; only the notes changed since are looked up in
-the log (their newest row at or before the seq, one probe of the `(note_id, seq)` index each), so the cost
-grows with the notes on the board and the changes since `at`, not with the length of the history.
+Reads: `history_rows()` pages the changes after a seq; `rows_at()` rebuilds a board at a seq. It starts
+from the notes (their current seq says whether they changed since): an unchanged one is its log row at that
+seq (a primary-key probe); a changed one is its newest row at or before the seq (one probe of the
+`(note_id, seq)` index), so the cost grows with the notes on the board, not with the length of the history.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from notesboard.contract.errors import NotesError
 from notesboard.contract.model import DEFAULT_H, DEFAULT_W, DEFAULT_Z, BoardCleared, Note, Outcome, WriteResult
 from notesboard.storage.driver import Driver
 from notesboard.storage.history_setup import OP_CODES, OP_NAMES
-from notesboard.storage.schema import NOTE_FIELDS
 
 __all__ = ["Change", "HistoryHead", "history_rows", "read_head", "record", "rows_at"]
 
@@ -138,7 +137,12 @@ async def rows_at(db: Driver, board: str, at: int, limit: int) -> list[Note]:
     """The newest `limit` notes live right after seq `at` (by their seq then), descending; the caller checked
     that the log reaches back to `at`."""
     fields = _LOGGED.format(deleted="FALSE")
-    unchanged = f"SELECT {NOTE_FIELDS} FROM notes WHERE board = ? AND seq <= ? AND NOT deleted"
+    # Live notes not changed since `at`: their log row at their seq (not the `notes` row, which may hold text
+    # committed quietly by ytext/ and not yet announced).
+    unchanged = (
+        f"SELECT {fields} FROM notes n JOIN note_history h ON h.board = n.board AND h.seq = n.seq"
+        " WHERE n.board = ? AND n.seq <= ? AND NOT n.deleted"
+    )
     changed_since = (
         f"SELECT {fields} FROM notes n JOIN note_history h ON h.note_id = n.id"
         " AND h.seq = (SELECT MAX(d.seq) FROM note_history d WHERE d.note_id = n.id AND d.seq <= ?)"
