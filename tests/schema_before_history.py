@@ -1,0 +1,164 @@
+"""A copy of the release before the change log: `git show 4b127f6:server/notesboard/storage/schema.py`, verbatim
+below this paragraph. tests/test_history_upgrade.py makes a database with it, as that release would have, and
+opens it with the current code. Do not update it with the schema: it stands for databases already out there.
+
+The tables (SQLAlchemy Core), their creation, and the migration of databases made by older releases.
+
+DDL goes through `databases` (a `Connection`), once at start-up; the hot paths use the plain SQL in `sql.py`.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import uuid
+
+import sqlalchemy as sa
+from databases.core import Connection
+from sqlalchemy.schema import CreateIndex, CreateTable
+
+__all__ = ["ADDED_COLUMNS", "NOTE_COLUMNS", "NOTE_FIELDS", "create_schema", "metadata"]
+
+log = logging.getLogger("notesboard.store")
+
+metadata = sa.MetaData()
+
+meta_table = sa.Table(
+    "notesboard_meta",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.String(256), nullable=False),
+)
+
+boards = sa.Table(
+    "boards",
+    metadata,
+    sa.Column("board", sa.String(64), primary_key=True),
+    sa.Column("seq", sa.BigInteger, nullable=False),
+    sa.Column("live", sa.Integer, nullable=False),
+    sa.Column("updated_at", sa.String(40), nullable=False),
+    sa.Column("deleted_at", sa.String(40)),  # set by a board delete; the board is unlisted while it is empty
+)
+
+notes = sa.Table(
+    "notes",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("board", sa.String(64), nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("author", sa.String(64)),
+    sa.Column("color", sa.String(7)),
+    sa.Column("x", sa.Float),
+    sa.Column("y", sa.Float),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("seq", sa.BigInteger, nullable=False),
+    sa.Column("created_at", sa.String(40), nullable=False),
+    sa.Column("updated_at", sa.String(40), nullable=False),
+    sa.Column("deleted", sa.Boolean, nullable=False),
+    sa.Column("client_id", sa.String(64)),
+    sa.Column("created_seq", sa.BigInteger, nullable=False),  # the ack seq of an idempotent create's replay
+    # Added after the first release (see ADDED_COLUMNS): NULL in old rows, read back as the defaults.
+    sa.Column("w", sa.Float),
+    sa.Column("h", sa.Float),
+    sa.Column("z", sa.BigInteger),
+    sa.Column("updated_by", sa.String(64)),
+    sa.Index("notes_board_seq", "board", "seq", unique=True),
+    sa.Index("notes_board_client_id", "board", "client_id", unique=True),
+)
+
+# A note's text as a Yjs document (ytext/): its whole state as ONE update, replaced on every change (compacted,
+# not a log). A row exists once someone opened the note on `/y/...`; it goes when the note is deleted. A new
+# table, so `create_all` adds it to databases made by older releases.
+note_ydocs = sa.Table(
+    "note_ydocs",
+    metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=False),  # the note's id
+    sa.Column("state", sa.LargeBinary, nullable=False),
+    sa.Column("pending", sa.Boolean, nullable=False),  # committed quietly: the note's version/seq/event still due
+)
+
+boards_by_time = sa.Index("boards_updated_at", boards.c.updated_at)
+
+NOTE_COLUMNS = (
+    notes.c.id,
+    notes.c.board,
+    notes.c.text,
+    notes.c.author,
+    notes.c.color,
+    notes.c.x,
+    notes.c.y,
+    notes.c.version,
+    notes.c.seq,
+    notes.c.created_at,
+    notes.c.updated_at,
+    notes.c.deleted,
+    notes.c.w,
+    notes.c.h,
+    notes.c.z,
+    notes.c.updated_by,
+)
+NOTE_FIELDS = ", ".join(c.name for c in NOTE_COLUMNS)
+
+# Columns added to existing tables after the first release (name, SQL type, as in the tables above, valid on
+# SQLite and Postgres); `_migrate` adds the ones a database lacks.
+ADDED_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
+    "notes": (("w", "FLOAT"), ("h", "FLOAT"), ("z", "BIGINT"), ("updated_by", "VARCHAR(64)")),
+    "boards": (("deleted_at", "VARCHAR(40)"),),
+}
+
+
+# Key of the Postgres advisory lock that makes schema creation one process at a time ("nbschema" in hex).
+SCHEMA_LOCK = 0x6E62736368656D61
+
+
+async def create_schema(conn: Connection, is_sqlite: bool) -> str:
+    """Create what is missing (tables, indexes, columns); returns the database's epoch (made once).
+
+    On Postgres, processes starting together on a new database (a cluster, `--workers`) would race: two
+    `CREATE TABLE IF NOT EXISTS` of one table both pass the check and the second fails on pg_type's unique
+    index. A transaction-scoped advisory lock makes them take turns. SQLite serialises DDL on its file lock.
+    """
+    if is_sqlite:
+        return await _create(conn, is_sqlite)
+    async with conn.transaction():
+        await conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)").bindparams(key=SCHEMA_LOCK))
+        return await _create(conn, is_sqlite)
+
+
+async def _create(conn: Connection, is_sqlite: bool) -> str:
+    for table in metadata.sorted_tables:
+        await conn.execute(CreateTable(table, if_not_exists=True))
+        for index in sorted(table.indexes, key=lambda i: i.name or ""):
+            await conn.execute(CreateIndex(index, if_not_exists=True))
+    ignore = "OR IGNORE " if is_sqlite else ""
+    conflict = "" if is_sqlite else " ON CONFLICT DO NOTHING"
+    await conn.execute(
+        sa.text(f"INSERT {ignore}INTO notesboard_meta (key, value) VALUES ('epoch', :v){conflict}").bindparams(
+            v=uuid.uuid4().hex
+        )
+    )
+    row = await conn.fetch_one(sa.select(meta_table.c.value).where(meta_table.c.key == "epoch"))
+    assert row is not None
+    await _migrate(conn, is_sqlite)
+    return str(row["value"])
+
+
+async def _migrate(conn: Connection, is_sqlite: bool) -> None:
+    """Add the columns of ADDED_COLUMNS that a database made by an older release lacks."""
+    for table, columns in ADDED_COLUMNS.items():
+        if is_sqlite:
+            have = {r[1] for r in await conn.fetch_all(sa.text(f"PRAGMA table_info({table})"))}
+        else:
+            query = sa.text("SELECT column_name FROM information_schema.columns WHERE table_name = :t")
+            have = {r[0] for r in await conn.fetch_all(query.bindparams(t=table))}
+        for name, sql_type in columns:
+            if name in have:
+                continue
+            exists = "" if is_sqlite else "IF NOT EXISTS "
+            ddl = f"ALTER TABLE {table} ADD COLUMN {exists}{name} {sql_type}"
+            try:
+                await conn.execute(sa.text(ddl))
+            except sqlite3.OperationalError as exc:  # another process sharing the file added it first
+                if "duplicate column" not in str(exc):
+                    raise
+            log.info("database upgraded: added %s.%s", table, name)
