@@ -3,13 +3,16 @@ equals the board a watcher saw at S, a board delete erases the history, `?purge=
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import httpx
 import pytest
 
+from notesboard.client import AsyncRest, BadRequest, Rest
 from tests.helpers import Client, connect
 from tests.support import ServerProcess
+from tests.support.cli import run as run_command
 
 Note = dict[str, Any]
 
@@ -195,3 +198,50 @@ def test_bad_purge_and_bad_board_are_bad_request(server: ServerProcess) -> None:
     assert httpx.get(api(server, "hist-bad-purge/notes")).json()["notes"] == [note]  # nothing deleted
     r = httpx.get(f"{server.url}/api/boards/bad%20name/history")
     assert r.status_code == 400 and r.json()["error"]["code"] == "bad_request"
+
+
+async def test_python_client_reads_history_and_the_board_at_a_seq(server: ServerProcess) -> None:
+    events = await scripted_mix(server, "hist-client")
+    with Rest(server.url) as api:
+        page = api.history("hist-client", since=3, limit=2)
+        assert [c["seq"] for c in page["changes"]] == [4, 5] and page["more"] is True
+        assert api.notes_at("hist-client", 6)["notes"] == replay(events, 6)
+        with pytest.raises(BadRequest):
+            api.notes_at("hist-client", 99)
+        note = api.create("hist-client", "secret")
+        api.delete("hist-client", note["id"], purge=True)
+    async with AsyncRest(server.url) as aapi:
+        last = (await aapi.history("hist-client", since=9))["changes"]
+        assert [(c["op"], c["note"]["text"]) for c in last] == [("created", ""), ("deleted", "")]
+        assert (await aapi.notes_at("hist-client", 0))["notes"] == []
+
+
+def test_history_command_says_what_each_change_did(server: ServerProcess) -> None:
+    board = "hist-cli"
+    a = httpx.post(api(server, f"{board}/notes"), json={"text": "plan", "author": "ann"}).json()
+    httpx.patch(api(server, f"{board}/notes/{a['id']}"), json={"text": "plan B", "author": "bob"})
+    httpx.patch(api(server, f"{board}/notes/{a['id']}"), json={"x": 40, "y": 50, "color": "#fde68a"})
+    httpx.delete(api(server, f"{board}/notes/{a['id']}"), params={"author": "cy"})
+    httpx.patch(api(server, f"{board}/notes/{a['id']}"), json={"deleted": False, "author": "cy"})
+    r = run_command("history", board, "--url", server.url)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0] == f"# History of {board}"
+    bullets = [line.split(" · ", 2) for line in lines if line.startswith("- ")]
+    assert [(b[1], b[2]) for b in bullets] == [
+        ("ann", f'created note {a["id"]}: "plan"'),
+        ("bob", f'edited note {a["id"]}: "plan" → "plan B"'),
+        ("someone", f"moved note {a['id']}; recoloured note {a['id']} (none → #fde68a)"),
+        ("cy", f'deleted note {a["id"]} ("plan B")'),
+        ("cy", f'restored note {a["id"]}: "plan B"'),
+    ]
+    assert bullets[0][0].startswith("- **#1** ")
+    r = run_command("history", board, "--url", server.url, "--since", "2")
+    assert r.returncode == 0 and "moved note" in r.stdout.splitlines()[2], r.stdout  # compared with the board at 2
+    r = run_command("history", board, "--url", server.url, "--format", "json", "--since", "3")
+    doc = json.loads(r.stdout)
+    assert [c["seq"] for c in doc["changes"]] == [4, 5] and doc["truncated"] is False and doc["more"] is False
+    r = run_command("history", "bad name", "--url", server.url)
+    assert r.returncode == 1 and "400" in r.stderr and "Traceback" not in r.stderr
+    r = run_command("history", board, "--url", server.url, "--format", "xml")
+    assert r.returncode == 1 and "--format must be md or json" in r.stderr

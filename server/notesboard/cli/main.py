@@ -179,6 +179,9 @@ from notesboard.loadtest.command import loadtest as _loadtest  # noqa: E402
 app.command(name="loadtest")(_loadtest)
 app.command(name="export")(export_command)
 app.command(name="import")(import_command)
+from notesboard.cli.history import history_command  # noqa: E402
+
+app.command(name="history")(history_command)
 from notesboard.cli.backup import backup as _backup  # noqa: E402
 from notesboard.cli.backup import restore as _restore  # noqa: E402
 

@@ -47,6 +47,14 @@ class _Calls:
         return _Call("GET", f"{_board(board)}/notes", _drop_none({"since": since, "limit": limit}))
 
     @staticmethod
+    def notes_at(board: str, at: int, limit: int | None) -> _Call:
+        return _Call("GET", f"{_board(board)}/notes", _drop_none({"at": at, "limit": limit}))
+
+    @staticmethod
+    def history(board: str, since: int | None, limit: int | None) -> _Call:
+        return _Call("GET", f"{_board(board)}/history", _drop_none({"since": since, "limit": limit}))
+
+    @staticmethod
     def create(board: str, text: str, fields: dict[str, Any]) -> _Call:
         return _Call("POST", f"{_board(board)}/notes", json={"text": text, **fields})
 
@@ -56,8 +64,8 @@ class _Calls:
         return _Call("PATCH", f"{_board(board)}/notes/{note_id}", json=body)
 
     @staticmethod
-    def delete(board: str, note_id: int, version: int | None, author: str | None) -> _Call:
-        params = _drop_none({"version": version, "author": author})
+    def delete(board: str, note_id: int, version: int | None, author: str | None, purge: bool = False) -> _Call:
+        params = _drop_none({"version": version, "author": author, "purge": "true" if purge else None})
         return _Call("DELETE", f"{_board(board)}/notes/{note_id}", params)
 
     @staticmethod
@@ -111,6 +119,16 @@ class Rest:
         """`{"board", "epoch", "seq", "notes", "more"}`: live notes, or with `since` the changes after it."""
         return self._do(_Calls.notes(board, since, limit))  # type: ignore[no-any-return]
 
+    def notes_at(self, board: str, at: int, *, limit: int | None = None) -> dict[str, Any]:
+        """`{"board", "epoch", "seq", "notes", "more"}`: the live notes right after seq `at` (BadRequest when
+        `at` is after the board's seq or older than the history kept)."""
+        return self._do(_Calls.notes_at(board, at, limit))  # type: ignore[no-any-return]
+
+    def history(self, board: str, *, since: int | None = None, limit: int | None = None) -> dict[str, Any]:
+        """`{"board", "changes", "more", "truncated", "oldest_at"}`: the changes after `since` (each `{"seq",
+        "op", "note", "by", "at"}`); page on with since = the last change's seq while `more`."""
+        return self._do(_Calls.history(board, since, limit))  # type: ignore[no-any-return]
+
     def create(self, board: str, text: str, **fields: Any) -> dict[str, Any]:
         """The new note (fields: color, x, y, author, client_id...; a repeated client_id returns the first)."""
         return self._do(_Calls.create(board, text, fields))  # type: ignore[no-any-return]
@@ -119,10 +137,10 @@ class Rest:
         return self._do(_Calls.update(board, note_id, version, fields))  # type: ignore[no-any-return]
 
     def delete(
-        self, board: str, note_id: int, *, version: int | None = None, author: str | None = None
+        self, board: str, note_id: int, *, version: int | None = None, author: str | None = None, purge: bool = False
     ) -> dict[str, Any]:
-        """The tombstone."""
-        return self._do(_Calls.delete(board, note_id, version, author))  # type: ignore[no-any-return]
+        """The tombstone (`purge`: the note's earlier texts are erased from the history too)."""
+        return self._do(_Calls.delete(board, note_id, version, author, purge))  # type: ignore[no-any-return]
 
     def delete_board(self, board: str, *, author: str | None = None) -> dict[str, Any]:
         """Every note of the board deleted: `{"board", "deleted", "seq"}`."""
@@ -168,6 +186,12 @@ class AsyncRest:
     async def notes(self, board: str, *, since: int | None = None, limit: int | None = None) -> dict[str, Any]:
         return await self._do(_Calls.notes(board, since, limit))  # type: ignore[no-any-return]
 
+    async def notes_at(self, board: str, at: int, *, limit: int | None = None) -> dict[str, Any]:
+        return await self._do(_Calls.notes_at(board, at, limit))  # type: ignore[no-any-return]
+
+    async def history(self, board: str, *, since: int | None = None, limit: int | None = None) -> dict[str, Any]:
+        return await self._do(_Calls.history(board, since, limit))  # type: ignore[no-any-return]
+
     async def create(self, board: str, text: str, **fields: Any) -> dict[str, Any]:
         return await self._do(_Calls.create(board, text, fields))  # type: ignore[no-any-return]
 
@@ -175,9 +199,9 @@ class AsyncRest:
         return await self._do(_Calls.update(board, note_id, version, fields))  # type: ignore[no-any-return]
 
     async def delete(
-        self, board: str, note_id: int, *, version: int | None = None, author: str | None = None
+        self, board: str, note_id: int, *, version: int | None = None, author: str | None = None, purge: bool = False
     ) -> dict[str, Any]:
-        return await self._do(_Calls.delete(board, note_id, version, author))  # type: ignore[no-any-return]
+        return await self._do(_Calls.delete(board, note_id, version, author, purge))  # type: ignore[no-any-return]
 
     async def delete_board(self, board: str, *, author: str | None = None) -> dict[str, Any]:
         return await self._do(_Calls.delete_board(board, author))  # type: ignore[no-any-return]
