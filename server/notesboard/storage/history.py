@@ -1,8 +1,9 @@
 """The change log's SQL: what a write batch adds to it (in the batch's transaction) and the two reads.
 
 `record()` runs right after `sql.persist()`, in the same transaction, so an ack still means durable and the
-log can neither miss nor invent a change: one row per committed change (one `executemany` per batch), the
-note as it was right after it. A board delete erases the board's log (no text of a deleted board is kept)
+log can neither miss nor invent a change: one row per committed change (one `executemany` per batch; on
+Postgres it costs less CPU than one `INSERT ... SELECT FROM unnest(arrays)`, measured), the note as it was
+right after it. A board delete erases the board's log (no text of a deleted board is kept)
 and moves its `history_kept.oldest` to the seq after the delete; a purge blanks the note's logged texts
 (the rows stay, so the log keeps every seq, move and colour; only the words go).
 
