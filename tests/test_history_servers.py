@@ -119,6 +119,7 @@ def test_retention_prunes_old_changes_in_the_background(fresh_server: ServerProc
     c = httpx.post(api(server, "old-news/notes"), json={"text": "c"}).json()
     assert [ch["note"] for ch in get(server, "old-news/history", since=4).json()["changes"]] == [c]
     assert get(server, "old-news/history", since=4).json()["truncated"] is False
+    assert "notesboard_history_pruned_total 4.0" in httpx.get(f"{server.url}/metrics").text
 
 
 SECRET = "test-secret-of-sufficient-length-for-hs256"

@@ -149,6 +149,7 @@ class Runtime:
             snapshots=self.sockets.snapshots,
             awareness=self.awareness,
             ytext=self.ytext,
+            history=self.retention,
         )
         self._serving = AsyncExitStack()
 

@@ -21,6 +21,7 @@ from notesboard.fanout.hub import Hub
 from notesboard.ingress.registry import Registry
 from notesboard.ingress.snapshot import SharedReads
 from notesboard.runtime.uvicorn_adapter import FAST_PATHS, FastPaths
+from notesboard.storage.retention import Retention
 from notesboard.storage.writer import Writer
 from notesboard.ytext.service import YText
 
@@ -181,6 +182,19 @@ class _YText(Collector):
         )  # fmt: skip
 
 
+class _History(Collector):
+    """The change log's retention (storage/retention.py)."""
+
+    def __init__(self, retention: Retention) -> None:
+        self._retention = retention
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        yield CounterMetricFamily(
+            "notesboard_history_pruned", "Changes forgotten by history retention on this process.",
+            value=self._retention.pruned,
+        )  # fmt: skip
+
+
 class Metrics:
     """The registry `/metrics` renders; built last, from the recorder and the services it reads."""
 
@@ -196,6 +210,7 @@ class Metrics:
         snapshots: SharedReads,
         awareness: Awareness | None = None,
         ytext: YText | None = None,
+        history: Retention | None = None,
     ) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         counters = _Counters(hub, writer, registry, fast, backplane, snapshots)
@@ -203,6 +218,8 @@ class Metrics:
         self.registry.register(counters)
         if ytext is not None:
             self.registry.register(_YText(ytext))
+        if history is not None:
+            self.registry.register(_History(history))
         self.registry.register(recorder.errors)
         self.registry.register(recorder.write_latency)
 
