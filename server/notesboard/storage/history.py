@@ -20,9 +20,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from notesboard.contract.errors import NotesError
-from notesboard.contract.model import DEFAULT_H, DEFAULT_W, DEFAULT_Z, BoardCleared, Note, Outcome, WriteResult
+from notesboard.contract.model import BoardCleared, Note, Outcome, WriteResult
 from notesboard.storage.driver import Driver
 from notesboard.storage.history_setup import OP_CODES, OP_NAMES
+from notesboard.storage.sql import note_from_row
 
 __all__ = ["Change", "HistoryHead", "history_rows", "read_head", "record", "rows_at"]
 
@@ -102,27 +103,6 @@ async def read_head(db: Driver, board: str) -> HistoryHead:
     return HistoryHead(int(seq or 0), int(oldest or 0))
 
 
-def _note(row: Sequence[Any]) -> Note:
-    return {
-        "id": row[0],
-        "board": row[1],
-        "text": row[2],
-        "author": row[3],
-        "color": row[4],
-        "x": row[5],
-        "y": row[6],
-        "version": row[7],
-        "seq": row[8],
-        "created_at": row[9],
-        "updated_at": row[10],
-        "deleted": bool(row[11]),
-        "w": DEFAULT_W if row[12] is None else row[12],
-        "h": DEFAULT_H if row[13] is None else row[13],
-        "z": DEFAULT_Z if row[14] is None else int(row[14]),
-        "updated_by": row[15],
-    }
-
-
 async def history_rows(db: Driver, board: str, after: int, limit: int) -> list[Change]:
     """Up to `limit` changes with seq > `after`, ascending."""
     fields = _LOGGED.format(deleted="h.op = 3")
@@ -131,7 +111,7 @@ async def history_rows(db: Driver, board: str, after: int, limit: int) -> list[C
         " WHERE h.board = ? AND h.seq > ? ORDER BY h.seq LIMIT ?",
         [board, after, limit],
     )
-    return [Change(int(r[9]), OP_NAMES[int(r[0])], _note(r[1:])) for r in rows]
+    return [Change(int(r[9]), OP_NAMES[int(r[0])], note_from_row(r[1:])) for r in rows]
 
 
 async def rows_at(db: Driver, board: str, at: int, limit: int) -> list[Note]:
@@ -153,4 +133,4 @@ async def rows_at(db: Driver, board: str, at: int, limit: int) -> list[Note]:
         f"SELECT * FROM ({unchanged} UNION ALL {changed_since}) a ORDER BY seq DESC LIMIT ?",
         [board, at, at, board, at, at, limit],
     )
-    return [_note(r) for r in rows]
+    return [note_from_row(r) for r in rows]
