@@ -104,6 +104,10 @@ function main() {
       ...{ url: wsOrigin(), board, noteId, token: gate.token, editor, maxText: MAX_TEXT, name },
       // a caret in the colour the board shows that person in (their awareness on /ws), when it knows them
       colorOf: (who) => [...peers.byId.values()].find((p) => p.name === who && p.editing === noteId)?.color ?? null,
+      colorsChanged: (fn) => {
+        const off = peers.subscribe(fn);
+        return () => void off();
+      },
     });
   const overlay = new ShortcutOverlay();
   $("help").addEventListener("click", () => overlay.open());

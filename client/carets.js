@@ -21,8 +21,9 @@ export class RemoteCarets {
    * @param {any} awareness the provider's y-protocols Awareness
    * @param {string} name this person's name (shown to the others)
    * @param {(name: string) => string | null} colorOf the colour the board shows for that person (awareness)
+   * @param {(fn: () => void) => () => void} [colorsChanged] subscribe to changes of what `colorOf` answers
    */
-  constructor(editor, doc, text, awareness, name, colorOf) {
+  constructor(editor, doc, text, awareness, name, colorOf, colorsChanged) {
     this.colorOf = colorOf;
     this.editor = editor;
     this.doc = doc;
@@ -31,6 +32,8 @@ export class RemoteCarets {
     this.layer = h("div", { class: "remote-carets", "aria-hidden": "true" });
     this.mirror = h("div", { class: "caret-mirror", "aria-hidden": "true" });
     this._frame = null;
+    /** @type {Map<number, HTMLElement>} the caret shown for each other editor (their Yjs client id) */
+    this._carets = new Map();
     awareness.setLocalStateField("user", { name: name || "Someone" });
     this._onChange = () => this.schedule();
     this._onSelect = () => this.report();
@@ -41,6 +44,12 @@ export class RemoteCarets {
     editor.addEventListener("input", this._onSelect);
     editor.addEventListener("scroll", this._onChange);
     text.observe(this._onChange);
+    // the board may learn a person's colour after their caret is drawn (its awareness comes on /ws)
+    this._unsubscribe = colorsChanged?.(() => {
+      for (const caret of this._carets.values()) {
+        if (caret.dataset.color !== this._colorFor(caret.dataset.name ?? "")) return this.schedule();
+      }
+    });
   }
 
   /** Put the layer beside the editor (once the editor is in the page). */
@@ -67,30 +76,52 @@ export class RemoteCarets {
 
   destroy() {
     this.awareness.off("change", this._onChange);
+    this._unsubscribe?.();
     this.text.unobserve(this._onChange);
     this.awareness.setLocalState(null);
     this.layer.remove();
     this.mirror.remove();
+    this._carets.clear();
   }
 
-  /** @private */
+  /** Each other editor's caret, kept from frame to frame (moved, renamed, recoloured in place). @private */
   _draw() {
-    const carets = [];
     const style = getComputedStyle(this.editor);
     for (const key of MIRRORED) this.mirror.style[key] = style[key];
+    const seen = new Set();
     for (const [client, state] of this.awareness.getStates()) {
       if (client === this.doc.clientID || !state?.cursor?.head) continue;
       const abs = Y.createAbsolutePositionFromRelativePosition(Y.createRelativePositionFromJSON(state.cursor.head), this.doc);
       if (abs === null) continue;
+      seen.add(client);
       const at = this._place(abs.index);
       const name = typeof state.user?.name === "string" ? state.user.name : "Someone";
-      const caret = h("div", { class: "remote-caret", "data-testid": "remote-caret" }, h("span", { text: name }));
-      const color = this.colorOf(name);
-      caret.style.setProperty("--caret", color ?? `hsl(${hueOf(name)} 70% 42%)`);
+      let caret = this._carets.get(client);
+      if (caret === undefined) {
+        caret = h("div", { class: "remote-caret", "data-testid": "remote-caret" }, h("span"));
+        this._carets.set(client, caret);
+        this.layer.append(caret);
+      }
+      const label = /** @type {HTMLElement} */ (caret.firstChild);
+      if (label.textContent !== name) label.textContent = name;
+      const color = this._colorFor(name);
+      if (caret.dataset.name !== name || caret.dataset.color !== color) {
+        caret.dataset.name = name;
+        caret.dataset.color = color;
+        caret.style.setProperty("--caret", color);
+      }
       caret.style.transform = `translate(${at.left}px, ${at.top}px)`;
-      carets.push(caret);
     }
-    this.layer.replaceChildren(...carets);
+    for (const [client, caret] of this._carets) {
+      if (seen.has(client)) continue;
+      caret.remove();
+      this._carets.delete(client);
+    }
+  }
+
+  /** @private */
+  _colorFor(name) {
+    return this.colorOf(name) ?? `hsl(${hueOf(name)} 70% 42%)`;
   }
 
   /** Where index `i` of the text is drawn, relative to the editor's box. @private */

@@ -25,9 +25,11 @@ export class SharedText {
    * @param {number} options.maxText a keystroke that would make the text longer is not applied
    * @param {string} [options.name] this person's name, shown with their caret in the others' editors
    * @param {(name: string) => string | null} [options.colorOf] the board's colour for a person (awareness)
+   * @param {(fn: () => void) => () => void} [options.colorsChanged] subscribe to changes of the board's colours
    */
-  constructor({ url, board, noteId, token, editor, maxText, name = "", colorOf = () => null }) {
+  constructor({ url, board, noteId, token, editor, maxText, name = "", colorOf = () => null, colorsChanged }) {
     this.colorOf = colorOf;
+    this.colorsChanged = colorsChanged;
     this.editor = editor;
     this.maxText = maxText;
     this.name = name;
@@ -84,7 +86,7 @@ export class SharedText {
     this.editor.addEventListener("keydown", this._onKey);
     this._attached = true;
     const awareness = this.provider.awareness;
-    this.carets = new RemoteCarets(this.editor, this.doc, this.text, awareness, this.name, this.colorOf);
+    this.carets = new RemoteCarets(this.editor, this.doc, this.text, awareness, this.name, this.colorOf, this.colorsChanged);
     this.carets.mount();
   }
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
+
+import httpx
 
 
 @dataclass
@@ -38,7 +41,21 @@ class BoardPage:
         return self.note(text)
 
     def edit(self, note: Any, text: str) -> None:
+        # The note is found again by its key: a shared edit commits as it is typed, so a locator that names
+        # the old text stops matching as soon as the server announces the new one.
+        key = note.get_attribute("data-key")
         note.get_by_test_id("note-text").dblclick()
-        editor = note.get_by_test_id("note-editor")
+        editor = self.page.locator(f'[data-testid="note"][data-key="{key}"]').get_by_test_id("note-editor")
         editor.fill(text)
         editor.press("Enter")
+
+
+def stored_texts(client: httpx.Client, board: str, want: list[str], timeout: float = 5.0) -> list[str]:
+    """The board's stored texts once they are `want` (or whatever they are after `timeout`). The page shows a
+    shared edit's text as soon as its editor closes; the server commits the last keystrokes a moment later."""
+    deadline = time.monotonic() + timeout
+    while True:
+        texts = [n["text"] for n in client.get(f"/api/boards/{board}/notes").json()["notes"]]
+        if texts == want or time.monotonic() > deadline:
+            return texts
+        time.sleep(0.05)

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.browser.board import BoardPage
+from tests.browser.board import BoardPage, stored_texts
 from tests.support import ROOT, ServerProcess
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(60)]
@@ -289,7 +289,7 @@ def test_a_text_changed_elsewhere_while_typing_merges_instead_of_conflicting(
     note = page.note("Oh, my words, their words")
     expect(note).to_have_count(1)
     expect(note.get_by_test_id("note-conflict")).to_have_count(0)
-    assert [n["text"] for n in api.get("/api/boards/conflict/notes").json()["notes"]] == ["Oh, my words, their words"]
+    assert stored_texts(api, "conflict", ["Oh, my words, their words"]) == ["Oh, my words, their words"]
 
 
 def test_keyboard_only(server: ServerProcess, open_board: OpenBoard, rest: Rest) -> None:

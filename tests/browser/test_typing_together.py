@@ -10,7 +10,7 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.board import BoardPage
+from tests.browser.board import BoardPage, stored_texts
 from tests.support import ServerProcess
 
 pytestmark = pytest.mark.browser
@@ -34,8 +34,7 @@ def test_typing_right_away_is_kept_whenever_the_shared_document_arrives(
     page.page.keyboard.type("line two", delay=delay)
     page.page.keyboard.press("Enter")
     expect(page.note("line one\nline two")).to_have_count(1)
-    stored = rest(server).get(f"/api/boards/{board}/notes").json()["notes"]
-    assert [n["text"] for n in stored] == ["line one\nline two"]
+    assert stored_texts(rest(server), board, ["line one\nline two"]) == ["line one\nline two"]
 
 
 def test_escape_takes_back_only_what_this_person_typed(
@@ -58,8 +57,7 @@ def test_escape_takes_back_only_what_this_person_typed(
     expect(ann_editor).to_have_value("base ann")
     ann_editor.press("Enter")
     expect(bob.note("base ann")).to_have_count(1)
-    stored = rest(server).get("/api/boards/type-escape/notes").json()["notes"]
-    assert [n["text"] for n in stored] == ["base ann"]
+    assert stored_texts(rest(server), "type-escape", ["base ann"]) == ["base ann"]
 
 
 def test_the_other_editor_s_caret_shows_with_their_name_where_they_type(
@@ -79,8 +77,8 @@ def test_the_other_editor_s_caret_shows_with_their_name_where_they_type(
     expect(caret).to_have_text("Ann")
     badge = bob.by("peer-editing")  # "Ann is editing", in the colour the board gives Ann
     expect(badge).to_have_text("Ann is editing")
-    colour = "el => getComputedStyle(el).backgroundColor"
-    assert caret.evaluate(colour) == badge.evaluate(colour)
+    colour = badge.evaluate("el => getComputedStyle(el).backgroundColor")
+    expect(caret).to_have_css("background-color", colour)
     start = caret.bounding_box()
     ann_editor.press("End")
     ann.page.keyboard.type("!")  # now at the end: further right
