@@ -101,6 +101,32 @@ async def test_history_and_at_equal_what_the_events_said(server: ServerProcess) 
     assert capped["more"] is True and capped["notes"] == replay(events, 5)[-1:]
 
 
+async def test_a_notes_history_is_its_versions(server: ServerProcess) -> None:
+    events = await scripted_mix(server, "hist-note")
+    for note_id in {e["note"]["id"] for e in events}:
+        page = history(server, f"hist-note/notes/{note_id}")
+        mine = [(e["seq"], e["op"], e["note"]) for e in events if e["note"]["id"] == note_id]
+        assert [(c["seq"], c["op"], c["note"]) for c in page["changes"]] == mine
+        assert (page["more"], page["truncated"], page["oldest_at"]) == (False, False, 0)
+        first = history(server, f"hist-note/notes/{note_id}", limit=1)
+        assert first["changes"] == page["changes"][:1] and first["more"] is (len(mine) > 1)
+        later = history(server, f"hist-note/notes/{note_id}", since=mine[0][0])
+        assert later["changes"] == page["changes"][1:]
+    # Another board's note, or no such note: no versions (as for an unknown board), never another's.
+    assert history(server, "hist-other/notes/1")["changes"] == []
+    assert history(server, "hist-note/notes/999999")["changes"] == []
+    with Rest(server.url) as client:
+        a = events[0]["note"]["id"]
+        assert [c["note"]["text"] for c in client.history("hist-note", note_id=a)["changes"]] == [
+            "alpha",
+            "alpha",
+            "alpha, edited",
+        ]
+    for bad in ("0", "x", "-1"):
+        r = httpx.get(api(server, f"hist-note/notes/{bad}/history"))
+        assert r.status_code == 400 and r.json()["error"]["code"] == "bad_request", r.text
+
+
 async def test_a_board_delete_erases_its_history(server: ServerProcess) -> None:
     events = await scripted_mix(server, "hist-gone")
     r = httpx.delete(api(server, "hist-gone"))

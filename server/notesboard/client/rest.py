@@ -51,8 +51,9 @@ class _Calls:
         return _Call("GET", f"{_board(board)}/notes", _drop_none({"at": at, "limit": limit}))
 
     @staticmethod
-    def history(board: str, since: int | None, limit: int | None) -> _Call:
-        return _Call("GET", f"{_board(board)}/history", _drop_none({"since": since, "limit": limit}))
+    def history(board: str, since: int | None, limit: int | None, note_id: int | None = None) -> _Call:
+        path = f"{_board(board)}/history" if note_id is None else f"{_board(board)}/notes/{note_id}/history"
+        return _Call("GET", path, _drop_none({"since": since, "limit": limit}))
 
     @staticmethod
     def create(board: str, text: str, fields: dict[str, Any]) -> _Call:
@@ -124,10 +125,13 @@ class Rest:
         `at` is after the board's seq or older than the history kept)."""
         return self._do(_Calls.notes_at(board, at, limit))  # type: ignore[no-any-return]
 
-    def history(self, board: str, *, since: int | None = None, limit: int | None = None) -> dict[str, Any]:
+    def history(
+        self, board: str, *, since: int | None = None, limit: int | None = None, note_id: int | None = None
+    ) -> dict[str, Any]:
         """`{"board", "changes", "more", "truncated", "oldest_at"}`: the changes after `since` (each `{"seq",
-        "op", "note", "by", "at"}`); page on with since = the last change's seq while `more`."""
-        return self._do(_Calls.history(board, since, limit))  # type: ignore[no-any-return]
+        "op", "note", "by", "at"}`), of the board or of one note (`note_id`: its versions); page on with
+        since = the last change's seq while `more`."""
+        return self._do(_Calls.history(board, since, limit, note_id))  # type: ignore[no-any-return]
 
     def create(self, board: str, text: str, **fields: Any) -> dict[str, Any]:
         """The new note (fields: color, x, y, author, client_id...; a repeated client_id returns the first)."""
@@ -189,8 +193,10 @@ class AsyncRest:
     async def notes_at(self, board: str, at: int, *, limit: int | None = None) -> dict[str, Any]:
         return await self._do(_Calls.notes_at(board, at, limit))  # type: ignore[no-any-return]
 
-    async def history(self, board: str, *, since: int | None = None, limit: int | None = None) -> dict[str, Any]:
-        return await self._do(_Calls.history(board, since, limit))  # type: ignore[no-any-return]
+    async def history(
+        self, board: str, *, since: int | None = None, limit: int | None = None, note_id: int | None = None
+    ) -> dict[str, Any]:
+        return await self._do(_Calls.history(board, since, limit, note_id))  # type: ignore[no-any-return]
 
     async def create(self, board: str, text: str, **fields: Any) -> dict[str, Any]:
         return await self._do(_Calls.create(board, text, fields))  # type: ignore[no-any-return]

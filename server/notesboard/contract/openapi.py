@@ -159,6 +159,12 @@ OPERATIONS: dict[str, Operation] = {
         (BOARD, HISTORY_SINCE, _limit(1000)),
         auth_errors=(401, 403),
     ),
+    "note_history": Operation(
+        {200: ("the note's changes after since (its versions; none for an unknown note)", m.HistoryPage)},
+        (400, 403, 503),
+        (BOARD, NOTE_ID, HISTORY_SINCE, _limit(1000)),
+        auth_errors=(401, 403),
+    ),
     "export": Operation({200: ("the live notes", None)}, (400, 503), (BOARD, FORMAT), auth_errors=(401, 403)),
     "import_notes": Operation(
         {200: ("notes created (or skipped as already imported)", m.ImportResult)},

@@ -79,9 +79,9 @@ class Notes:
     async def boards(self, limit: int) -> list[BoardSummary]:
         return await self.store.list_boards(limit)
 
-    async def history(self, board: str, since: int, limit: int) -> HistoryPage:
-        """The board's changes after `since`, as committed (the change log)."""
-        return await read_history(self.store, board, since, limit)
+    async def history(self, board: str, since: int, limit: int, note_id: int | None = None) -> HistoryPage:
+        """The board's changes after `since` as committed (the change log), or one note's (its versions)."""
+        return await read_history(self.store, board, since, limit, note_id)
 
     async def page_at(self, board: str, at: int, limit: int) -> BoardPage:
         """The board's live notes right after seq `at` (BadRequest when the log cannot rebuild it)."""

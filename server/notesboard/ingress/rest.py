@@ -188,11 +188,21 @@ async def delete_board(request: Request, board: str) -> Response:
 @router.get("/api/boards/{board}/history")
 async def history(request: Request, board: str) -> Response:
     """Every change after `since` as committed: the op, the note right after it, who and when."""
+    return await _history(request, board, None)
+
+
+@router.get("/api/boards/{board}/notes/{note_id}/history")
+async def note_history(request: Request, board: str, note_id: str) -> Response:
+    """One note's changes (its versions), shaped like the board's history; an unknown note has none."""
+    return await _history(request, board, _note_id(note_id))
+
+
+async def _history(request: Request, board: str, note_id: int | None) -> Response:
     check_board(board)
     _authorize(request, board, write=False)
     since = parse_int_param("since", request.query_params.get("since"), low=0, high=2**63 - 1) or 0
     limit = parse_int_param("limit", request.query_params.get("limit"), low=1, high=MAX_LIMIT) or 1000
-    page = await _runtime(request).notes.history(board, since, limit)
+    page = await _runtime(request).notes.history(board, since, limit, note_id)
     changes = [
         {"seq": c.seq, "op": c.op, "note": c.note, "by": c.note["updated_by"], "at": c.note["updated_at"]}
         for c in page.changes

@@ -103,13 +103,14 @@ async def read_head(db: Driver, board: str) -> HistoryHead:
     return HistoryHead(int(seq or 0), int(oldest or 0))
 
 
-async def history_rows(db: Driver, board: str, after: int, limit: int) -> list[Change]:
-    """Up to `limit` changes with seq > `after`, ascending."""
+async def history_rows(db: Driver, board: str, after: int, limit: int, note_id: int | None = None) -> list[Change]:
+    """Up to `limit` changes with seq > `after`, ascending: the board's, or one note's (its own index)."""
     fields = _LOGGED.format(deleted="h.op = 3")
+    which, args = ("h.board = ?", [board]) if note_id is None else ("h.note_id = ? AND h.board = ?", [note_id, board])
     rows = await db.fetch(
         f"SELECT h.op, {fields} FROM note_history h JOIN notes n ON n.id = h.note_id"
-        " WHERE h.board = ? AND h.seq > ? ORDER BY h.seq LIMIT ?",
-        [board, after, limit],
+        f" WHERE {which} AND h.seq > ? ORDER BY h.seq LIMIT ?",
+        [*args, after, limit],
     )
     return [Change(int(r[9]), OP_NAMES[int(r[0])], note_from_row(r[1:])) for r in rows]
 

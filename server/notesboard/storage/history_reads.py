@@ -1,8 +1,9 @@
 """The two history reads, each in one read transaction (so the board's seq, how far back its log reaches and
 the rows agree, even while a pruning step or a write commits meanwhile).
 
-- `read_history`: the changes after `since`. When retention (or a board delete, or the first start after an
-  upgrade) left out some changes after `since`, the page starts after `oldest` and says `truncated`.
+- `read_history`: the changes after `since` (of the board, or of one note). When retention (or a board
+  delete, or the first start after an upgrade) left out some changes after `since`, the page starts after
+  `oldest` and says `truncated`.
 - `read_at`: the board right after seq `at`, shaped like a page of live notes; `at` above the board's seq or
   below `oldest` is `bad_request`.
 """
@@ -35,12 +36,13 @@ def _check_on(store: Store) -> None:
         raise Forbidden("history is off on this server (the history setting)")
 
 
-async def read_history(store: Store, board: str, since: int, limit: int) -> HistoryPage:
+async def read_history(store: Store, board: str, since: int, limit: int, note_id: int | None = None) -> HistoryPage:
+    """The board's changes after `since`, or only those of note `note_id` (its versions)."""
     _check_on(store)
     async with store.snapshot() as db:
         head = await history.read_head(db, board)
         after = max(since, head.oldest)
-        rows = await history.history_rows(db, board, after, limit + 1)
+        rows = await history.history_rows(db, board, after, limit + 1, note_id)
     more = len(rows) > limit
     return HistoryPage(board, rows[:limit], more, since < head.oldest, head.oldest, head.seq)
 
