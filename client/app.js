@@ -15,6 +15,8 @@ import { Overflow } from "./overflow.js";
 import { SharedText } from "./textsync.js";
 import { TouchControl } from "./touch.js";
 import { PeerView } from "./peerview.js";
+import { Replay } from "./replay.js";
+import { VersionsPanel } from "./versions.js";
 import { AwarenessSender, Peers } from "./peers.js";
 import { cleanName, loadColor, loadName, rememberBoard, saveColor, saveName } from "./prefs.js";
 import { BoardSocket } from "./socket.js";
@@ -95,7 +97,7 @@ function main() {
   // Small screens: what does not fit moves into the toolbar's "More" menu.
   new Overflow($("overflow-menu", HTMLDetailsElement), $("overflow-pop"), [
     { bar: document.querySelector(".topbar"), items: [$("name-button"), $("token-button")] },
-    { bar: $("toolbar-bar"), items: [$("help"), $("board-menu"), $("zoom-fit")] },
+    { bar: $("toolbar-bar"), items: [$("help"), $("replay-button"), $("board-menu"), $("zoom-fit")] },
   ]);
   new TouchControl(view);
   // A saved note's text is typed together on /y/ (issue #22): keystrokes merge, nothing conflicts.
@@ -169,17 +171,38 @@ function main() {
   showAccess();
   $("token-button").addEventListener("click", () => gate.change());
 
+  // History (issue #24): a note's versions, and the board replayed (read-only; the live board runs on).
+  const versions = new VersionsPanel({ board, store, token: () => gate.token, readOnly: () => gate.readOnly, toast: (t, l) => toasts.show(t, l) });
+  view.showVersions = (entry) => versions.open(entry);
+  const replay = new Replay({
+    board,
+    token: () => gate.token,
+    live: store,
+    toast: (t, l) => toasts.show(t, l),
+    onToggle: (active) => {
+      document.body.dataset.replay = String(active);
+      if (!active) {
+        view.refresh();
+        $("board").focus({ preventScroll: true });
+      }
+    },
+  });
+  $("replay-button").addEventListener("click", () => replay.open());
+  const live = (fn) => () => {
+    if (!replay.active) fn(); // the live board's tools wait while the history shows
+  };
   $("new-note").addEventListener("click", () => view.createInView());
   bindShortcuts({
-    new: () => view.createInView(),
-    search: () => toolbar.focusSearch(),
+    new: live(() => view.createInView()),
+    search: live(() => toolbar.focusSearch()),
     help: () => overlay.open(),
-    undo: () => toolbar.undo(),
-    redo: () => toolbar.redo(),
-    "zoom-in": () => toolbar.zoom(1),
-    "zoom-out": () => toolbar.zoom(-1),
-    "zoom-reset": () => view.viewport.setZoom(1),
-    fit: () => view.fitToScreen(),
+    undo: live(() => toolbar.undo()),
+    redo: live(() => toolbar.redo()),
+    "zoom-in": live(() => toolbar.zoom(1)),
+    "zoom-out": live(() => toolbar.zoom(-1)),
+    "zoom-reset": live(() => view.viewport.setZoom(1)),
+    fit: () => (replay.active ? replay.view?.fitToScreen() : view.fitToScreen()),
+    history: () => (replay.active ? replay.close() : replay.open()),
   });
 
   const showName = () => {
@@ -219,7 +242,7 @@ function main() {
   socket.connect();
   gate.check(); // next to the first connection: a refused handshake only shows as a failed one
   // A debugging handle (read it in the console); the page never reads it back.
-  Object.assign(window, { notesboard: { socket, store, view, gate, undo, peers, peerView } });
+  Object.assign(window, { notesboard: { socket, store, view, gate, undo, peers, peerView, replay, versions } });
 }
 
 /** The board name: the last segment of /b/{board}, "" when it cannot be decoded. */

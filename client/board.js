@@ -47,6 +47,8 @@ export class BoardView {
     this.onEditing = () => {};
     /** @type {((noteId: number, editor: HTMLTextAreaElement) => import("./textsync.js").SharedText) | null} */
     this.shareText = null; // a saved note's text typed together (app.js sets it)
+    /** @type {(entry: import("./notes.js").Entry) => void} show a note's versions (versions.js; app.js sets it) */
+    this.showVersions = () => {};
     this.selection = new Selection();
     /** @type {(entries: import("./notes.js").Entry[]) => void} told the selected notes after each change */
     this.onSelection = () => {};
@@ -95,7 +97,8 @@ export class BoardView {
       this._onNote(ev, (entry, el) => {
         const action = /** @type {HTMLElement | null} */ (/** @type {Element} */ (ev.target).closest("[data-action]"))
           ?.dataset.action;
-        if (action === "delete") this.askDelete(entry);
+        if (action === "versions") this.showVersions(entry);
+        else if (action === "delete") this.askDelete(entry);
         else if (action === "palette") this.togglePalette(entry, el);
       }),
     );
@@ -114,7 +117,12 @@ export class BoardView {
     for (const cancel of [...this._editors]) cancel();
   }
 
-  /** Highlight notes matching `match` and dim the others (null: no search). */
+  /** Draw every note again (the board was hidden, e.g. while the history showed). */
+  refresh() {
+    this._scheduleAll();
+  }
+
+    /** Highlight notes matching `match` and dim the others (null: no search). */
   setMatch(match) {
     this.match = match;
     this._scheduleAll();
@@ -333,7 +341,13 @@ export class BoardView {
       this.closePalette();
       return;
     }
-    if (this.readOnly || ev.ctrlKey || ev.metaKey) return;
+    if (ev.ctrlKey || ev.metaKey) return;
+    if ((ev.key === "v" || ev.key === "V") && !ev.altKey) {
+      ev.preventDefault();
+      this.showVersions(entry); // reading them needs no write access
+      return;
+    }
+    if (this.readOnly) return;
     if (ev.key === "Enter" || ev.key === "F2") {
       ev.preventDefault();
       this.startEdit(entry);

@@ -12,6 +12,7 @@ export const SHORTCUTS = [
   ["+  /  -", "Zoom in / out", "board"],
   ["0", "Zoom to 100 %", "board"],
   ["F", "Fit all notes on screen", "board"],
+  ["H", "Replay the board's history (again: back to live)", "board"],
   ["?", "Show this list", "board"],
   ["Tab  /  Shift+Tab", "Go to the next / previous note or button", "board"],
   ["Ctrl+A  (⌘A)", "Select every note", "board"],
@@ -24,6 +25,7 @@ export const SHORTCUTS = [
   ["Alt+Arrow keys", "Resize the focused note", "note"],
   ["PageUp", "Bring the focused note to the front", "note"],
   ["C", "Colour palette of the focused note", "note"],
+  ["V", "Versions of the focused note (restore one)", "note"],
   ["Delete  or  Backspace", "Delete the focused note (asks first)", "note"],
   ["Enter", "Save the text", "editor"],
   ["Shift+Enter", "New line", "editor"],
@@ -71,6 +73,9 @@ export function actionFor(ev, typing) {
     case "f":
     case "F":
       return "fit";
+    case "h":
+    case "H":
+      return "history";
     default:
       return null;
   }

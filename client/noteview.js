@@ -49,6 +49,18 @@ function noteTemplate() {
         h("span", { class: "note-state-saving", text: "saving…" }),
         h("span", { class: "note-state-waiting", text: "not sent yet" }),
       ),
+      h(
+        "button",
+        {
+          type: "button",
+          class: "note-btn note-versions-btn",
+          title: "Versions (V)",
+          "aria-label": "Versions of this note",
+          "data-testid": "note-versions",
+          "data-action": "versions",
+        },
+        "◷",
+      ),
       h("button", {
         type: "button",
         class: "note-btn note-color-btn",
@@ -98,7 +110,7 @@ export function buildNote(key) {
   const el = /** @type {NoteElement} */ (noteTemplate().cloneNode(true));
   el.dataset.key = key;
   const [top, text, meta] = /** @type {HTMLCollectionOf<HTMLElement>} */ (el.children);
-  const [state, color, del] = /** @type {HTMLCollectionOf<HTMLElement>} */ (top.children);
+  const [state, , color, del] = /** @type {HTMLCollectionOf<HTMLElement>} */ (top.children);
   const [author, edited, time] = /** @type {HTMLCollectionOf<HTMLElement>} */ (meta.children);
   el.parts = { state, color, del, text, author, edited, time, meta, changed: null, conflict: null };
   return el;

@@ -124,6 +124,7 @@ export class TouchControl {
       [act("edit", "Edit text"), () => this.view.startEdit(entry)],
       [act("colour", "Colour…"), () => this.view.togglePalette(entry, el)],
       [act("front", "Bring to front"), () => this._toFront(entry)],
+      [act("versions", "Versions…"), () => this.view.showVersions(entry)],
       [act("delete", "Delete…"), () => this.view.askDelete(entry)],
     ];
     const menu = h("div", { class: "menu-pop note-actions", role: "menu", "data-testid": "note-actions", "aria-label": "Note actions" });
