@@ -65,7 +65,8 @@ bench: $(DEV_STAMP)
 
 ## Save docs/screenshot.png: a board with several notes, drawn by headless Chromium (needs /usr/bin/chromium)
 screenshot: $(DEV_STAMP)
-	NOTESBOARD_SCREENSHOT=docs/screenshot.png $(BIN)/python -m pytest tests/browser/test_board_page.py::test_screenshot -q
+	NOTESBOARD_SCREENSHOT=docs/screenshot.png NOTESBOARD_REPLAY_SCREENSHOT=docs/replay.png $(BIN)/python -m pytest -q \
+		tests/browser/test_board_page.py::test_screenshot tests/browser/test_history_page.py::test_replay_screenshot
 
 ## Regenerate README's settings table (from runtime/config.py) and client/contract.js (from contract/fields.py)
 docs: $(DEV_STAMP)

@@ -178,6 +178,7 @@ function main() {
     board,
     token: () => gate.token,
     live: store,
+    liveViewport: view.viewport,
     toast: (t, l) => toasts.show(t, l),
     onToggle: (active) => {
       document.body.dataset.replay = String(active);

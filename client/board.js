@@ -122,6 +122,11 @@ export class BoardView {
     this._scheduleAll();
   }
 
+  /** Draw what changed now rather than at the next frame (before scrolling to a place on the canvas). */
+  drawNow() {
+    this._flush();
+  }
+
     /** Highlight notes matching `match` and dim the others (null: no search). */
   setMatch(match) {
     this.match = match;

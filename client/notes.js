@@ -198,6 +198,8 @@ export class NoteStore {
     if (entry === undefined && this._hold(note, force)) return;
     // The ack and the event of one change carry the same note: whichever comes second is stale.
     if (entry !== undefined && !force && entry.server !== null && note.seq <= entry.server.seq) return;
+    // A full snapshot repeats the notes that did not change (a resync, a replay's jump): nothing to redraw.
+    if (entry !== undefined && force && sameChange(entry.server, note) && entry.sharedText === null) return;
     if (note.deleted) {
       if (entry !== undefined) this._remove(entry, "deleted");
       return;
@@ -698,4 +700,9 @@ function sameFields(note, fields) {
 function sameValue(a, b) {
   if (typeof a === "string" && typeof b === "string" && a.startsWith("#")) return a.toLowerCase() === b.toLowerCase();
   return a === b;
+}
+
+/** Two copies of a note from the same change (its seq, version and time agree). */
+function sameChange(a, b) {
+  return a !== null && a.seq === b.seq && a.version === b.version && a.updated_at === b.updated_at && !b.deleted;
 }

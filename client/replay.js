@@ -30,10 +30,12 @@ export class Replay {
    * @param {string} deps.board
    * @param {() => string} deps.token the access token ("" for none)
    * @param {import("./notes.js").NoteStore} deps.live the live board's store (its changes are counted)
+   * @param {import("./layout.js").Viewport} deps.liveViewport the replay opens on the same place and zoom
    * @param {(active: boolean) => void} deps.onToggle told when replay opens and closes
    * @param {(text: string, level?: import("./ui.js").Level) => void} deps.toast
    */
-  constructor({ board, token, live, onToggle, toast }) {
+  constructor({ board, token, live, liveViewport, onToggle, toast }) {
+    this.liveViewport = liveViewport;
     this.path = boardPath(board);
     this.token = token;
     this.onToggle = onToggle;
@@ -69,6 +71,8 @@ export class Replay {
   async open() {
     if (this.active) return;
     this.active = true;
+    const where = this.liveViewport.visible(); // read before the live board steps aside
+    const zoom = this.liveViewport.zoom;
     this._liveChanges = 0;
     this._showLive();
     if (this.view === null) {
@@ -88,6 +92,7 @@ export class Replay {
     this.onToggle(true);
     $("replay-play").focus();
     this._label("Loading the board's history…");
+    this._controls(false); // until the range is known and the present shows
     try {
       const [first, head] = await Promise.all([
         getJSON(`${this.path}/history`, { limit: 1 }, this.token()),
@@ -95,10 +100,22 @@ export class Replay {
       ]);
       this.min = first.oldest_at;
       this._setMax(head.seq);
-      await this._jump(head.seq);
-      this.view.fitToScreen();
+      this.seq = -1; // nothing shown yet
+      this._want = head.seq;
+      await this._pump();
+      // The same place and zoom as the live board (a whole large board zoomed out costs seconds to paint).
+      this.view.drawNow();
+      this.view.viewport.setZoom(zoom, { x: where.left + where.width / 2, y: where.top + where.height / 2 });
+      if (this.active) this._controls(true);
     } catch (err) {
       this._label(`The history could not be read: ${err.message}.`);
+    }
+  }
+
+  /** @private @param {boolean} on */
+  _controls(on) {
+    for (const id of ["replay-play", "replay-scrubber", "replay-speed", "replay-time"]) {
+      /** @type {HTMLButtonElement | HTMLInputElement | HTMLSelectElement} */ ($(id)).disabled = !on;
     }
   }
 
@@ -146,7 +163,7 @@ export class Replay {
     try {
       while (this.active && this._want !== null && this._want !== this.seq) {
         const target = this._want;
-        if (target > this.seq && target - this.seq <= STEP_LIMIT) await this._forward(target);
+        if (this.seq >= this.min && target > this.seq && target - this.seq <= STEP_LIMIT) await this._forward(target);
         else await this._jump(target);
       }
     } catch (err) {

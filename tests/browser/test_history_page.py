@@ -3,7 +3,9 @@ undoable), and the board replayed forward and back, read-only, then back to live
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -11,7 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.board import BoardPage
-from tests.support import ServerProcess
+from tests.support import ROOT, ServerProcess
 
 pytestmark = pytest.mark.browser
 
@@ -134,3 +136,40 @@ def test_replay_forward_and_back_then_back_to_live(
     expect(page.note("four")).to_have_count(1)
     expect(page.notes).to_have_count(3)
     assert page.errors == []
+
+
+def test_replay_screenshot(
+    server: ServerProcess,
+    open_board: Callable[..., BoardPage],
+    rest: Callable[[ServerProcess], httpx.Client],
+    tmp_path: Path,
+) -> None:
+    """A retro replayed halfway, saved to $NOTESBOARD_REPLAY_SCREENSHOT (`make screenshot`: docs/replay.png)."""
+    target = os.environ.get("NOTESBOARD_REPLAY_SCREENSHOT")
+    shot = ROOT / target if target else tmp_path / "replay.png"
+    api = rest(server)
+    base = "/api/boards/retro-replay/notes"
+    notes = [
+        ("Ada", "#fde68a", 48, 40, "What went well?"),
+        ("Grace", "#93c5fd", 288, 60, "Pairing on the sync bug"),
+        ("Linus", "#f9a8d4", 528, 40, "CI got faster"),
+        ("Ada", "#86efac", 60, 280, "To improve: fewer meetings"),
+        ("Grace", "#fdba74", 300, 300, "Action: write the replay docs"),
+        ("Margaret", "#c4b5fd", 540, 280, "Action: book the demo room"),
+    ]
+    ids = [
+        api.post(base, json={"text": t, "author": a, "color": c, "x": x, "y": y}).json()["id"]
+        for a, c, x, y, t in notes
+    ]
+    for i, note_id in enumerate(ids):
+        api.patch(f"{base}/{note_id}", json={"x": 60 + (i % 3) * 240, "y": 40 + (i // 3) * 240, "author": "Ada"})
+    page = open_board(server, "retro-replay", name="Ada", viewport=(1200, 640))
+    expect(page.notes).to_have_count(len(notes))
+    page.by("replay-button").click()
+    page.by("replay-scrubber").fill("9")  # every note written, three of them moved into place
+    expect(page.by("replay-position")).to_have_attribute("data-seq", "9")
+    expect(replayed(page)).to_have_count(len(notes))
+    page.page.mouse.move(1, 600)
+    shot.parent.mkdir(exist_ok=True)
+    page.page.screenshot(path=str(shot))
+    assert shot.stat().st_size > 10_000 and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
