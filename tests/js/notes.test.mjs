@@ -35,6 +35,19 @@ test("a full snapshot replaces everything; a since snapshot applies changes and 
   assert.deepEqual(texts(), ["fresh"], "reset: earlier notes are gone even with higher seqs");
 });
 
+test("a full snapshot that repeats a note's change redraws nothing; a changed or reset note is applied", () => {
+  const { store, changes, texts } = setup();
+  const a = note({ text: "a", seq: 1 });
+  const b = note({ text: "b", seq: 2 });
+  store.applySnapshot({ full: true, notes: [a, b] });
+  const before = changes.filter((c) => c.type === "upsert").length;
+  store.applySnapshot({ full: true, notes: [{ ...a }, { ...b, text: "b2", seq: 3, version: 2 }] });
+  const upserts = changes.filter((c) => c.type === "upsert").slice(before);
+  assert.deepEqual(upserts.map((c) => c.entry.view().text), ["b2"], "only the changed note is redrawn");
+  store.applySnapshot({ full: true, notes: [{ ...a, text: "other", updated_at: "2030-01-01T00:00:00Z" }] });
+  assert.deepEqual(texts(), ["other"], "same seq and version but another time (a new epoch): applied");
+});
+
 test("events upsert by id, ignore stale copies, and remove on delete", () => {
   const { store, texts } = setup();
   const n = note({ text: "x", seq: 7, version: 3 });
