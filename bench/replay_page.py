@@ -7,7 +7,10 @@ restores up to 50,000 changes). Measured, each several times:
 - opening the replay (History) until the replayed board at the board's seq shows every live note;
 - jumps: the scrubber set to a random seq until the board at that seq shows (`?at=` then drawing);
 - steps: the scrubber moved 50 changes forward (the changes in between applied);
-- long tasks (over 50 ms) during the jumps.
+- long tasks (over 50 ms) during the jumps;
+- the live board's frame after one change (a note moved), as the page is and, as a baseline in the same
+  run, with every note's text a scroll container again (the style before the change that made only the
+  hovered or focused one scroll).
 Times are taken inside the page (performance.now, until the first animation frame where the board is drawn).
 
     .venv/bin/python bench/replay_page.py                  # 50,000 changes, 5,000 notes
@@ -81,6 +84,31 @@ def _ms(samples: list[float]) -> dict[str, float]:
     }
 
 
+ONE_CHANGE = """async (i) => {
+  const s = window.notesboard.store;
+  const e = [...s.byId.values()][(i * 97) % s.byId.size];
+  const moved = { ...e.server, x: (e.server.x ?? 0) + 5, seq: e.server.seq + 1000000 + i };
+  s.applyEvent({ note: moved });
+  window.notesboard.view.drawNow();
+  const t = performance.now();
+  await new Promise((done) => requestAnimationFrame(() => setTimeout(done, 0)));
+  return performance.now() - t;
+}"""
+SCROLLERS = ".note-text { overflow: auto !important; overscroll-behavior: contain !important; }"
+
+
+def _frames(page: Any, css: str, n: int) -> list[float]:
+    """Frame times (s) after one change on the live board, with `css` added to the page."""
+    page.evaluate(
+        "(css) => { let st = document.getElementById('bench-css'); if (!st) { st = document.createElement('style');"
+        " st.id = 'bench-css'; document.head.append(st); } st.textContent = css; }",
+        css,
+    )
+    page.wait_for_timeout(300)
+    page.evaluate(ONE_CHANGE, 0)  # warm
+    return [page.evaluate(ONE_CHANGE, i + 1) / 1000 for i in range(n)]
+
+
 def run(opts: argparse.Namespace) -> dict[str, Any]:
     from playwright.sync_api import sync_playwright
 
@@ -106,6 +134,13 @@ def run(opts: argparse.Namespace) -> dict[str, Any]:
                     )
                     live_open.append(shown / 1000)  # since the navigation started
                 live = page.evaluate("window.notesboard.store.entries.size")
+                before: list[float] = []
+                after: list[float] = []
+                for _ in range(3):  # alternated, so that drift hits both alike
+                    before += _frames(page, SCROLLERS, 4)
+                    after += _frames(page, "", 4)
+                out["live board, one change: frame, every text a scroller (before)"] = _ms(before)
+                out["live board, one change: frame, as now"] = _ms(after)
                 seq = page.evaluate("fetch('/api/boards/big/notes?limit=1').then(r => r.json()).then(b => b.seq)")
                 out["live_notes"] = live
                 out["seq"] = seq

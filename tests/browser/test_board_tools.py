@@ -122,6 +122,11 @@ def test_resize_and_bring_to_front_sync(server: ServerProcess, open_board: OpenB
     over = b.notes.filter(has_text="line")
     expect(over).to_have_css("height", "150px")
     assert over.get_by_test_id("note-text").evaluate("el => el.scrollHeight > el.clientHeight")
+    # It scrolls where the pointer (or the focus) is; elsewhere the text is clipped (no scroll container).
+    scrolled = "el => { el.scrollTop = 60; return el.scrollTop; }"
+    assert over.get_by_test_id("note-text").evaluate(scrolled) == 0
+    over.focus()  # "under" covers it on this page too: the focus, not the pointer
+    assert over.get_by_test_id("note-text").evaluate(scrolled) == 60
 
     # Keyboard: PageUp brings to front, Alt+arrows resize.
     a.notes.filter(has_text="line").focus()
