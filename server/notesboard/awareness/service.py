@@ -22,6 +22,7 @@ from typing import Any
 from notesboard.awareness.frames import Joined
 from notesboard.awareness.parse import parse_awareness
 from notesboard.awareness.peer import LocalPeer, Sink
+from notesboard.awareness.relay import Relay
 from notesboard.contract.errors import BadRequest
 
 __all__ = ["PALETTE", "Awareness", "Publish"]
@@ -51,9 +52,10 @@ NoteCheck = Callable[[str, int], Awaitable[bool]]  # is this note live on this b
 
 
 class _Room:
-    __slots__ = ("changed", "heard", "last", "local", "local_gone", "remote", "republish", "scheduled")
+    __slots__ = ("changed", "heard", "last", "local", "local_gone", "relay", "remote", "republish", "scheduled")
 
-    def __init__(self) -> None:
+    def __init__(self, relay: Relay) -> None:
+        self.relay = relay  # the ticks on their way to the local connections
         self.local: dict[str, LocalPeer] = {}
         self.remote: dict[str, tuple[str, str, str]] = {}  # peer -> (origin, colour, entry)
         self.changed: dict[str, LocalPeer | str | None] = {}  # local peer (encode at flush), remote entry, gone
@@ -100,7 +102,7 @@ class Awareness:
             return None
         room = self._rooms.get(board)
         if room is None:
-            room = self._rooms[board] = _Room()
+            room = self._rooms[board] = self._new_room()
         self._next += 1
         peer = f"{self._origin}-{self._next:x}"
         me = LocalPeer(
@@ -170,7 +172,7 @@ class Awareness:
         """Lines from another process: `+<peer> <colour> <entry>` (changed) or `-<peer>` (gone)."""
         room = self._rooms.get(board)
         if room is None:
-            room = self._rooms[board] = _Room()
+            room = self._rooms[board] = self._new_room()
         room.heard[origin] = time.monotonic()
         for line in lines:
             if line.startswith("+"):
@@ -279,18 +281,13 @@ class Awareness:
 
     def _send(self, room: _Room, entries: dict[str, str], gone: list[str]) -> None:
         self.flushes += 1
-        joined = Joined(entries, gone)
         changes: dict[str, str | None] = dict(entries)
         changes.update(dict.fromkeys(gone))
-        limit = self._chunk
         only_one = len(entries) == 1 and not gone
-        pushed = 0
-        for peer, lp in room.local.items():
-            if peer in joined.spans:
-                if only_one:
-                    continue  # its own entry was all that changed
-                text = joined.without(peer)
-            else:
-                text = joined.shared
-            pushed += lp.give(text if text is not None and len(text) <= limit else None, changes)
+        room.relay.send(Joined(entries, gone), changes, list(room.local.values()), only_one)
+
+    def _new_room(self) -> _Room:
+        return _Room(Relay(self._chunk, self._count_out))
+
+    def _count_out(self, pushed: int) -> None:
         self.frames_out += pushed
