@@ -90,7 +90,7 @@ function main() {
   // Small screens: what does not fit moves into the toolbar's "More" menu.
   new Overflow($("overflow-menu", HTMLDetailsElement), $("overflow-pop"), [
     { bar: document.querySelector(".topbar"), items: [$("name-button"), $("token-button")] },
-    { bar: $("toolbar-bar"), items: [$("help"), $("replay-button"), $("board-menu"), $("zoom-fit")] },
+    { bar: $("toolbar-bar"), items: [$("help"), $("replay-button"), $("board-menu"), $("zoom-fit"), $("new-section")] },
   ]);
   new TouchControl(view);
   // A saved note's text is typed together on /y/ (issue #22): keystrokes merge, nothing conflicts.
@@ -156,6 +156,7 @@ function main() {
     view.setReadOnly(gate.readOnly);
     document.body.dataset.readonly = String(gate.readOnly);
     $("new-note", HTMLButtonElement).disabled = gate.readOnly;
+    $("new-section", HTMLButtonElement).disabled = gate.readOnly;
     $("new-note").title = gate.readOnly ? "Your access token is read-only" : "New note (N)";
     if (gate.readOnly && !wasReadOnly) toasts.show("This board is read-only with your access token.", "info");
     wasReadOnly = gate.readOnly;
@@ -186,8 +187,14 @@ function main() {
     if (!replay.active) fn(); // the live board's tools wait while the history shows
   };
   $("new-note").addEventListener("click", () => view.createInView());
+  // Workshops (issue #23): sections, and the templates an empty board offers.
+  $("new-section").addEventListener("click", () => view.sections.createInView());
+  for (const button of /** @type {NodeListOf<HTMLButtonElement>} */ (document.querySelectorAll("[data-template]"))) {
+    button.addEventListener("click", () => view.sections.applyTemplate(button.dataset.template ?? ""));
+  }
   bindShortcuts({
     new: live(() => view.createInView()),
+    section: live(() => view.sections.createInView()),
     search: live(() => toolbar.focusSearch()),
     help: () => overlay.open(),
     undo: live(() => toolbar.undo()),

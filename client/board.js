@@ -12,6 +12,7 @@ import { buildNote, renderNote } from "./noteview.js";
 import { NOTE_DEFAULTS } from "./notes.js";
 import { Palette } from "./palette.js";
 import { Selection, SelectionControl } from "./selection.js";
+import { SectionControl } from "./sectionview.js";
 
 export class BoardView {
   /**
@@ -68,10 +69,12 @@ export class BoardView {
       readOnly: () => this.readOnly,
       redraw: (entry) => this._schedule(entry),
       frontZ: (entry) => this.frontZ(entry),
-      group: (entry) => (this.selection.size > 1 && this.selection.has(entry.key) ? this.selecting.entries() : [entry]),
+      group: (entry) =>
+        this.selection.size > 1 && this.selection.has(entry.key) ? this.selecting.entries() : this.sections.group(entry),
       elementOf: (entry) => this.elements.get(entry.key),
     });
     this.selecting = new SelectionControl(this);
+    this.sections = new SectionControl(this);
 
     store.subscribe((change) => {
       if (change.type === "upsert") this._schedule(change.entry);
@@ -98,6 +101,8 @@ export class BoardView {
         const action = /** @type {HTMLElement | null} */ (/** @type {Element} */ (ev.target).closest("[data-action]"))
           ?.dataset.action;
         if (action === "versions") this.showVersions(entry);
+        else if (action === "tidy") this.sections.tidy(entry);
+        else if (action === "collapse") this.sections.toggle(entry);
         else if (action === "delete") this.askDelete(entry);
         else if (action === "palette") this.togglePalette(entry, el);
       }),
@@ -127,7 +132,7 @@ export class BoardView {
     this._flush();
   }
 
-    /** Highlight notes matching `match` and dim the others (null: no search). */
+  /** Highlight notes matching `match` and dim the others (null: no search). */
   setMatch(match) {
     this.match = match;
     this._scheduleAll();
@@ -139,11 +144,11 @@ export class BoardView {
    */
   frontZ(entry) {
     const own = this._placedBox(entry);
-    const z = entry.view().z;
+    const { z, kind } = entry.view();
     let top = -Infinity;
     let covered = false;
     for (const other of this.store.entries.values()) {
-      if (other === entry) continue;
+      if (other === entry || other.view().kind !== kind) continue; // sections lie under every note
       const oz = other.view().z;
       top = Math.max(top, oz);
       if (covered || oz < z || own === null) continue;
@@ -274,7 +279,12 @@ export class BoardView {
     // Read the viewport before writing anything, so the flush forces no layout.
     const visible = this.viewport.visible();
     const auto = autoPlaces(this.store.entries.values(), visible.width);
-    const ctx = { match: this.match, now: Date.now(), onConflict: this._conflict };
+    const ctx = {
+      match: this.match,
+      now: Date.now(),
+      onConflict: this._conflict,
+      ...this.sections.drawing(), // collapsed sections, and the notes they hide
+    };
     const fresh = document.createDocumentFragment();
     for (const entry of dirty) {
       if (entry.removed) continue;

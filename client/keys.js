@@ -6,6 +6,7 @@ import { h, openDialog } from "./ui.js";
 /** [keys, what it does, where it works] */
 export const SHORTCUTS = [
   ["N", "New note", "board"],
+  ["S", "Add a section (a titled area; its notes move with it)", "board"],
   ["/", "Search notes", "board"],
   ["Ctrl+Z  (⌘Z)", "Undo your last change", "board"],
   ["Ctrl+Shift+Z  or  Ctrl+Y", "Redo", "board"],
@@ -76,6 +77,9 @@ export function actionFor(ev, typing) {
     case "h":
     case "H":
       return "history";
+    case "s":
+    case "S":
+      return "section";
     default:
       return null;
   }

@@ -85,7 +85,7 @@ export class Entry {
    * What to show: the server's note with this page's unacknowledged changes on top.
    * @returns {{id: number|null, text: string, color: string|null, x: number|null, y: number|null,
    *   w: number, h: number, z: number, author: string|null, updated_by: string|null,
-   *   updated_at: string|null, version: number|null, pending: boolean, hidden: boolean}}
+   *   updated_at: string|null, version: number|null, pending: boolean, hidden: boolean, kind: string}}
    */
   view() {
     const base = this.server ?? this.createFields ?? {};
@@ -104,6 +104,7 @@ export class Entry {
       version: this.server?.version ?? null,
       pending: false,
       hidden: false,
+      kind: base.kind ?? "note", // "section": a titled area grouping the notes inside it (issue #23)
     };
     for (const part of [this.inflight, this.waiting]) {
       if (part !== null) Object.assign(view, part.fields);
@@ -253,13 +254,14 @@ export class NoteStore {
 
   /**
    * A new note open for typing; nothing is sent until finishEdit() with some text.
-   * @param {{x: number, y: number, color?: string | null}} at
+   * @param {{x: number, y: number, color?: string | null, kind?: string, w?: number, h?: number}} at
+   *   kind "section": a section, its title typed (w, h: its size)
    * @returns {Entry}
    */
-  createDraft({ x, y, color = null }) {
+  createDraft({ x, y, color = null, kind = "note", w = undefined, h = undefined }) {
     const entry = new Entry(this._key());
     entry.draft = true;
-    entry.createFields = { text: "", color, x, y, author: this.author };
+    entry.createFields = { text: "", color, x, y, author: this.author, kind, w, h };
     entry.editing = { base: null, startText: "", shared: false };
     this.entries.set(entry.key, entry);
     this._changed(entry);
@@ -320,6 +322,21 @@ export class NoteStore {
     }
     entry.conflict = null;
     this.setFields(entry, { text }, { version: editing?.base ?? null });
+  }
+
+  /**
+   * A note made whole at once (a template's sections), sent at once; one undo step like a typed note.
+   * @param {{text: string, kind?: string, color?: string | null, x: number, y: number, w?: number, h?: number, z?: number}} fields
+   * @returns {Entry}
+   */
+  createNote(fields) {
+    const entry = new Entry(this._key());
+    entry.createFields = { author: this.author, ...fields };
+    this.entries.set(entry.key, entry);
+    this._sendCreate(entry);
+    this._record({ type: "create", entry, id: null, after: pick(entry.view(), FIELDS) });
+    this._changed(entry);
+    return entry;
   }
 
   /** @param {Entry} entry @param {number} x @param {number} y */
@@ -447,6 +464,7 @@ export class NoteStore {
     for (const name of ["color", "x", "y", "w", "h", "z"]) {
       if (entry.createFields[name] != null) frame[name] = entry.createFields[name];
     }
+    if (entry.createFields.kind === "section") frame.kind = "section";
     this.transport.push(frame).then(
       (ack) => this._created(entry, ack),
       (err) => this._createFailed(entry, err),

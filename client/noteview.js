@@ -7,6 +7,8 @@ import { inkFor } from "./contrast.js";
 import { conflictText } from "./messages.js";
 import { h } from "./ui.js";
 
+const SECTION_BELOW = 1_000_000_001; // more than Z_LIMIT: every section's z-index is below every note's
+
 /** @type {[number, number, string][]} (below seconds, per unit, unit name) */
 const RELATIVE = [
   [60, 1, "s"],
@@ -61,6 +63,26 @@ function noteTemplate() {
         },
         "◷",
       ),
+      // A section's own tools (shown by style.css only on sections).
+      h("button", {
+        type: "button",
+        class: "note-btn section-btn",
+        title: "Tidy: arrange this section's notes in a grid",
+        "aria-label": "Tidy this section",
+        "data-testid": "section-tidy",
+        "data-action": "tidy",
+        text: "▦",
+      }),
+      h("button", {
+        type: "button",
+        class: "note-btn section-btn",
+        title: "Collapse to the title (this page only), or open again",
+        "aria-label": "Collapse this section",
+        "aria-expanded": "true",
+        "data-testid": "section-collapse",
+        "data-action": "collapse",
+        text: "▾",
+      }),
       h("button", {
         type: "button",
         class: "note-btn note-color-btn",
@@ -110,9 +132,9 @@ export function buildNote(key) {
   const el = /** @type {NoteElement} */ (noteTemplate().cloneNode(true));
   el.dataset.key = key;
   const [top, text, meta] = /** @type {HTMLCollectionOf<HTMLElement>} */ (el.children);
-  const [state, , color, del] = /** @type {HTMLCollectionOf<HTMLElement>} */ (top.children);
+  const [state, , , fold, color, del] = /** @type {HTMLCollectionOf<HTMLElement>} */ (top.children);
   const [author, edited, time] = /** @type {HTMLCollectionOf<HTMLElement>} */ (meta.children);
-  el.parts = { state, color, del, text, author, edited, time, meta, changed: null, conflict: null };
+  el.parts = { state, color, del, fold, text, author, edited, time, meta, changed: null, conflict: null };
   return el;
 }
 
@@ -121,7 +143,8 @@ export function buildNote(key) {
  * @param {NoteElement} el
  * @param {import("./notes.js").Entry} entry
  * @param {{x: number, y: number} | null} place where to draw it (null: leave the position alone)
- * @param {{match: ((view: object) => boolean) | null, now: number, onConflict: object}} ctx
+ * @param {{match: ((view: object) => boolean) | null, now: number, onConflict: object, folded?: Set<string>,
+ *   hidden?: Set<string>, foldedHeight?: number}} ctx folded: collapsed sections; hidden: the notes they hide
  */
 export function renderNote(el, entry, place, ctx) {
   const view = entry.view();
@@ -134,7 +157,7 @@ export function renderNote(el, entry, place, ctx) {
   }
   el.dataset.pending = String(view.pending);
   el.dataset.version = view.version === null ? "" : String(view.version);
-  el.hidden = view.hidden;
+  el.hidden = view.hidden || (ctx.hidden?.has(entry.key) ?? false);
 
   const color = view.color !== null && COLOR_RE.test(view.color) ? view.color : PALETTE[0].color;
   const lower = color.toLowerCase();
@@ -147,11 +170,21 @@ export function renderNote(el, entry, place, ctx) {
     el.style.left = `${Math.max(0, place.x)}px`; // the canvas starts at 0: keep notes reachable
     el.style.top = `${Math.max(0, place.y)}px`;
   }
+  const section = view.kind === "section";
+  const folded = section && (ctx.folded?.has(entry.key) ?? false);
+  if (el.classList.contains("section") !== section) el.classList.toggle("section", section);
+  el.classList.toggle("folded", folded);
+  if (section) {
+    parts.fold.textContent = folded ? "▸" : "▾";
+    parts.fold.setAttribute("aria-expanded", String(!folded));
+    parts.fold.setAttribute("aria-label", folded ? "Open this section" : "Collapse this section");
+  }
   if (el.dataset.resizing !== "true") {
     el.style.width = `${view.w}px`;
-    el.style.height = `${view.h}px`;
+    el.style.height = `${folded ? (ctx.foldedHeight ?? 48) : view.h}px`;
   }
-  if (el.dataset.lifted !== "true") el.style.zIndex = String(view.z);
+  // Sections lie under every note: their stacking order is taken below the notes' whole range.
+  if (el.dataset.lifted !== "true") el.style.zIndex = String(section ? view.z - SECTION_BELOW : view.z);
   el.dataset.z = String(view.z);
 
   if (parts.text.textContent !== view.text) parts.text.textContent = view.text;
@@ -167,7 +200,8 @@ export function renderNote(el, entry, place, ctx) {
   if (parts.time.textContent !== when) parts.time.textContent = when;
   if (parts.time.title !== (view.updated_at ?? "")) parts.time.title = view.updated_at ?? "";
   const label = view.text.trim() ? view.text.trim().slice(0, 60) : "empty note";
-  const aria = author ? `Note by ${author}: ${label}` : `Note: ${label}`;
+  const aria =
+    view.kind === "section" ? `Section: ${label}` : author ? `Note by ${author}: ${label}` : `Note: ${label}`;
   if (el.getAttribute("aria-label") !== aria) el.setAttribute("aria-label", aria);
 
   parts.state.hidden = !view.pending;

@@ -102,7 +102,7 @@ def test_frame_builders_match_the_document() -> None:
     note: protocol.Note = {
         "id": 1, "board": "b", "text": "t", "author": None, "color": "#fde68a", "x": 1.0, "y": None,
         "w": 208.0, "h": 150.0, "z": 0, "version": 1, "seq": 3, "created_at": "2026-11-25T14:50:59.480Z",
-        "updated_at": "2026-11-25T14:50:59.480Z", "deleted": False, "updated_by": None,
+        "updated_at": "2026-11-25T14:50:59.480Z", "deleted": False, "updated_by": None, "kind": "note",
     }  # fmt: skip
     built = [
         protocol.snapshot_frame("b", "e", 3, [note], 1, False),

@@ -243,3 +243,48 @@ async def test_an_older_database_is_upgraded_and_old_notes_get_defaults(fresh_se
     assert r.status_code == 200 and r.json()["w"] == 250.0 and r.json()["updated_by"] == "bob"
     assert "database upgraded: added notes.w" in server.log()
     assert httpx.delete(api(server, "legacy")).json()["deleted"] == 1
+
+
+async def test_sections_are_notes_of_kind_section(server: ServerProcess) -> None:
+    """Issue #23: `kind` is set at creation (default "note"), stored, in events, snapshots, history and every
+    export; it cannot change; Markdown lists each section's notes (their centre inside it) under its title."""
+    async with connect(server, "sect", name="ann") as a, connect(server, "sect") as b:
+        plain = (await a.request({"type": "create", "text": "a note", "client_id": "n", "x": 80, "y": 90}))["note"]
+        assert plain["kind"] == "note"
+        ack = await a.request(
+            {"type": "create", "text": "Went well", "kind": "section", "client_id": "s", "x": 0, "y": 0, "w": 400,
+             "h": 300}
+        )  # fmt: skip
+        section = ack["note"]
+        assert section["kind"] == "section"
+        seen = await b.recv_until(lambda f: f["type"] == "event" and f["seq"] == ack["seq"])
+        assert seen["note"] == section
+        refused = await a.request({"type": "update", "id": plain["id"], "kind": "section", "client_id": "k"})
+        assert refused["type"] == "error" and refused["code"] == "bad_request" and "kind" in refused["message"]
+        bad = await a.request({"type": "create", "text": "x", "kind": "column", "client_id": "c"})
+        assert bad["type"] == "error" and bad["code"] == "bad_request"
+    outside = httpx.post(api(server, "sect/notes"), json={"text": "elsewhere", "x": 900, "y": 900}).json()
+    assert outside["kind"] == "note"
+    r = httpx.patch(api(server, f"sect/notes/{section['id']}"), json={"kind": "note"})
+    assert r.status_code == 400 and r.json()["error"]["code"] == "bad_request"
+    notes = httpx.get(api(server, "sect/notes")).json()["notes"]
+    assert [(n["text"], n["kind"]) for n in notes] == [
+        ("a note", "note"),
+        ("Went well", "section"),
+        ("elsewhere", "note"),
+    ]
+    async with connect(server, "sect") as c:
+        assert {n["text"]: n["kind"] for n in c.snapshot["notes"]}["Went well"] == "section"
+    history = httpx.get(api(server, "sect/history")).json()["changes"]
+    assert [c["note"]["kind"] for c in history] == ["note", "section", "note"]
+
+    md = httpx.get(api(server, "sect/export"), params={"format": "md"}).text
+    assert "## Went well\n\n- a note (ann)" in md and "## Not in a section\n\n- elsewhere" in md
+    dump = httpx.get(api(server, "sect/export")).json()
+    assert [n["kind"] for n in dump["notes"]] == ["note", "section", "note"]
+    rows = list(csv.reader(io.StringIO(httpx.get(api(server, "sect/export"), params={"format": "csv"}).text)))
+    assert rows[0][-1] == "kind" and rows[2][-1] == "section"
+    r = httpx.post(api(server, "sect-copy/import"), json=dump)
+    assert r.status_code == 200 and r.json()["created"] == 3
+    copied = httpx.get(api(server, "sect-copy/notes")).json()["notes"]
+    assert [n["kind"] for n in copied] == ["note", "section", "note"]

@@ -28,6 +28,7 @@ def note(i: int, text: str, **fields: object) -> Note:
         "updated_at": "2026-12-01T00:00:00.000Z",
         "deleted": False,
         "updated_by": None,
+        "kind": "note",
     }
     return {**base, **fields}  # type: ignore[typeddict-item]
 

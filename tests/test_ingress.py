@@ -29,6 +29,7 @@ NOTE_KEYS = {
     "h",
     "z",
     "updated_by",
+    "kind",  # "note" or "section" (protocol-collab, issue #23)
 }
 
 

@@ -136,6 +136,15 @@ class ErrorBody(Schema):
     error: ErrorDetail
 
 
+Kind = Annotated[
+    Literal["note", "section"],
+    Field(
+        description='"note", or "section": a titled area (its text is the title) grouping the notes whose '
+        "centre lies inside it; set at creation, never changed"
+    ),
+]
+
+
 class Note(Schema):
     """A note as stored (protocol.Note); a deleted note (tombstone) keeps its id with `deleted: true`."""
 
@@ -155,6 +164,7 @@ class Note(Schema):
     updated_at: Timestamp
     deleted: bool
     updated_by: str | None
+    kind: Kind
 
 
 class NotesPage(Schema):
@@ -223,6 +233,7 @@ class NewNote(Schema):
     w: Size = DEFAULT_W
     h: Size = DEFAULT_H
     z: Stack = DEFAULT_Z
+    kind: Kind = "note"
 
 
 class NoteCreate(NewNote):
@@ -274,6 +285,7 @@ class ExportNote(Schema):
     updated_by: str | None
     created_at: Timestamp
     updated_at: Timestamp
+    kind: Kind
 
 
 class ExportDocument(Schema):

@@ -22,6 +22,7 @@ __all__ = [
     "DEFAULT_H",
     "DEFAULT_W",
     "DEFAULT_Z",
+    "KINDS",
     "MAX_INT",
     "NAME_MAX",
     "SIZE_MAX",
@@ -44,6 +45,10 @@ COORD_LIMIT = 1_000_000.0  # |x|, |y| at most this (finite)
 SIZE_MIN, SIZE_MAX = 60.0, 4000.0  # w, h
 Z_LIMIT = 1_000_000_000  # |z| at most this
 DEFAULT_W, DEFAULT_H, DEFAULT_Z = 208.0, 150.0, 0  # a note that never had a size or stacking order
+
+# What a note is (protocol-collab, board session): a sticky note, or a section (a titled area grouping the notes
+# whose centre lies inside it; its `text` is the title). Set at creation, never changed.
+KINDS = ("note", "section")
 
 NAME_MAX = 64  # a display name: the socket's `name=`, a REST note's `author`; printable characters only
 MAX_INT = 2**63 - 1  # ids, versions, seqs

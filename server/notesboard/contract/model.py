@@ -55,6 +55,7 @@ class Note(TypedDict):
     updated_at: str
     deleted: bool
     updated_by: str | None
+    kind: str  # fields.KINDS: "note" or "section"
 
 
 def now_iso() -> str:
@@ -76,6 +77,7 @@ class CreateCommand:
     w: float = DEFAULT_W
     h: float = DEFAULT_H
     z: int = DEFAULT_Z
+    kind: str = "note"  # fields.KINDS
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,7 @@ Pure functions, no I/O. The socket and REST both go through `create_command`/`up
 from __future__ import annotations
 
 import math
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -118,6 +118,7 @@ class _Create(_Model):
     h: Size = DEFAULT_H
     z: Stack = DEFAULT_Z
     author: Author | None = None
+    kind: Literal["note", "section"] = "note"
 
 
 class _Update(_Model):
@@ -205,6 +206,7 @@ def create_command(body: Any, max_text: int, *, allow_author: bool) -> CreateCom
         w=float(m.w),
         h=float(m.h),
         z=m.z,
+        kind=m.kind,
     )
 
 
@@ -219,6 +221,8 @@ def update_command(
         body = {**body, "id": note_id}
     if "text" in body and body["text"] is None:
         raise BadRequest('text: cannot be null (send "" for an empty note)', cid)
+    if "kind" in body:
+        raise BadRequest("kind: is set when a note is created and cannot change", cid)
     try:
         m = _Update.model_validate(body)
     except ValidationError as exc:

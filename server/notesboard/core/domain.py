@@ -160,6 +160,7 @@ def decide(ops: Sequence[WriteOp], loaded: Loaded, now: str, *, max_boards: int)
                 "updated_at": now,
                 "deleted": False,
                 "updated_by": author,
+                "kind": cmd.kind,
             }
             plan.inserts.append((note, cmd.client_id))
             current[note["id"]] = note

@@ -24,7 +24,10 @@ FORMATS: dict[str, tuple[str, str]] = {  # format -> (media type, file extension
     "md": ("text/markdown; charset=utf-8", "md"),
     "csv": ("text/csv; charset=utf-8", "csv"),
 }
-EXPORT_FIELDS = ("id", "text", "color", "x", "y", "w", "h", "z", "author", "updated_by", "created_at", "updated_at")
+# `kind` came with sections: last, so that CSV columns stay where earlier exports had them.
+EXPORT_FIELDS = (
+    "id", "text", "color", "x", "y", "w", "h", "z", "author", "updated_by", "created_at", "updated_at", "kind",
+)  # fmt: skip
 EXPORT_KIND = "notesboard-export"
 # The browser client's palette (client/constants.js), so that Markdown sections have readable names.
 COLOR_NAMES = {
@@ -55,9 +58,38 @@ def export_board(board: str, notes: Sequence[Note], fmt: str, exported_at: str) 
     raise BadRequest(f"format must be one of {', '.join(FORMATS)}")
 
 
+def section_of(note: Note, sections: Sequence[Note]) -> Note | None:
+    """The section a note belongs to: the topmost (highest z, then newest) whose area holds the note's centre.
+    A note without a place (the board places it) belongs to none."""
+    if note["x"] is None or note["y"] is None:
+        return None
+    cx, cy = note["x"] + note["w"] / 2, note["y"] + note["h"] / 2
+    best: Note | None = None
+    for s in sections:
+        if (
+            s["x"] is None
+            or s["y"] is None
+            or not (s["x"] <= cx <= s["x"] + s["w"] and s["y"] <= cy <= s["y"] + s["h"])
+        ):
+            continue
+        if best is None or (s["z"], s["seq"]) > (best["z"], best["seq"]):
+            best = s
+    return best
+
+
 def _markdown(board: str, notes: Sequence[Note]) -> str:
+    """Notes under their section's title when the board has sections, else under their colour's name."""
+    sections = [n for n in notes if n["kind"] == "section"]
     groups: dict[str, list[Note]] = {}
-    for n in notes:
+    if sections:
+        for s in sections:
+            groups[s["text"].strip() or "(untitled section)"] = []
+        for n in notes:
+            if n["kind"] != "section":
+                home = section_of(n, sections)
+                title = (home["text"].strip() or "(untitled section)") if home else "Not in a section"
+                groups.setdefault(title, []).append(n)
+    for n in notes if not sections else ():
         color = (n["color"] or "").lower()
         title = COLOR_NAMES.get(color, color) if color else "No colour"
         groups.setdefault(title, []).append(n)
@@ -66,6 +98,9 @@ def _markdown(board: str, notes: Sequence[Note]) -> str:
         lines.append("_No notes._")
     for title, members in groups.items():
         lines += [f"## {title}", ""]
+        if not members:
+            lines += ["_No notes._", ""]
+            continue
         for n in members:
             text = n["text"].strip() or "(empty)"
             first, *rest = text.splitlines()
@@ -96,7 +131,9 @@ def parse_import(body: Any, max_text: int, max_notes: int) -> list[CreateCommand
     for i, raw in enumerate(notes):
         if not isinstance(raw, dict):
             raise BadRequest(f"notes.{i}: expected an object")
-        fields = {k: raw[k] for k in ("text", "color", "x", "y", "w", "h", "z", "author") if raw.get(k) is not None}
+        fields = {
+            k: raw[k] for k in ("text", "color", "x", "y", "w", "h", "z", "author", "kind") if raw.get(k) is not None
+        }
         fields["client_id"] = _import_id(source, raw)
         try:
             commands.append(create_command(fields, max_text, allow_author=True))

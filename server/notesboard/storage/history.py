@@ -32,10 +32,10 @@ INSERT = (
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 # The note's columns in NOTE_FIELDS order, with the logged ones from the log row `h` and the fixed ones
-# (author, created_at) from the note `n`: the same shape as `sql.note_from_row` reads.
+# (author, created_at, kind) from the note `n`: the same shape as `sql.note_from_row` reads.
 _LOGGED = (
     "n.id, n.board, h.text, n.author, h.color, h.x, h.y, h.version, h.seq, n.created_at, h.updated_at,"
-    " {deleted}, h.w, h.h, h.z, h.updated_by"
+    " {deleted}, h.w, h.h, h.z, h.updated_by, n.kind"
 )
 
 

@@ -60,6 +60,7 @@ notes = sa.Table(
     sa.Column("h", sa.Float),
     sa.Column("z", sa.BigInteger),
     sa.Column("updated_by", sa.String(64)),
+    sa.Column("kind", sa.String(16)),  # NULL: "note" (the default, and every row made before sections)
     sa.Index("notes_board_seq", "board", "seq", unique=True),
     sa.Index("notes_board_client_id", "board", "client_id", unique=True),
 )
@@ -129,13 +130,14 @@ NOTE_COLUMNS = (
     notes.c.h,
     notes.c.z,
     notes.c.updated_by,
+    notes.c.kind,
 )
 NOTE_FIELDS = ", ".join(c.name for c in NOTE_COLUMNS)
 
 # Columns added to existing tables after the first release (name, SQL type, as in the tables above, valid on
 # SQLite and Postgres); `_migrate` adds the ones a database lacks.
 ADDED_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
-    "notes": (("w", "FLOAT"), ("h", "FLOAT"), ("z", "BIGINT"), ("updated_by", "VARCHAR(64)")),
+    "notes": (("w", "FLOAT"), ("h", "FLOAT"), ("z", "BIGINT"), ("updated_by", "VARCHAR(64)"), ("kind", "VARCHAR(16)")),
     "boards": (("deleted_at", "VARCHAR(40)"),),
 }
 

@@ -27,9 +27,12 @@ YDOC_QUERY = (
     " FROM notes n LEFT JOIN note_ydocs y ON y.id = n.id WHERE n.id = ?"
 )
 
+_CLIENT_ID = len(NOTE_COLUMNS)  # where client_id follows the note's columns in a row of the known-creates read
+
 INSERT_NOTE = (
     "INSERT INTO notes (id, board, text, author, color, x, y, version, seq, created_at, updated_at, deleted,"
-    " client_id, created_seq, w, h, z, updated_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " client_id, created_seq, w, h, z, updated_by, kind)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 UPDATE_NOTE = (
     "UPDATE notes SET text = ?, color = ?, x = ?, y = ?, version = ?, seq = ?, updated_at = ?, deleted = ?,"
@@ -61,6 +64,7 @@ def note_from_row(row: Sequence[Any]) -> Note:
         "h": DEFAULT_H if row[13] is None else row[13],
         "z": DEFAULT_Z if row[14] is None else int(row[14]),
         "updated_by": row[15],
+        "kind": row[16] or "note",
     }
 
 
@@ -102,7 +106,7 @@ async def load(db: Driver, needs: Needs, now: str, *, max_boards: int) -> Loaded
         where, params = db.in_list("client_id", needs.client_ids)
         for r in await db.fetch(f"SELECT {NOTE_FIELDS}, client_id, created_seq FROM notes WHERE {where}", params):
             if r[1] in loaded.seqs:
-                loaded.known[(r[1], r[16])] = WriteResult(note_from_row(r), int(r[17]), None)
+                loaded.known[(r[1], r[_CLIENT_ID])] = WriteResult(note_from_row(r), int(r[_CLIENT_ID + 1]), None)
     text_ids = [i for i in needs.text_ids if i <= top]
     if text_ids:
         where, params = db.in_list("id", text_ids)
@@ -131,7 +135,8 @@ async def _reserve_ids(db: Driver, n: int) -> list[int]:
 
 def _insert_row(n: Note, client_id: str | None, now: str) -> tuple[Any, ...]:
     row = (n["id"], n["board"], n["text"], n["author"], n["color"], n["x"], n["y"], 1, n["seq"], now, now)
-    return (*row, False, client_id, n["seq"], n["w"], n["h"], n["z"], n["updated_by"])
+    kind = None if n["kind"] == "note" else n["kind"]  # the default stays NULL, as in older rows
+    return (*row, False, client_id, n["seq"], n["w"], n["h"], n["z"], n["updated_by"], kind)
 
 
 def _update_row(n: Note) -> tuple[Any, ...]:
