@@ -36,8 +36,8 @@ export function openEditor(el, entry, store, { closed, share }) {
     shared = null;
     if (entry.editing !== null) entry.editing.shared = false;
   };
+  const startText = editor.value;
   if (shared !== null) {
-    const startText = editor.value;
     shared.synced.then((ok) => {
       if (done || shared === null) return;
       if (ok) {
@@ -66,6 +66,29 @@ export function openEditor(el, entry, store, { closed, share }) {
   };
   const finish = (value) => {
     if (done) return;
+    if (!attached && shared !== null && value !== null && !tooLong()) {
+      // Saved before the shared document came: the editor closes now, and what was typed is applied to the
+      // document when it arrives (as if it had come in time). Saving it as a whole text with the version the
+      // editor opened on would meet a conflict with this person's own typing committed meanwhile (an earlier
+      // edit's Escape, say); only without a document in time is it saved that way.
+      done = true;
+      const pending = shared;
+      close();
+      pending.synced.then((ok) => {
+        if (ok) {
+          pending.attach(startText);
+          const merged = pending.text.toString();
+          pending.destroy();
+          store.finishSharedEdit(entry, merged);
+        } else {
+          pending.destroy();
+          if (entry.editing !== null) entry.editing.shared = false;
+          store.finishEdit(entry, value);
+        }
+        closed();
+      });
+      return;
+    }
     if (!attached) unshare();
     if (shared !== null) {
       done = true;
