@@ -4,7 +4,9 @@ this person's typing, and each editor shows the other's caret with their name.""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from typing import Any
 
 import httpx
 import pytest
@@ -89,3 +91,68 @@ def test_the_other_editor_s_caret_shows_with_their_name_where_they_type(
     expect(ann.by("remote-caret")).to_have_text("Bob")  # and Ann sees Bob's, never her own
     ann_editor.press("Enter")
     expect(caret).to_have_count(0)  # Ann closed her editor: her caret goes
+
+
+def test_a_save_before_the_shared_document_arrives_is_applied_to_it_not_a_conflict(
+    server: ServerProcess, open_board: Callable[..., BoardPage], rest: Callable[[ServerProcess], httpx.Client]
+) -> None:
+    """An earlier edit's Escape committed this person's own typing (and took it back) and the page has not heard
+    of it yet; a second edit saved before its document arrives must not be saved against the version it
+    opened on (a conflict with oneself) but applied to the document when it comes. Both sockets are routed
+    here so that the board's events and the note's document can be held back."""
+    created = rest(server).post("/api/boards/type-late/notes", json={"text": "tab to me", "x": 40, "y": 40}).json()
+    entry = f"window.notesboard.store.byId.get({created['id']})"
+    page = open_board(server, "type-late")
+    held: dict[str, list[tuple[Any, str | bytes]]] = {"ws": [], "y": []}
+    holding: set[str] = set()
+
+    def route(kind: str) -> Callable[[Any], None]:
+        def connect(ws: Any) -> None:
+            upstream = ws.connect_to_server()
+
+            def down(message: str | bytes) -> None:
+                if kind in holding:
+                    held[kind].append((ws, message))
+                else:
+                    ws.send(message)
+
+            upstream.on_message(down)
+            ws.on_message(lambda message: upstream.send(message))
+
+        return connect
+
+    def release(kind: str) -> None:
+        holding.discard(kind)
+        for ws, message in held[kind]:
+            ws.send(message)
+        held[kind].clear()
+
+    page.page.route_web_socket(re.compile(r"/y/"), route("y"))
+    page.page.route_web_socket(re.compile(r"/ws/"), route("ws"))
+    page.page.reload()  # the board's socket again, now through the route
+    note = page.note("tab to me")
+    key = note.get_attribute("data-key")
+    note.get_by_test_id("note-text").dblclick()
+    page.page.wait_for_function(f"!!{entry}.editing?.shared")
+    editor = page.by("note-editor")
+    page.page.keyboard.type("discarded")
+    expect(editor).to_have_value("tab to mediscarded")
+    page.page.wait_for_function(f"{entry}.server.version >= 2")
+    holding.add("ws")  # the page does not hear of what follows yet
+    page.page.keyboard.press("Escape")  # the typing was committed and is taken back: a newer version
+    expect(editor).to_have_count(0)  # (the note still shows the first keystroke's version, "tab to med")
+
+    holding.add("y")  # and the next editor's document does not come yet
+    page.page.locator(f'[data-key="{key}"]').get_by_test_id("note-text").dblclick()
+    expect(page.by("note-editor")).to_be_focused()
+    page.page.keyboard.press("Control+A")
+    page.page.keyboard.type("written before it came")
+    page.page.keyboard.press("Enter")
+    expect(page.by("note-editor")).to_have_count(0)  # closed at once
+    page.page.wait_for_timeout(300)
+    release("y")
+    release("ws")
+    expect(page.note("written before it came")).to_have_count(1)
+    assert stored_texts(rest(server), "type-late", ["written before it came"]) == ["written before it came"]
+    expect(page.by("note-conflict")).to_have_count(0)
+    assert page.errors == []
