@@ -133,6 +133,19 @@ def test_read_only_token_shows_a_read_only_board(auth_server: ServerProcess, ope
         notes = rest.get("/api/boards/ro-board/notes").json()["notes"]
     assert [(n["text"], n["version"], n["x"]) for n in notes] == [("look, don't touch", 1, 80)]
 
+    # History needs only read access: the note's versions (without restoring), and the replay (with the token).
+    expect(page.by("new-section")).to_be_disabled()
+    expect(note.get_by_test_id("note-versions")).to_be_visible()
+    note.get_by_test_id("note-versions").click()
+    expect(page.by("version")).to_have_count(1)
+    expect(page.by("version-restore")).to_have_count(0)
+    page.by("versions-close").click()
+    page.by("replay-button").click()
+    expect(page.by("replay-position")).to_have_attribute("data-seq", "1")
+    expect(page.page.locator('#replay-canvas [data-testid="note"]:visible')).to_have_count(1)
+    page.by("replay-live").click()
+    expect(page.by("replay-bar")).to_be_hidden()
+
 
 def test_expired_token_asks_again(auth_server: ServerProcess, open_board: OpenBoard) -> None:
     # Already expired when the page opens: the probe says why.
