@@ -218,6 +218,10 @@ export class Replay {
       } finally {
         this._busy = false;
       }
+      if (this._want !== null) {
+        this._pump(); // the scrubber moved while this page was read: that move wins
+        return;
+      }
     }
     this._credit -= n;
     const step = this._buffer.splice(0, n);
@@ -230,6 +234,10 @@ export class Replay {
       this._busy = true;
       const head = await getJSON(`${this.path}/notes`, { limit: 1 }, this.token()).catch(() => null);
       this._busy = false;
+      if (this._want !== null) {
+        this._pump();
+        return;
+      }
       if (head !== null && head.seq > this.max) this._setMax(head.seq); // live changes: they play on
       else this.pause();
     }

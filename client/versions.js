@@ -34,6 +34,8 @@ export class VersionsPanel {
     this.entry = null;
     this._loading = null; // the AbortController of the read under way
     this._reload = null; // a timer: the note changed while the dialog was open
+    /** @type {number | null} the note's version when the list was read (a newer one reloads it) */
+    this._shownVersion = null;
     $("versions-close").addEventListener("click", () => this.dialog.close());
     store.subscribe((change) => {
       if (this.entry === null || change.entry !== this.entry) return;
