@@ -406,10 +406,11 @@ export class BoardSocket {
       case "snapshot":
         return this._onSnapshot(frame);
       case "event":
+      case "session": // a board session change takes the board's next seq like a note event
         if (!this._synced) return;
         switch (this.seq.check(frame.seq)) {
           case "next":
-            return this._emit("event", frame);
+            return this._emit(frame.type, frame);
           case "stale":
             return; // already applied (the contract says this does not happen; be safe)
           default:

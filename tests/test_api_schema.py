@@ -79,7 +79,7 @@ def test_schemathesis_finds_nothing(open_server: ServerProcess) -> None:
 
 @pytest.mark.timeout(300)
 def test_schemathesis_with_auth_on(auth_server: ServerProcess) -> None:
-    token = mint(SECRET, "*", "write", 600)
+    token = mint(SECRET, "*", "facilitate", 600)  # write, and the board session (PUT .../session) too
     # Generation in depth (examples, fuzzing, stateful links) ran against the same routes above; here the
     # coverage phase reaches every operation deterministically, with valid and invalid inputs, for every
     # check, and the token is the point too: every operation must refuse a request without it or with a bad

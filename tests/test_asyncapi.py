@@ -52,8 +52,9 @@ class Frames:
         """Valid, and no field the document does not name (a server change must update the document)."""
         kind = frame["type"]
         self.validators[kind].validate(frame)
-        props = self.schema(self.doc["components"]["messages"][kind]["payload"]["$ref"])["properties"]
-        assert set(frame) == set(props), (kind, set(frame) ^ set(props))
+        schema = self.schema(self.doc["components"]["messages"][kind]["payload"]["$ref"])
+        props, required = set(schema["properties"]), set(schema.get("required", ()))
+        assert required <= set(frame) <= props, (kind, set(frame) ^ props)  # optional: the snapshot's session
         note_fields = set(self.schema("Note")["properties"])
         for note in [frame["note"]] if "note" in frame else frame.get("notes", []):
             assert set(note) == note_fields, set(note) ^ note_fields
@@ -104,9 +105,17 @@ def test_frame_builders_match_the_document() -> None:
         "w": 208.0, "h": 150.0, "z": 0, "version": 1, "seq": 3, "created_at": "2026-11-25T14:50:59.480Z",
         "updated_at": "2026-11-25T14:50:59.480Z", "deleted": False, "updated_by": None, "kind": "note",
     }  # fmt: skip
+    session: protocol.Session = {
+        "vote": {"open": True, "budget": 3, "hidden": True, "multiple": False},
+        "writing": "private",
+        "timer": {"ends_at": "2026-11-25T14:55:59.480Z", "paused_left": None},
+        "version": 2,
+    }
     built = [
         protocol.snapshot_frame("b", "e", 3, [note], 1, False),
+        protocol.snapshot_frame("b", "e", 3, [note], 1, False, False, session),
         protocol.event_frame("created", note),
+        protocol.session_frame(4, session),
         protocol.ack_frame("c1", 3, note),
         protocol.error_frame(Conflict("stale", "c1")),
         protocol.presence_frame(2, ["ann"]),
@@ -153,6 +162,8 @@ async def test_every_frame_a_real_server_sends_matches(sock_server: ServerProces
         assert (await request(a, restore))["type"] == "ack"
         for i in range(4):
             await request(a, {"type": "create", "text": "more", "client_id": f"m{i}"})
+        put = httpx.put(f"{sock_server.url}/api/boards/spec/session", json={"vote": {"open": True}, "version": 0})
+        assert put.status_code == 200, put.text
         sent.append({"type": "ping"})
         await a.send({"type": "ping"})
         aware = {"type": "awareness", "cursor": {"x": 1, "y": 2}, "selected": [note["id"]], "view": None}

@@ -60,7 +60,9 @@ def token(
     board: Annotated[
         str | None, typer.Argument(help="Board name or glob pattern: 'team-*', or '*' for all.", show_default=False)
     ] = None,
-    role: Annotated[str, typer.Option(help="read (see notes) or write (also change them).")] = "write",
+    role: Annotated[
+        str, typer.Option(help="read (see notes), write (also change them) or facilitate (also run the board session).")
+    ] = "write",
     ttl: Annotated[str, typer.Option(help="Lifetime: seconds, or with a unit: 30m, 12h, 7d.")] = "1h",
     secret: Annotated[
         str | None, typer.Option(envvar="NOTESBOARD_AUTH_SECRET", help="The server's --auth-secret (32+ bytes).")
@@ -92,8 +94,8 @@ def token(
         auth.check_secret(secret)
     except ValueError as exc:
         raise _fail(f"--secret: {exc}") from None
-    if role not in ("read", "write"):
-        raise _fail("--role must be read or write")
+    if role not in auth.ROLES:
+        raise _fail("--role must be read, write or facilitate")
     units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
     raw = ttl.strip().lower()
     try:
@@ -102,7 +104,7 @@ def token(
         raise _fail(f"--ttl {ttl!r} is not a duration like 90, 30m, 12h or 7d") from None
     if not 0 < seconds < 10 * 365 * 86400:
         raise _fail("--ttl must be positive and under ten years")
-    typer.echo(auth.mint(secret, board, role, seconds))  # type: ignore[arg-type]
+    typer.echo(auth.mint(secret, board, role, seconds))
 
 
 @app.command()

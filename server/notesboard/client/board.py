@@ -71,6 +71,7 @@ class Board:
         self.max_queue = max_queue
         self.ack_timeout = ack_timeout
         self.notes: dict[int, Note] = {}  # live notes by id
+        self.session: dict[str, Any] | None = None  # the board session, from the snapshot and `session` frames
         self.tracker = SeqTracker()
         self.connected = asyncio.Event()
         self.awareness: dict[str, Peer] = {}  # the other peers as the server reports them (client/awareness.py)
@@ -219,12 +220,14 @@ class Board:
         while True:
             frame = await conn.recv(timeout=3600)
             kind = frame.get("type")
-            if kind == "event":
+            if kind in ("event", "session"):
                 _, verdict = conn.verdicts[checked]
                 checked += 1
                 if verdict is Verdict.GAP:
                     return  # resume: the snapshot brings what was missed
-                if verdict is Verdict.NEXT:
+                if verdict is Verdict.NEXT and kind == "session":
+                    self.session = frame["session"]
+                elif verdict is Verdict.NEXT:
                     self._apply(frame["note"])
                     self._events.put_nowait(frame)
             elif kind == "awareness":
@@ -248,6 +251,7 @@ class Board:
 
     def _apply_snapshot(self, conn: Connection) -> None:
         kind, snapshot = conn.snapshot_kind, conn.snapshot
+        self.session = snapshot.get("session")
         if kind is not SnapshotKind.RESUMED:
             self.notes.clear()
         for note in snapshot["notes"]:

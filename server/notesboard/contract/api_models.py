@@ -316,3 +316,43 @@ class ImportBody(Schema):
 
     format: Literal["notesboard-export"]
     notes: list[ImportNote]
+
+
+# -- the board session (contract/session.py validates; docs/protocol.md "Board session") --------------------
+
+
+class SessionVote(Schema):
+    """A dot vote: `budget` votes per voter; `multiple` (an extension) lets one voter put several on a note."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    open: bool
+    budget: int = Field(3, ge=1, le=100)
+    hidden: bool = False
+    multiple: bool = False
+
+
+class SessionTimer(Schema):
+    """Running until `ends_at`, or paused with `paused_left` seconds: one of the two (both null: no timer)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    ends_at: Annotated[str, Field(json_schema_extra={"format": "date-time"})] | None = None
+    paused_left: float | None = Field(None, ge=0)
+
+
+class SessionBody(Schema):
+    """PUT: the whole session; `version` the one you saw (another one is 409), absent: replace whatever is."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    vote: SessionVote | None = None
+    writing: Literal["open", "private"] = "open"
+    timer: SessionTimer | None = None
+    version: int | None = Field(None, ge=0, le=MAX_INT)
+
+
+class BoardSession(Schema):
+    """The board's session; `version` 0: the board never had one."""
+
+    vote: SessionVote | None
+    writing: Literal["open", "private"]
+    timer: SessionTimer | None
+    version: int

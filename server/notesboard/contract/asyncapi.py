@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from pydantic.json_schema import models_json_schema
 
 from notesboard import __version__
@@ -40,6 +40,9 @@ class SnapshotFrame(m.Schema):
     presence: int
     reset: bool
     more: bool
+    session: m.BoardSession | None = Field(
+        None, description="only on a board that has a session (docs/protocol.md: Board session); absent otherwise"
+    )
 
 
 class EventFrame(m.Schema):
@@ -49,6 +52,15 @@ class EventFrame(m.Schema):
     op: Literal["created", "updated", "deleted"]
     seq: int
     note: m.Note
+
+
+class SessionFrame(m.Schema):
+    """A committed change of the board session (REST PUT .../session); it takes the board's next seq, like an
+    event, and carries the whole session."""
+
+    type: Literal["session"]
+    seq: int
+    session: m.BoardSession
 
 
 class AckFrame(m.Schema):
@@ -108,6 +120,7 @@ class PingFrame(m.Schema):
 SERVER_FRAMES: dict[str, type[BaseModel]] = {
     "snapshot": SnapshotFrame,
     "event": EventFrame,
+    "session": SessionFrame,
     "ack": AckFrame,
     "error": ErrorFrame,
     "presence": PresenceFrame,

@@ -28,7 +28,12 @@ __all__ = [
     "Op",
     "Outcome",
     "Ping",
+    "Session",
+    "SessionCommand",
+    "SessionResult",
+    "Timer",
     "UpdateCommand",
+    "Vote",
     "WriteOp",
     "WriteResult",
     "YUpdateCommand",
@@ -56,6 +61,28 @@ class Note(TypedDict):
     deleted: bool
     updated_by: str | None
     kind: str  # fields.KINDS: "note" or "section"
+
+
+# -- the board session (contract/session.py parses it) ---------------------------------------------------
+
+
+class Vote(TypedDict):
+    open: bool
+    budget: int
+    hidden: bool
+    multiple: bool
+
+
+class Timer(TypedDict):
+    ends_at: str | None  # RFC 3339 UTC, milliseconds, "Z": running until then
+    paused_left: float | None  # seconds left while paused
+
+
+class Session(TypedDict):
+    vote: Vote | None
+    writing: Literal["open", "private"]
+    timer: Timer | None
+    version: int  # 0: the board never had a session
 
 
 def now_iso() -> str:
@@ -124,6 +151,17 @@ class Ping:
     pass
 
 
+@dataclass(frozen=True, slots=True)
+class SessionCommand:
+    """Replace a board's session (REST PUT); `version`: the one it was based on (None: whatever it is)."""
+
+    session: Session
+    version: int | None
+    max_timer: float  # seconds a timer may run or hold (settings.max_timer), checked against the clock
+    author: str | None = None
+    client_id: str | None = None
+
+
 NoteCommand = CreateCommand | UpdateCommand | DeleteCommand
 Command = NoteCommand | Ping  # what a socket frame can be
 
@@ -136,7 +174,7 @@ class WriteOp:
     """One change waiting for the writer."""
 
     board: str
-    command: NoteCommand | DeleteBoardCommand
+    command: NoteCommand | DeleteBoardCommand | SessionCommand
     author: str | None = None  # a socket's display name; REST passes it in the command
 
 
@@ -159,7 +197,16 @@ class BoardCleared:
     deleted: list[WriteResult]
 
 
-Outcome = WriteResult | BoardCleared
+@dataclass(slots=True)
+class SessionResult:
+    """A committed session change: the board's next seq, the session with its new version."""
+
+    board: str
+    seq: int
+    session: Session
+
+
+Outcome = WriteResult | BoardCleared | SessionResult
 
 
 @dataclass(slots=True)

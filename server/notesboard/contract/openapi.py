@@ -44,9 +44,10 @@ ERRORS = {
     400: "bad_request: a bad board name, path id, query parameter or body (the message says which)",
     401: "forbidden: the token is missing, malformed, wrongly signed or expired",
     403: "forbidden: a browser Origin that is not allowed, a token that does not cover the board or is "
-    "read-only, the board cap, (GET /api/boards) listing is off, or (history, ?at=) history is off",
+    "read-only, the board cap, (GET /api/boards) listing is off, (history, ?at=) history is off, or (PUT "
+    "session) not a facilitate token",
     404: "not_found: no such note on this board",
-    409: "conflict: `version` is not the note's current one (or a restore of a live note)",
+    409: "conflict: `version` is not the note's (or the session's) current one, or a restore of a live note",
     413: "too_large: the body, a text or an import is over its limit",
     503: "unavailable: the database cannot be reached or the server is shutting down",
 }
@@ -172,6 +173,18 @@ OPERATIONS: dict[str, Operation] = {
         (BOARD,),
         m.ImportBody,
     ),
+    "get_session": Operation(
+        {200: ("the board's session (version 0: it never had one)", m.BoardSession)},
+        (400, 503),
+        (BOARD,),
+        auth_errors=(401, 403),
+    ),
+    "put_session": Operation(
+        {200: ("the session as committed, with its new version", m.BoardSession)},
+        (400, 403, 409, 503),
+        (BOARD,),
+        m.SessionBody,
+    ),
     "asyncapi": Operation(
         {200: ("the AsyncAPI 3 document of the socket protocol", dict[str, Any])}, (), secured=False, auth_errors=()
     ),
@@ -186,8 +199,9 @@ SCHEMA_MODELS: list[type[BaseModel]] = [
     m.ImportResult,
     m.Health,
     m.ExportDocument,
+    m.BoardSession,
 ]
-BODY_MODELS: list[type[BaseModel]] = [m.NoteCreate, m.NoteUpdate, m.ImportBody]
+BODY_MODELS: list[type[BaseModel]] = [m.NoteCreate, m.NoteUpdate, m.ImportBody, m.SessionBody]
 
 
 def _components(settings: Settings) -> dict[str, Any]:

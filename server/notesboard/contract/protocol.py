@@ -11,12 +11,13 @@ from typing import Any
 import orjson
 
 from notesboard.contract.errors import NotesError
-from notesboard.contract.model import Note, Op
+from notesboard.contract.model import Note, Op, Session
 
 __all__ = [
     "PONG",
     "Note",
     "Op",
+    "Session",
     "ack_frame",
     "change_op",
     "decode",
@@ -24,6 +25,7 @@ __all__ = [
     "error_frame",
     "event_frame",
     "presence_frame",
+    "session_frame",
     "snapshot_frame",
 ]
 
@@ -41,20 +43,33 @@ PONG = encode({"type": "pong"})
 
 
 def snapshot_frame(
-    board: str, epoch: str, seq: int, notes: list[Note], presence: int, reset: bool, more: bool = False
+    board: str,
+    epoch: str,
+    seq: int,
+    notes: list[Note],
+    presence: int,
+    reset: bool,
+    more: bool = False,
+    session: Session | None = None,
 ) -> str:
-    return encode(
-        {
-            "type": "snapshot",
-            "board": board,
-            "epoch": epoch,
-            "seq": seq,
-            "notes": notes,
-            "presence": presence,
-            "reset": reset,
-            "more": more,
-        }
-    )
+    frame = {
+        "type": "snapshot",
+        "board": board,
+        "epoch": epoch,
+        "seq": seq,
+        "notes": notes,
+        "presence": presence,
+        "reset": reset,
+        "more": more,
+    }
+    if session is not None:  # only boards that have one: older clients see the snapshot they know
+        frame["session"] = session
+    return encode(frame)
+
+
+def session_frame(seq: int, session: Session) -> str:
+    """A committed session change: it took the board's seq `seq` like a note event."""
+    return encode({"type": "session", "seq": seq, "session": session})
 
 
 def change_op(note: Note) -> Op:

@@ -1,6 +1,7 @@
 """Optional access control: signed tokens (HS256 JWT) that grant a role on the boards matching a pattern.
 
-A token's claims: `board` (a glob such as `team-*`, or `*`), `role` (`read` or `write`), `exp`. With no
+A token's claims: `board` (a glob such as `team-*`, or `*`), `role` (`read`, `write`, or `facilitate`:
+write and also change the board session), `exp`. With no
 `auth_secret` configured, everything is allowed (the default for a board bound to 127.0.0.1). Origin
 checks are separate (`origin_allowed`) and always on: they stop other web sites from using a visitor's
 browser against this server (cross-site WebSocket hijacking).
@@ -22,6 +23,7 @@ from notesboard.contract.errors import Forbidden, Unauthorized
 
 __all__ = [
     "MIN_SECRET_BYTES",
+    "ROLES",
     "SECRET_HINT",
     "Grant",
     "authorize",
@@ -32,7 +34,8 @@ __all__ = [
     "origin_allowed",
 ]
 
-Role = Literal["read", "write"]
+Role = Literal["read", "write", "facilitate"]
+ROLES: tuple[Role, ...] = ("read", "write", "facilitate")  # each grants what the ones before it do
 ALGORITHM = "HS256"
 # RFC 7518 3.2: an HS256 key must be at least as long as the hash output (32 bytes). Shorter ones can be
 # brute-forced offline from any single token.
@@ -49,10 +52,14 @@ class Grant:
     expires: float | None  # epoch seconds; None when auth is off
 
     def can_write(self) -> bool:
-        return self.role == "write"
+        return self.role in ("write", "facilitate")
+
+    def can_facilitate(self) -> bool:
+        """May change the board session (vote, writing mode, timer); with auth off everyone may."""
+        return self.role == "facilitate"
 
 
-OPEN = Grant("*", "write", None)
+OPEN = Grant("*", "facilitate", None)
 
 
 def new_secret() -> str:
@@ -96,7 +103,7 @@ def authorize(secret: str | None, token: str | None, board: str | None) -> Grant
     except jwt.InvalidTokenError as exc:
         raise Unauthorized(f"invalid token: {exc}") from None
     pattern, role = claims.get("board"), claims.get("role")
-    if not isinstance(pattern, str) or role not in ("read", "write"):
+    if not isinstance(pattern, str) or role not in ROLES:
         raise Unauthorized("invalid token: bad board or role claim")
     if board is not None and not fnmatchcase(board, pattern):
         raise Forbidden(f"token does not grant board {board!r}")

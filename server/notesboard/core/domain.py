@@ -15,6 +15,8 @@ loads them into `Loaded`, and hands them to `decide()`, which applies the rules 
   v1 `text` on a note that has one becomes the smallest edit; the note's text is the merged text. A Yjs
   update with `announce=False` commits quietly (text only, no version, seq or event) and leaves the note
   pending until an announce; a deleted note loses its document;
+- session (a board's vote, writing mode and timer, `core/session.py`): a version check, then the board's next
+  seq like a note change, so sessions and notes share one seq order; the board is made if absent (the cap);
 - purge (a delete with `purge`): the tombstone's text is cleared and the note's logged texts are blanked
   (`Plan.purged`); on a note that is already a tombstone it changes nothing else (no seq, no event).
 
@@ -35,11 +37,16 @@ from notesboard.contract.model import (
     Note,
     Op,
     Outcome,
+    Session,
+    SessionCommand,
+    SessionResult,
     UpdateCommand,
     WriteOp,
     WriteResult,
     YUpdateCommand,
 )
+from notesboard.contract.session import EMPTY_SESSION, parse_instant
+from notesboard.core.session import apply_session
 from notesboard.ytext.merge import merge_text
 
 __all__ = ["Loaded", "Needs", "Plan", "boards_to_make", "decide", "needs"]
@@ -56,13 +63,15 @@ class Needs:
     client_ids: list[str]  # of creates: an earlier create with the same one is a replay
     creates: int  # fresh note ids to reserve
     text_ids: list[int] = field(default_factory=list)  # notes whose text changes: their Yjs documents are read
+    sessions: list[str] = field(default_factory=list)  # boards whose session changes: their sessions are read
 
 
 def needs(ops: Sequence[WriteOp]) -> Needs:
     creates = [(op.board, op.command) for op in ops if isinstance(op.command, CreateCommand)]
+    sessions = sorted({op.board for op in ops if isinstance(op.command, SessionCommand)})
     return Needs(
         boards=sorted({op.board for op in ops}),
-        created_on=sorted({board for board, _ in creates}),
+        created_on=sorted({board for board, _ in creates} | set(sessions)),
         ids=sorted({op.command.id for op in ops if isinstance(op.command, UpdateCommand | DeleteCommand)}),
         cleared=sorted({op.board for op in ops if isinstance(op.command, DeleteBoardCommand)}),
         client_ids=sorted({cmd.client_id for _, cmd in creates if cmd.client_id}),
@@ -75,6 +84,7 @@ def needs(ops: Sequence[WriteOp]) -> Needs:
                 or (isinstance(op.command, UpdateCommand) and "text" in op.command.changes)
             }
         ),
+        sessions=sessions,
     )
 
 
@@ -94,6 +104,7 @@ class Loaded:
     fresh_ids: list[int] = field(default_factory=list)  # one per create, ascending
     ydocs: dict[int, bytes] = field(default_factory=dict)  # note id -> its Yjs document (notes that have one)
     ypending: set[int] = field(default_factory=set)  # notes whose latest Yjs commits await their announce
+    sessions: dict[str, Session] = field(default_factory=dict)  # board -> its stored session (absent: none yet)
 
 
 @dataclass(slots=True)
@@ -109,6 +120,7 @@ class Plan:
     ydocs_dropped: set[int] = field(default_factory=set)  # notes deleted: their Yjs documents go (before ydocs)
     ypending: set[int] = field(default_factory=set)  # of `ydocs`, those stored with their announce pending
     purged: list[int] = field(default_factory=list)  # notes whose texts the history forgets
+    sessions: dict[str, tuple[Session, int]] = field(default_factory=dict)  # board -> (new session, its seq)
 
 
 def decide(ops: Sequence[WriteOp], loaded: Loaded, now: str, *, max_boards: int) -> Plan:
@@ -168,6 +180,21 @@ def decide(ops: Sequence[WriteOp], loaded: Loaded, now: str, *, max_boards: int)
             if key is not None:
                 known[key] = result  # a second create with this client_id in the same batch replays it
             results.append(result)
+            continue
+
+        if isinstance(cmd, SessionCommand):
+            if board not in seqs:
+                results.append(Forbidden(f"this server holds its limit of {max_boards} boards", cmd.client_id))
+                continue
+            stored = loaded.sessions.get(board, EMPTY_SESSION)
+            decided = apply_session(cmd, stored, parse_instant(now))
+            if isinstance(decided, NotesError):
+                results.append(decided)
+                continue
+            seq = next_seq(board)
+            loaded.sessions[board] = decided
+            plan.sessions[board] = (decided, seq)
+            results.append(SessionResult(board, seq, decided))
             continue
 
         if isinstance(cmd, DeleteBoardCommand):

@@ -18,9 +18,13 @@ from notesboard.contract.model import (
     DeleteBoardCommand,
     NoteCommand,
     Outcome,
+    Session,
+    SessionCommand,
+    SessionResult,
     WriteOp,
     WriteResult,
 )
+from notesboard.contract.session import EMPTY_SESSION
 from notesboard.storage import Store
 from notesboard.storage.history_reads import HistoryPage, read_at, read_history
 from notesboard.storage.writer import Writer
@@ -72,6 +76,16 @@ class Notes:
                 created += 1
         page = await self.store.read_notes(board, None, 1)
         return ImportResult(board, created, skipped, page.seq)
+
+    async def session(self, board: str) -> Session:
+        """The board's session (the empty one, version 0, when it never had one)."""
+        return await self.store.read_session(board) or EMPTY_SESSION
+
+    async def set_session(self, board: str, command: SessionCommand) -> SessionResult:
+        """Replace the session through the writer: it takes the board's next seq, like a note change."""
+        result = await self.writer.submit(WriteOp(board, command))
+        assert isinstance(result, SessionResult)
+        return result
 
     async def page(self, board: str, since: int | None, limit: int | None) -> BoardPage:
         return await self.store.read_notes(board, since, limit)

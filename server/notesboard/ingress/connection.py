@@ -154,6 +154,9 @@ class SocketConnection(StateMachine):
             limit = self.query.limit or svc.settings.snapshot_limit
             # Shared with the board's other connects; only reads that start after the hub join in `serve`.
             snap = await svc.snapshots.snapshot(self.board, self.query.since, self.query.epoch, limit)
+            # Read after the notes: a session at least as new as the snapshot's seq (a `session` event that the
+            # snapshot already holds only repeats the same whole state).
+            session = await svc.store.read_session(self.board)
         except NotesError as exc:
             self._enter(ConnState.CLOSING)
             await self.ws.send_text(error_frame(exc))
@@ -163,7 +166,7 @@ class SocketConnection(StateMachine):
             return None
         self.seq = snap.seq
         presence = svc.hub.count(self.board)
-        frame = snapshot_frame(self.board, snap.epoch, snap.seq, snap.notes, presence, snap.reset, snap.more)
+        frame = snapshot_frame(self.board, snap.epoch, snap.seq, snap.notes, presence, snap.reset, snap.more, session)
         held, self._held = self._held, []
         self._enter(ConnState.OPEN)
         for seq, held_frame in held:

@@ -21,6 +21,7 @@ from notesboard.contract.openapi import install as install_openapi
 from notesboard.ingress.endpoint import websocket_endpoint
 from notesboard.ingress.pages import client_dir, mount_pages
 from notesboard.ingress.rest import error_response, router
+from notesboard.ingress.rest_session import router as session_router
 from notesboard.runtime.assembly import open_runtime
 from notesboard.runtime.config import Settings
 from notesboard.runtime.metrics import router as metrics_router
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.add_middleware(RawSendMiddleware)
     app.include_router(router)
+    app.include_router(session_router)
     app.include_router(metrics_router)
     app.include_router(asyncapi_router)
     install_openapi(app, settings)

@@ -71,6 +71,9 @@ class Settings(BaseSettings):
         False, description="Let anyone list every board (GET /api/boards); off: board names act as share links."
     )
     max_import: int = Field(10_000, ge=1, le=100_000, description="Notes one import may create.")
+    max_timer: float = Field(
+        86_400, ge=1, le=7 * 86_400, description="Longest board session timer, in seconds (longer: bad_request)."
+    )
 
     # Connection limits.
     max_connections: int = Field(10_000, ge=1, description="Open WebSocket connections per process (more: 503).")

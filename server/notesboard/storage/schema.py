@@ -76,6 +76,20 @@ note_ydocs = sa.Table(
     sa.Column("pending", sa.Boolean, nullable=False),  # committed quietly: the note's version/seq/event still due
 )
 
+# A board's session (core/session.py): vote, writing mode and timer as the JSON of the wire's `session` minus
+# `version`, which has its column, as has the seq of its last change (the snapshot's `session` is read with
+# it). A new table: `create_all` adds it to databases made by older releases; a board without a row has the
+# empty session (version 0).
+board_sessions = sa.Table(
+    "board_sessions",
+    metadata,
+    sa.Column("board", sa.String(64), primary_key=True),
+    sa.Column("state", sa.Text, nullable=False),
+    sa.Column("version", sa.BigInteger, nullable=False),
+    sa.Column("seq", sa.BigInteger, nullable=False),
+    sa.Column("updated_at", sa.String(40), nullable=False),
+)
+
 boards_by_time = sa.Index("boards_updated_at", boards.c.updated_at)
 
 # The change log (history.py): one row per committed change, the note as it was right after it. `author` and

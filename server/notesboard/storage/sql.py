@@ -11,12 +11,24 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from notesboard.contract.model import DEFAULT_H, DEFAULT_W, DEFAULT_Z, Note, WriteResult
+from notesboard.contract.model import DEFAULT_H, DEFAULT_W, DEFAULT_Z, Note, Session, WriteResult
+from notesboard.contract.protocol import decode, encode
 from notesboard.core.domain import Loaded, Needs, Plan, boards_to_make
 from notesboard.storage.driver import Driver
 from notesboard.storage.schema import NOTE_COLUMNS, NOTE_FIELDS
 
-__all__ = ["PENDING_YDOCS", "YDOC_QUERY", "load", "note_from_row", "page_query", "persist"]
+__all__ = [
+    "PENDING_YDOCS",
+    "SESSION_QUERY",
+    "YDOC_QUERY",
+    "load",
+    "note_from_row",
+    "page_query",
+    "persist",
+    "session_from_row",
+]
+
+SESSION_QUERY = "SELECT state, version FROM board_sessions WHERE board = ?"
 
 # Notes committed quietly whose announce never came (the process stopped first): announced at start-up.
 PENDING_YDOCS = "SELECT n.board, n.id FROM note_ydocs y JOIN notes n ON n.id = y.id WHERE y.pending = ? ORDER BY n.id"
@@ -114,6 +126,10 @@ async def load(db: Driver, needs: Needs, now: str, *, max_boards: int) -> Loaded
             loaded.ydocs[int(r[0])] = bytes(r[1])
             if r[2]:
                 loaded.ypending.add(int(r[0]))
+    if needs.sessions:
+        where, params = db.in_list("board", needs.sessions)
+        for r in await db.fetch(f"SELECT board, state, version FROM board_sessions WHERE {where}", params):
+            loaded.sessions[r[0]] = session_from_row(r[1:])
     # Ids for every create, reserved up front so that a board delete later in the batch sees them too.
     if needs.creates:
         loaded.fresh_ids = await _reserve_ids(db, needs.creates)
@@ -162,6 +178,26 @@ async def persist(db: Driver, plan: Plan, now: str) -> None:
             " ON CONFLICT (id) DO UPDATE SET state = EXCLUDED.state, pending = EXCLUDED.pending"
         )
         await db.executemany(upsert, [(i, s, i in plan.ypending) for i, s in sorted(plan.ydocs.items())])
+    if plan.sessions:
+        upsert = (
+            "INSERT OR REPLACE INTO board_sessions (board, state, version, seq, updated_at) VALUES (?, ?, ?, ?, ?)"
+            if db.is_sqlite
+            else "INSERT INTO board_sessions (board, state, version, seq, updated_at) VALUES (?, ?, ?, ?, ?)"
+            " ON CONFLICT (board) DO UPDATE SET state = EXCLUDED.state, version = EXCLUDED.version,"
+            " seq = EXCLUDED.seq, updated_at = EXCLUDED.updated_at"
+        )
+        await db.executemany(upsert, [_session_row(b, s, q, now) for b, (s, q) in sorted(plan.sessions.items())])
+
+
+def session_from_row(row: Sequence[Any]) -> Session:
+    """(state, version) of board_sessions as the wire's session."""
+    state = decode(row[0])
+    return {"vote": state["vote"], "writing": state["writing"], "timer": state["timer"], "version": int(row[1])}
+
+
+def _session_row(board: str, session: Session, seq: int, now: str) -> tuple[Any, ...]:
+    state = encode({"vote": session["vote"], "writing": session["writing"], "timer": session["timer"]})
+    return (board, state, session["version"], seq, now)
 
 
 def page_query(board: str, since: int | None, limit: int | None) -> tuple[str, list[Any]]:

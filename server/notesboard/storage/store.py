@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 from databases import Database
 
 from notesboard.contract.errors import NotesError, Unavailable
-from notesboard.contract.model import BoardPage, BoardSummary, Note, Outcome, WriteOp, now_iso
+from notesboard.contract.model import BoardPage, BoardSummary, Note, Outcome, Session, WriteOp, now_iso
 from notesboard.core import domain
 from notesboard.storage import history, sql
 from notesboard.storage.dbfile import FileIdentity, sqlite_file
@@ -263,6 +263,12 @@ class Store:
         if since is None:
             found.reverse()
         return BoardPage(board, self.epoch, seq, found, more)
+
+    async def read_session(self, board: str) -> Session | None:
+        """The board's session; None when it never had one."""
+        async with self._read() as db:
+            rows = await db.fetch(sql.SESSION_QUERY, [board])
+        return sql.session_from_row(rows[0]) if rows else None
 
     async def note_live(self, board: str, note_id: int) -> bool:
         """Is note `note_id` on `board` and not deleted? (awareness checks an `editing` id with it)"""
