@@ -17,6 +17,7 @@ import { TouchControl } from "./touch.js";
 import { PeerView } from "./peerview.js";
 import { Replay } from "./replay.js";
 import { VersionsPanel } from "./versions.js";
+import { WorkshopTimer } from "./timer.js";
 import { AwarenessSender, Peers } from "./peers.js";
 import { cleanName, loadColor, loadName, rememberBoard, saveColor, saveName } from "./prefs.js";
 import { BoardSocket } from "./socket.js";
@@ -90,7 +91,7 @@ function main() {
   // Small screens: what does not fit moves into the toolbar's "More" menu.
   new Overflow($("overflow-menu", HTMLDetailsElement), $("overflow-pop"), [
     { bar: document.querySelector(".topbar"), items: [$("name-button"), $("token-button")] },
-    { bar: $("toolbar-bar"), items: [$("help"), $("replay-button"), $("board-menu"), $("zoom-fit"), $("new-section")] },
+    { bar: $("toolbar-bar"), items: [$("help"), $("replay-button"), $("board-menu"), $("zoom-fit"), $("new-section"), $("timer")] },
   ]);
   new TouchControl(view);
   // A saved note's text is typed together on /y/ (issue #22): keystrokes merge, nothing conflicts.
@@ -189,6 +190,9 @@ function main() {
   $("new-note").addEventListener("click", () => view.createInView());
   // Workshops (issue #23): sections, and the templates an empty board offers.
   $("new-section").addEventListener("click", () => view.sections.createInView());
+  const timer = new WorkshopTimer({ board, token: () => gate.token, toast: (t, l) => toasts.show(t, l) });
+  socket.on("snapshot", (snapshot) => timer.heard(snapshot.session)); // the board session, when it has one
+  socket.on("session", (frame) => timer.heard(frame.session));
   for (const button of /** @type {NodeListOf<HTMLButtonElement>} */ (document.querySelectorAll("[data-template]"))) {
     button.addEventListener("click", () => view.sections.applyTemplate(button.dataset.template ?? ""));
   }
