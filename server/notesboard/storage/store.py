@@ -169,15 +169,22 @@ class Store:
             return await self._apply_once(ops)
 
     async def _apply_once(self, ops: Sequence[WriteOp]) -> list[Outcome | NotesError]:
-        # A connection the database ended while idle (a restart) is replaced before the batch, not after it failed.
-        _, db = self._writer if self._writer and self._writer[1].alive() else await self._reconnect_writer()
-        await db.execute("BEGIN IMMEDIATE" if self.is_sqlite else "BEGIN")
-        try:
+        async with self._transaction() as db:
             now = now_iso()
             loaded = await sql.load(db, domain.needs(ops), now, max_boards=self._max_boards)
             plan = domain.decide(ops, loaded, now, max_boards=self._max_boards)
             await sql.persist(db, plan, now)
             await history.record(db, plan.results, plan.purged, log=self.history)
+        return plan.results
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[Driver]:
+        """A write transaction on the writer connection: committed when the block ends, rolled back if it raises."""
+        # A connection the database ended while idle (a restart) is replaced before the batch, not after it failed.
+        _, db = self._writer if self._writer and self._writer[1].alive() else await self._reconnect_writer()
+        await db.execute("BEGIN IMMEDIATE" if self.is_sqlite else "BEGIN")
+        try:
+            yield db
             await db.execute("COMMIT")
         except BaseException:
             try:
@@ -185,25 +192,14 @@ class Store:
             except Exception:
                 log.debug("rollback failed", exc_info=True)
             raise
-        return plan.results
 
     async def write_step(self, step: Callable[[Driver], Awaitable[T]]) -> T:
         """Run `step` in a write transaction of its own between batches (maintenance: history pruning).
         Raises Unavailable when the database fails (the next batch reconnects)."""
         async with self._write_lock:
             try:
-                _, db = self._writer if self._writer and self._writer[1].alive() else await self._reconnect_writer()
-                await db.execute("BEGIN IMMEDIATE" if self.is_sqlite else "BEGIN")
-                try:
-                    result = await step(db)
-                    await db.execute("COMMIT")
-                except BaseException:
-                    try:
-                        await db.execute("ROLLBACK")
-                    except Exception:
-                        log.debug("rollback failed", exc_info=True)
-                    raise
-                return result
+                async with self._transaction() as db:
+                    return await step(db)
             except NotesError:
                 raise
             except Exception as exc:
