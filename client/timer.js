@@ -4,8 +4,7 @@
 // Start, pause/resume, +1 minute and reset are PUTs of the whole session with its version; a 409 (someone
 // else changed it meanwhile) reads it again and tries once more. At zero the timer says so, gently.
 
-import { bearer } from "./auth.js";
-import { boardPath } from "./rest.js";
+import { boardPath, requestJSON } from "./rest.js";
 import { byId as $ } from "./ui.js";
 
 const TICK_MS = 250;
@@ -100,14 +99,10 @@ export class WorkshopTimer {
 
   /** @private */
   async _request(method, body) {
-    const headers = { accept: "application/json", ...bearer(this.token()) };
-    if (body !== undefined) headers["content-type"] = "application/json";
     const sent = Date.now();
-    const res = await fetch(this.path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const { data, res } = await requestJSON(method, this.path, this.token(), { body });
     const date = Date.parse(res.headers.get("date") ?? "");
     if (Number.isFinite(date)) this.offset = date + 500 - (sent + Date.now()) / 2; // Date has whole seconds
-    const data = await res.json().catch(() => null);
-    if (!res.ok) throw Object.assign(new Error(data?.error?.message ?? `HTTP ${res.status}`), { status: res.status });
     return data;
   }
 
