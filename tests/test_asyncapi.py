@@ -5,6 +5,7 @@ builders agree with it, and frames the document calls invalid are refused by the
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -17,6 +18,8 @@ from notesboard.awareness.frames import Joined
 from notesboard.contract import protocol
 from notesboard.contract.asyncapi import CLIENT_FRAMES, SERVER_FRAMES, build_asyncapi, client_message
 from notesboard.contract.errors import Conflict
+from notesboard.contract.model import VoteResult
+from notesboard.contract.votes import vote_ack, vote_event, votes_view
 from tests.helpers import Client, connect
 from tests.support import ServerProcess, sqlite_url
 
@@ -111,12 +114,18 @@ def test_frame_builders_match_the_document() -> None:
         "timer": {"ends_at": "2026-11-25T14:55:59.480Z", "paused_left": None},
         "version": 2,
     }
+    vote = VoteResult("b", 5, 1, "v", 1, 2, 2, 1, True)
     built = [
         protocol.snapshot_frame("b", "e", 3, [note], 1, False),
         protocol.snapshot_frame("b", "e", 3, [note], 1, False, False, session),
         protocol.event_frame("created", note),
         protocol.session_frame(4, session),
+        protocol.session_frame(4, session, {1: 3}),
+        protocol.snapshot_frame("b", "e", 3, [note], 1, False, False, session, votes_view(session, {(1, "v"): 2}, "v")),
         protocol.ack_frame("c1", 3, note),
+        vote_ack("c2", vote),
+        *(protocol.render(vote_event(vote), reader) for reader in ("v", "other")),
+        *(protocol.render(vote_event(replace(vote, hidden=False)), reader) for reader in ("v", "other")),
         protocol.error_frame(Conflict("stale", "c1")),
         protocol.presence_frame(2, ["ann"]),
         protocol.PONG,
@@ -164,6 +173,8 @@ async def test_every_frame_a_real_server_sends_matches(sock_server: ServerProces
             await request(a, {"type": "create", "text": "more", "client_id": f"m{i}"})
         put = httpx.put(f"{sock_server.url}/api/boards/spec/session", json={"vote": {"open": True}, "version": 0})
         assert put.status_code == 200, put.text
+        voted = await request(a, {"type": "vote", "id": note["id"], "delta": 1, "client_id": "v1"})
+        assert voted["type"] == "ack" and voted["vote"]["mine"] == 1
         sent.append({"type": "ping"})
         await a.send({"type": "ping"})
         aware = {"type": "awareness", "cursor": {"x": 1, "y": 2}, "selected": [note["id"]], "view": None}
@@ -172,7 +183,7 @@ async def test_every_frame_a_real_server_sends_matches(sock_server: ServerProces
         bad_aware = {"type": "awareness", "cursor": {"x": 1e7, "y": 0}, "client_id": "u3"}  # out of bounds
         sent.append(bad_aware)
         await a.send(bad_aware)
-        async with connect(sock_server, "spec") as b:  # a second client: presence, and a capped snapshot
+        async with connect(sock_server, "spec") as b:  # a second client: presence, and a capped snapshot (votes)
             frames.check(b.snapshot)
             assert b.snapshot["more"] is True and len(b.snapshot["notes"]) == 2
             presence = await a.recv_until(lambda f: f["type"] == "presence" and f["count"] == 2)

@@ -58,3 +58,46 @@ def test_the_cli_mints_facilitate_tokens() -> None:
     assert grant.role == "facilitate" and grant.can_write() and grant.can_facilitate()
     bad = run_command("token", "retro-*", "--role", "admin", env={"NOTESBOARD_AUTH_SECRET": SECRET})
     assert bad.returncode != 0 and "read, write or facilitate" in bad.stderr
+
+
+async def test_votes_need_write_and_count_per_token_subject(secure: ServerProcess) -> None:
+    board = "retro-votes"
+    created = httpx.post(f"{secure.url}/api/boards/{board}/notes", json={"text": "idea"}, headers=bearer("write"))
+    note = created.json()["id"]
+    url = f"{secure.url}/api/boards/{board}/session"
+    assert httpx.put(url, json={"vote": {"open": True, "budget": 1}}, headers=bearer("facilitate")).status_code == 200
+    read = httpx.post(
+        f"{secure.url}/api/boards/{board}/notes/{note}/votes", json={"delta": 1, "voter": "k"}, headers=bearer("read")
+    )
+    assert read.status_code == 403 and read.json()["error"]["code"] == "forbidden"
+    async with connect(secure, board, token=mint(SECRET, board, "read", 60)) as reader:
+        refused = await reader.request({"type": "vote", "id": note, "delta": 1, "client_id": "r1"})
+        assert refused["type"] == "error" and refused["code"] == "forbidden"
+    # A token with a subject: the subject is the voter, whatever key a socket or body names.
+    ann = mint(SECRET, board, "write", 60, subject="ann@example.com")
+    async with connect(secure, board, token=ann, key="one") as first:
+        assert (await first.request({"type": "vote", "id": note, "delta": 1, "client_id": "a1"}))["type"] == "ack"
+    async with connect(secure, board, token=ann, key="two") as second:
+        assert second.snapshot["votes"]["mine"] == {str(note): 1} and second.snapshot["votes"]["left"] == 0
+        over = await second.request({"type": "vote", "id": note, "delta": 1, "client_id": "a2"})
+        assert over["type"] == "error" and over["code"] == "forbidden"
+    again = httpx.post(
+        f"{secure.url}/api/boards/{board}/notes/{note}/votes",
+        json={"delta": 1},
+        headers={"Authorization": f"Bearer {ann}"},
+    )
+    assert again.status_code == 403  # the same budget over REST, no voter key needed
+    bob = httpx.post(
+        f"{secure.url}/api/boards/{board}/notes/{note}/votes",
+        json={"delta": 1},
+        headers={"Authorization": f"Bearer {mint(SECRET, board, 'write', 60, subject='bob')}"},
+    )
+    assert bob.status_code == 200 and bob.json()["votes"] == 2
+
+
+def test_the_cli_mints_tokens_with_a_subject() -> None:
+    r = run_command("token", "retro-*", "--subject", "ann@example.com", env={"NOTESBOARD_AUTH_SECRET": SECRET})
+    assert r.returncode == 0, r.stderr
+    assert authorize(SECRET, r.stdout.strip(), "retro-3").subject == "ann@example.com"
+    bad = run_command("token", "retro-*", "--subject", "x" * 200, env={"NOTESBOARD_AUTH_SECRET": SECRET})
+    assert bad.returncode != 0 and "--subject" in bad.stderr

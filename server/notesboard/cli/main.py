@@ -64,6 +64,10 @@ def token(
         str, typer.Option(help="read (see notes), write (also change them) or facilitate (also run the board session).")
     ] = "write",
     ttl: Annotated[str, typer.Option(help="Lifetime: seconds, or with a unit: 30m, 12h, 7d.")] = "1h",
+    subject: Annotated[
+        str | None,
+        typer.Option(help="Who holds it (the `sub` claim, e.g. an e-mail): votes are counted per subject."),
+    ] = None,
     secret: Annotated[
         str | None, typer.Option(envvar="NOTESBOARD_AUTH_SECRET", help="The server's --auth-secret (32+ bytes).")
     ] = None,
@@ -104,7 +108,9 @@ def token(
         raise _fail(f"--ttl {ttl!r} is not a duration like 90, 30m, 12h or 7d") from None
     if not 0 < seconds < 10 * 365 * 86400:
         raise _fail("--ttl must be positive and under ten years")
-    typer.echo(auth.mint(secret, board, role, seconds))
+    if subject is not None and not 1 <= len(subject) <= auth.SUBJECT_MAX:
+        raise _fail(f"--subject must be 1 to {auth.SUBJECT_MAX} characters")
+    typer.echo(auth.mint(secret, board, role, seconds, subject))
 
 
 @app.command()

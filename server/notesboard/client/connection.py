@@ -73,7 +73,7 @@ class Connection:
 
     def _arrived(self, frames: list[Frame]) -> None:
         for frame in frames:
-            if frame.get("type") in ("event", "session"):  # a session change takes a seq too
+            if frame.get("type") in ("event", "session", "vote"):  # a session change and a vote take a seq too
                 self.verdicts.append((int(frame["seq"]), self.tracker.event(frame)))
         self._pending.extend(frames)
 

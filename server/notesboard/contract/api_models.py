@@ -65,6 +65,7 @@ Coord = Annotated[float, Field(ge=-COORD_LIMIT, le=COORD_LIMIT)]
 Size = Annotated[float, Field(ge=SIZE_MIN, le=SIZE_MAX)]
 Stack = Annotated[int, Field(ge=-Z_LIMIT, le=Z_LIMIT, description="stacking order, higher on top")]
 PositiveInt = Annotated[int, Field(ge=1, le=MAX_INT)]
+VOTER_KEY_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"  # a voter key (core/voters.py): the socket's key=, REST's voter
 NO_NUL = r"^[^\x00]*$"  # U+0000 is refused (PostgreSQL cannot store it)
 
 

@@ -20,6 +20,7 @@ from notesboard import __version__
 from notesboard.awareness.schema import AwarenessFrame, AwarenessUpdateFrame
 from notesboard.contract import api_models as m
 from notesboard.contract.protocol import encode
+from notesboard.contract.vote_models import VoteEventFrame, VoteFrame, VoteReply, VotesView
 from notesboard.ytext.asyncapi import Y_CHANNEL, Y_MESSAGES, Y_OPERATIONS, Y_SCHEMAS
 
 __all__ = ["CLIENT_FRAMES", "SERVER_FRAMES", "build_asyncapi", "client_message", "router"]
@@ -43,6 +44,7 @@ class SnapshotFrame(m.Schema):
     session: m.BoardSession | None = Field(
         None, description="only on a board that has a session (docs/protocol.md: Board session); absent otherwise"
     )
+    votes: VotesView | None = Field(None, description="only while the board's session has a vote: yours, and totals")
 
 
 class EventFrame(m.Schema):
@@ -61,15 +63,20 @@ class SessionFrame(m.Schema):
     type: Literal["session"]
     seq: int
     session: m.BoardSession
+    votes: dict[str, int] | None = Field(
+        None, description="every note's vote total, when they may be seen (a closed vote, or open tallies)"
+    )
 
 
 class AckFrame(m.Schema):
-    """To the sender, after the commit; a replayed create's ack carries the original seq."""
+    """To the sender, after the commit; a replayed create's ack carries the original seq. A note change's ack
+    carries the `note`, a vote's the `vote`."""
 
     type: Literal["ack"]
     client_id: str | None
     seq: int
-    note: m.Note
+    note: m.Note | None = None
+    vote: VoteReply | None = None
 
 
 class ErrorFrame(m.Schema):
@@ -121,6 +128,7 @@ SERVER_FRAMES: dict[str, type[BaseModel]] = {
     "snapshot": SnapshotFrame,
     "event": EventFrame,
     "session": SessionFrame,
+    "vote": VoteEventFrame,
     "ack": AckFrame,
     "error": ErrorFrame,
     "presence": PresenceFrame,
@@ -132,6 +140,7 @@ CLIENT_FRAMES: dict[str, type[BaseModel]] = {
     "update": UpdateFrame,
     "delete": DeleteFrame,
     "ping": PingFrame,
+    "vote": VoteFrame,
     "awareness": AwarenessUpdateFrame,
 }
 
@@ -144,6 +153,7 @@ QUERY = {
         "batch": {"type": "string", "enum": ["1", "true", "0", "false", ""], "description": "several frames a message"},
         "token": {"type": "string", "description": "a JWT (required when the server has an auth_secret)"},
         "limit": {"type": "string", "pattern": "^[0-9]+$", "description": "fresh snapshot size (cut to snapshot_max)"},
+        "key": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$", "description": "a voter key kept by the browser"},
     },
 }
 DESCRIPTION = """\

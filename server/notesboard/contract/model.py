@@ -34,6 +34,8 @@ __all__ = [
     "Timer",
     "UpdateCommand",
     "Vote",
+    "VoteCommand",
+    "VoteResult",
     "WriteOp",
     "WriteResult",
     "YUpdateCommand",
@@ -162,8 +164,22 @@ class SessionCommand:
     client_id: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class VoteCommand:
+    """Put one of `voter`'s votes on note `id` (delta 1) or take one back (-1), while the board's vote is open.
+
+    `voter` is who the budget is counted for (`core/voters.py`); a transport fills it in, never the client's body.
+    """
+
+    id: int
+    delta: int  # 1 or -1
+    client_id: str | None
+    voter: str = ""
+    author: str | None = None
+
+
 NoteCommand = CreateCommand | UpdateCommand | DeleteCommand
-Command = NoteCommand | Ping  # what a socket frame can be
+Command = NoteCommand | VoteCommand | Ping  # what a socket frame can be
 
 
 # -- writes and reads ------------------------------------------------------------------------------------
@@ -174,7 +190,7 @@ class WriteOp:
     """One change waiting for the writer."""
 
     board: str
-    command: NoteCommand | DeleteBoardCommand | SessionCommand
+    command: NoteCommand | DeleteBoardCommand | SessionCommand | VoteCommand
     author: str | None = None  # a socket's display name; REST passes it in the command
 
 
@@ -204,9 +220,28 @@ class SessionResult:
     board: str
     seq: int
     session: Session
+    # Every note's vote total when the tallies may be seen (a vote that is closed, or open and not hidden),
+    # else None: what the `session` frame carries as "votes".
+    totals: dict[int, int] | None = None
 
 
-Outcome = WriteResult | BoardCleared | SessionResult
+@dataclass(slots=True)
+class VoteResult:
+    """A committed vote (or the replay of one by its client_id: `replay`, nothing new to announce)."""
+
+    board: str
+    seq: int
+    note_id: int
+    voter: str
+    delta: int
+    total: int  # the note's votes, everyone's
+    mine: int  # the voter's votes on the note
+    left: int  # the voter's votes left in this vote
+    hidden: bool  # the vote's tallies are hidden: only the voter learns where it went
+    replay: bool = False
+
+
+Outcome = WriteResult | BoardCleared | SessionResult | VoteResult
 
 
 @dataclass(slots=True)

@@ -26,6 +26,7 @@ from starlette.routing import BaseRoute, Match, Mount
 from starlette.types import Scope
 
 from notesboard.contract import api_models as m
+from notesboard.contract import vote_models as vm
 from notesboard.core.exchange import FORMATS
 from notesboard.ingress.rest import MAX_LIMIT
 from notesboard.runtime.config import Settings
@@ -45,8 +46,8 @@ ERRORS = {
     401: "forbidden: the token is missing, malformed, wrongly signed or expired",
     403: "forbidden: a browser Origin that is not allowed, a token that does not cover the board or is "
     "read-only, the board cap, (GET /api/boards) listing is off, (history, ?at=) history is off, or (PUT "
-    "session) not a facilitate token",
-    404: "not_found: no such note on this board",
+    "session) not a facilitate token, (votes) past your budget or a second vote on one note",
+    404: "not_found: no such note on this board, (votes) no vote open or no vote of yours to take back",
     409: "conflict: `version` is not the note's (or the session's) current one, or a restore of a live note",
     413: "too_large: the body, a text or an import is over its limit",
     503: "unavailable: the database cannot be reached or the server is shutting down",
@@ -88,6 +89,7 @@ def _limit(default: int) -> Param:
     return Param("limit", "query", schema, "at most this many")
 
 
+VOTER = Param("voter", "query", {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"}, "whose votes to show as `mine`")
 AUTHOR = Param("author", "query", {"$ref": REF.format(model="DisplayName")}, "recorded as updated_by; empty means none")
 
 
@@ -179,6 +181,18 @@ OPERATIONS: dict[str, Operation] = {
         (BOARD,),
         auth_errors=(401, 403),
     ),
+    "post_vote": Operation(
+        {200: ("your vote as committed (a replay of its client_id: the first one's answer)", vm.RestVoteReply)},
+        (400, 403, 404, 503),
+        (BOARD, NOTE_ID),
+        vm.VoteBody,
+    ),
+    "get_votes": Operation(
+        {200: ("the board's vote as the voter may see it", vm.BoardVotes)},
+        (400, 503),
+        (BOARD, VOTER),
+        auth_errors=(401, 403),
+    ),
     "put_session": Operation(
         {200: ("the session as committed, with its new version", m.BoardSession)},
         (400, 403, 409, 503),
@@ -200,8 +214,10 @@ SCHEMA_MODELS: list[type[BaseModel]] = [
     m.Health,
     m.ExportDocument,
     m.BoardSession,
+    vm.RestVoteReply,
+    vm.BoardVotes,
 ]
-BODY_MODELS: list[type[BaseModel]] = [m.NoteCreate, m.NoteUpdate, m.ImportBody, m.SessionBody]
+BODY_MODELS: list[type[BaseModel]] = [m.NoteCreate, m.NoteUpdate, m.ImportBody, m.SessionBody, vm.VoteBody]
 
 
 def _components(settings: Settings) -> dict[str, Any]:
@@ -212,6 +228,18 @@ def _components(settings: Settings) -> dict[str, Any]:
         schemas[name]["properties"]["text"]["maxLength"] = settings.max_text
     schemas["ImportBody"]["properties"]["notes"]["maxItems"] = settings.max_import
     schemas["DisplayName"] = m.display_name_schema()
+    left = schemas["SessionTimer"]["properties"]["paused_left"]  # anyOf [number, null]: bound the number
+    for option in left.get("anyOf", [left]):
+        if option.get("type") == "number":
+            option["maximum"] = settings.max_timer
+    if not settings.auth_secret:  # no token names the voter: the body must (core/voters.py)
+        body = schemas["VoteBody"]
+        body["required"] = [*body.get("required", []), "voter"]
+        body["properties"]["voter"] = {
+            "type": "string",
+            "pattern": m.VOTER_KEY_PATTERN,
+            "description": "your voter key",
+        }
     return schemas
 
 

@@ -25,8 +25,10 @@ __all__ = [
     "error_frame",
     "event_frame",
     "presence_frame",
+    "render",
     "session_frame",
     "snapshot_frame",
+    "split_frame",
 ]
 
 
@@ -41,6 +43,24 @@ def decode(data: str | bytes) -> Any:
 
 PONG = encode({"type": "pong"})
 
+# A frame whose content depends on the reader (a vote while tallies are hidden): SPLIT, the owner's key, the
+# owner's frame and everyone else's, joined by SPLIT. Encoded JSON never holds a raw U+001F (orjson escapes
+# control characters), so the marker cannot occur in a frame, and a split frame crosses the broker as one
+# line like any other. Only `render` turns it into what a connection receives.
+SPLIT = "\x1f"
+
+
+def split_frame(owner: str, own: str, other: str) -> str:
+    return f"{SPLIT}{owner}{SPLIT}{own}{SPLIT}{other}"
+
+
+def render(frame: str, reader: str | None) -> str:
+    """The frame as `reader` (a voter key, None for nobody) receives it: itself unless it is a split frame."""
+    if not frame.startswith(SPLIT):
+        return frame
+    _, owner, own, other = frame.split(SPLIT, 3)
+    return own if reader is not None and reader == owner else other
+
 
 def snapshot_frame(
     board: str,
@@ -51,6 +71,7 @@ def snapshot_frame(
     reset: bool,
     more: bool = False,
     session: Session | None = None,
+    votes: dict[str, Any] | None = None,
 ) -> str:
     frame = {
         "type": "snapshot",
@@ -64,12 +85,18 @@ def snapshot_frame(
     }
     if session is not None:  # only boards that have one: older clients see the snapshot they know
         frame["session"] = session
+    if votes is not None:  # the board's vote as this reader may see it (contract/votes.py `votes_view`)
+        frame["votes"] = votes
     return encode(frame)
 
 
-def session_frame(seq: int, session: Session) -> str:
-    """A committed session change: it took the board's seq `seq` like a note event."""
-    return encode({"type": "session", "seq": seq, "session": session})
+def session_frame(seq: int, session: Session, totals: dict[int, int] | None = None) -> str:
+    """A committed session change: it took the board's seq `seq` like a note event. `totals`: every note's
+    votes, when they may be seen (a closed vote, or an open one whose tallies are not hidden)."""
+    frame: dict[str, Any] = {"type": "session", "seq": seq, "session": session}
+    if totals is not None:
+        frame["votes"] = {str(k): v for k, v in sorted(totals.items())}
+    return encode(frame)
 
 
 def change_op(note: Note) -> Op:

@@ -278,6 +278,15 @@ def parse_frame(raw: str, max_text: int) -> Command:
         return delete_command(body)
     if kind == "ping":
         return Ping()
+    if kind == "vote":
+        from notesboard.contract.votes import vote_command  # votes imports protocol, like this module
+
+        command, voter = vote_command(body)
+        if voter is not None:
+            raise BadRequest(
+                '"voter" is for REST; a socket votes as its key= (or its token\'s subject)', command.client_id
+            )
+        return command
     if not isinstance(kind, str):
         raise BadRequest('frame needs a string "type"', _echo_id(body))
     raise BadRequest(f"unknown type {kind[:40]!r}", _echo_id(body))

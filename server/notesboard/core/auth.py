@@ -1,7 +1,8 @@
 """Optional access control: signed tokens (HS256 JWT) that grant a role on the boards matching a pattern.
 
 A token's claims: `board` (a glob such as `team-*`, or `*`), `role` (`read`, `write`, or `facilitate`:
-write and also change the board session), `exp`. With no
+write and also change the board session), `exp`, and optionally `sub` (who holds it: votes are counted per
+subject, `core/voters.py`). With no
 `auth_secret` configured, everything is allowed (the default for a board bound to 127.0.0.1). Origin
 checks are separate (`origin_allowed`) and always on: they stop other web sites from using a visitor's
 browser against this server (cross-site WebSocket hijacking).
@@ -25,6 +26,7 @@ __all__ = [
     "MIN_SECRET_BYTES",
     "ROLES",
     "SECRET_HINT",
+    "SUBJECT_MAX",
     "Grant",
     "authorize",
     "check_pattern",
@@ -40,6 +42,7 @@ ALGORITHM = "HS256"
 # RFC 7518 3.2: an HS256 key must be at least as long as the hash output (32 bytes). Shorter ones can be
 # brute-forced offline from any single token.
 MIN_SECRET_BYTES = 32
+SUBJECT_MAX = 128
 SECRET_HINT = "make one with `notesboard token --new-secret`"
 # Board names' alphabet plus the glob characters fnmatch understands; anything else can never match a board.
 PATTERN_RE = re.compile(r"[A-Za-z0-9_*?\[\]-]{1,128}")
@@ -50,6 +53,7 @@ class Grant:
     pattern: str
     role: Role
     expires: float | None  # epoch seconds; None when auth is off
+    subject: str | None = None  # the token's `sub`: who holds it (None: not said, or auth off)
 
     def can_write(self) -> bool:
         return self.role in ("write", "facilitate")
@@ -85,9 +89,12 @@ def check_pattern(pattern: str) -> str:
     return pattern
 
 
-def mint(secret: str, pattern: str, role: Role, ttl: float) -> str:
+def mint(secret: str, pattern: str, role: Role, ttl: float, subject: str | None = None) -> str:
     now = int(time.time())
-    return jwt.encode({"board": pattern, "role": role, "iat": now, "exp": now + int(ttl)}, secret, ALGORITHM)
+    claims: dict[str, object] = {"board": pattern, "role": role, "iat": now, "exp": now + int(ttl)}
+    if subject is not None:
+        claims["sub"] = subject
+    return jwt.encode(claims, secret, ALGORITHM)
 
 
 def authorize(secret: str | None, token: str | None, board: str | None) -> Grant:
@@ -107,7 +114,10 @@ def authorize(secret: str | None, token: str | None, board: str | None) -> Grant
         raise Unauthorized("invalid token: bad board or role claim")
     if board is not None and not fnmatchcase(board, pattern):
         raise Forbidden(f"token does not grant board {board!r}")
-    return Grant(pattern, role, float(claims["exp"]))
+    subject = claims.get("sub")
+    if subject is not None and (not isinstance(subject, str) or not 1 <= len(subject) <= SUBJECT_MAX):
+        raise Unauthorized("invalid token: bad sub claim")
+    return Grant(pattern, role, float(claims["exp"]), subject)
 
 
 def origin_allowed(origin: str | None, host: str | None, allowed: list[str]) -> bool:

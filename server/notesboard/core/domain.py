@@ -17,6 +17,9 @@ loads them into `Loaded`, and hands them to `decide()`, which applies the rules 
   pending until an announce; a deleted note loses its document;
 - session (a board's vote, writing mode and timer, `core/session.py`): a version check, then the board's next
   seq like a note change, so sessions and notes share one seq order; the board is made if absent (the cap);
+  opening a vote anew or removing it drops the board's votes (`core/votes.py`);
+- vote: the rules of `core/votes.py` (an open vote, a live note, the budget), then the board's next seq; a
+  client_id seen before on the board replays the first vote's result; a deleted note's votes go with it;
 - purge (a delete with `purge`): the tombstone's text is cleared and the note's logged texts are blanked
   (`Plan.purged`); on a note that is already a tombstone it changes nothing else (no seq, no event).
 
@@ -25,10 +28,10 @@ The result (`Plan`) says what to persist and each change's outcome; nothing here
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from notesboard.contract.errors import Conflict, Forbidden, NotesError, NotFound
+from notesboard.contract.errors import BadRequest, Conflict, Forbidden, NotesError, NotFound
 from notesboard.contract.model import (
     BoardCleared,
     CreateCommand,
@@ -41,12 +44,15 @@ from notesboard.contract.model import (
     SessionCommand,
     SessionResult,
     UpdateCommand,
+    VoteCommand,
+    VoteResult,
     WriteOp,
     WriteResult,
     YUpdateCommand,
 )
 from notesboard.contract.session import EMPTY_SESSION, parse_instant
 from notesboard.core.session import apply_session
+from notesboard.core.votes import Tallies, apply_vote, new_round, totals, visible
 from notesboard.ytext.merge import merge_text
 
 __all__ = ["Loaded", "Needs", "Plan", "boards_to_make", "decide", "needs"]
@@ -63,16 +69,22 @@ class Needs:
     client_ids: list[str]  # of creates: an earlier create with the same one is a replay
     creates: int  # fresh note ids to reserve
     text_ids: list[int] = field(default_factory=list)  # notes whose text changes: their Yjs documents are read
-    sessions: list[str] = field(default_factory=list)  # boards whose session changes: their sessions are read
+    sessions: list[str] = field(default_factory=list)  # boards whose session or votes change: sessions are read
+    tallies: list[str] = field(default_factory=list)  # boards with votes or a session change: their tallies
+    vote_ids: list[tuple[str, str]] = field(default_factory=list)  # (board, client_id) of votes: replays
 
 
 def needs(ops: Sequence[WriteOp]) -> Needs:
     creates = [(op.board, op.command) for op in ops if isinstance(op.command, CreateCommand)]
-    sessions = sorted({op.board for op in ops if isinstance(op.command, SessionCommand)})
+    changed = {op.board for op in ops if isinstance(op.command, SessionCommand)}
+    votes = [(op.board, op.command) for op in ops if isinstance(op.command, VoteCommand)]
+    tallies = sorted(changed | {board for board, _ in votes})
     return Needs(
         boards=sorted({op.board for op in ops}),
-        created_on=sorted({board for board, _ in creates} | set(sessions)),
-        ids=sorted({op.command.id for op in ops if isinstance(op.command, UpdateCommand | DeleteCommand)}),
+        created_on=sorted({board for board, _ in creates} | changed),
+        ids=sorted(
+            {op.command.id for op in ops if isinstance(op.command, UpdateCommand | DeleteCommand | VoteCommand)}
+        ),
         cleared=sorted({op.board for op in ops if isinstance(op.command, DeleteBoardCommand)}),
         client_ids=sorted({cmd.client_id for _, cmd in creates if cmd.client_id}),
         creates=len(creates),
@@ -84,7 +96,9 @@ def needs(ops: Sequence[WriteOp]) -> Needs:
                 or (isinstance(op.command, UpdateCommand) and "text" in op.command.changes)
             }
         ),
-        sessions=sessions,
+        sessions=tallies,
+        tallies=tallies,
+        vote_ids=sorted({(board, cmd.client_id) for board, cmd in votes if cmd.client_id}),
     )
 
 
@@ -105,6 +119,9 @@ class Loaded:
     ydocs: dict[int, bytes] = field(default_factory=dict)  # note id -> its Yjs document (notes that have one)
     ypending: set[int] = field(default_factory=set)  # notes whose latest Yjs commits await their announce
     sessions: dict[str, Session] = field(default_factory=dict)  # board -> its stored session (absent: none yet)
+    tallies: dict[str, Tallies] = field(default_factory=dict)  # board -> its current vote's tallies (if read)
+    votes: dict[tuple[str, str], tuple[int, str, int, int]] = field(default_factory=dict)
+    # ^ (board, client_id) -> (note id, voter, delta, seq) of a vote made before: a replay answers it again
 
 
 @dataclass(slots=True)
@@ -121,6 +138,10 @@ class Plan:
     ypending: set[int] = field(default_factory=set)  # of `ydocs`, those stored with their announce pending
     purged: list[int] = field(default_factory=list)  # notes whose texts the history forgets
     sessions: dict[str, tuple[Session, int]] = field(default_factory=dict)  # board -> (new session, its seq)
+    votes: list[tuple[str, int, int, str, int, str | None]] = field(default_factory=list)
+    # ^ votes to insert: (board, seq, note id, voter, delta, client_id)
+    votes_cleared: list[str] = field(default_factory=list)  # boards whose votes go (a new vote, or none)
+    votes_dropped: set[int] = field(default_factory=set)  # deleted notes: their votes go
 
 
 def decide(ops: Sequence[WriteOp], loaded: Loaded, now: str, *, max_boards: int) -> Plan:
@@ -192,9 +213,19 @@ def decide(ops: Sequence[WriteOp], loaded: Loaded, now: str, *, max_boards: int)
                 results.append(decided)
                 continue
             seq = next_seq(board)
+            tallies = loaded.tallies.setdefault(board, {})
+            if new_round(stored["vote"], decided["vote"]):
+                tallies.clear()
+                plan.votes_cleared.append(board)
+                plan.votes = [v for v in plan.votes if v[0] != board]
             loaded.sessions[board] = decided
             plan.sessions[board] = (decided, seq)
-            results.append(SessionResult(board, seq, decided))
+            shown = totals(tallies) if visible(decided["vote"]) else None
+            results.append(SessionResult(board, seq, decided, shown))
+            continue
+
+        if isinstance(cmd, VoteCommand):
+            results.append(_vote(board, cmd, loaded, plan, next_seq))
             continue
 
         if isinstance(cmd, DeleteBoardCommand):
@@ -206,6 +237,7 @@ def decide(ops: Sequence[WriteOp], loaded: Loaded, now: str, *, max_boards: int)
                     tomb["text"] = ""  # a deleted board leaves tombstones, not its content
                     current[old["id"]] = plan.dirty[old["id"]] = tomb
                     _drop_ydoc(old["id"], loaded, plan)
+                    _drop_votes(old, loaded, plan)
                     live[board] -= 1
                     gone.append(WriteResult(tomb, tomb["seq"], "deleted"))
             if board in seqs and board not in plan.cleared:
@@ -268,6 +300,7 @@ def decide(ops: Sequence[WriteOp], loaded: Loaded, now: str, *, max_boards: int)
             live[board] -= 1
             op_name = "deleted"
             _drop_ydoc(cmd.id, loaded, plan)
+            _drop_votes(found, loaded, plan)
             if purging:
                 changed["text"] = ""
                 plan.purged.append(cmd.id)
@@ -285,3 +318,39 @@ def _drop_ydoc(note_id: int, loaded: Loaded, plan: Plan) -> None:
     loaded.ydocs.pop(note_id, None)
     plan.ydocs.pop(note_id, None)
     plan.ydocs_dropped.add(note_id)
+
+
+def _drop_votes(note: Note, loaded: Loaded, plan: Plan) -> None:
+    """A deleted note's votes go back to their voters (and do not come back with a restore)."""
+    plan.votes_dropped.add(note["id"])
+    tallies = loaded.tallies.get(note["board"])
+    if tallies:
+        for key in [k for k in tallies if k[0] == note["id"]]:
+            del tallies[key]
+
+
+def _vote(
+    board: str, cmd: VoteCommand, loaded: Loaded, plan: Plan, next_seq: Callable[[str], int]
+) -> Outcome | NotesError:
+    """One vote: a replay of its client_id, or the rules of core/votes.py and the board's next seq."""
+    tallies = loaded.tallies.setdefault(board, {})
+    session = loaded.sessions.get(board)
+    if cmd.client_id and (board, cmd.client_id) in loaded.votes:
+        note_id, voter, delta, seq = loaded.votes[(board, cmd.client_id)]
+        if voter != cmd.voter or note_id != cmd.id or delta != cmd.delta:
+            return BadRequest(f"client_id {cmd.client_id} was used for another vote", cmd.client_id)
+        vote = session["vote"] if session is not None else None
+        budget, hidden = (vote["budget"], vote["hidden"]) if vote is not None else (0, True)
+        used = sum(n for (_, v), n in tallies.items() if v == voter)
+        total = sum(n for (i, _), n in tallies.items() if i == note_id)
+        mine = tallies.get((note_id, voter), 0)
+        return VoteResult(board, seq, note_id, voter, delta, total, mine, max(0, budget - used), hidden, replay=True)
+    if board not in loaded.seqs:  # a board that was never written has no session, so no vote
+        return NotFound(f"no vote is open on board {board}", cmd.client_id)
+    decided = apply_vote(board, cmd, session, loaded.notes.get(cmd.id), tallies, loaded.seqs[board] + 1)
+    if isinstance(decided, VoteResult):
+        next_seq(board)
+        plan.votes.append((board, decided.seq, cmd.id, cmd.voter, cmd.delta, cmd.client_id))
+        if cmd.client_id:
+            loaded.votes[(board, cmd.client_id)] = (cmd.id, cmd.voter, cmd.delta, decided.seq)
+    return decided

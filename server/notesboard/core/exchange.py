@@ -1,7 +1,9 @@
 """Export and import of a whole board (pure: notes in, text out; a JSON export in, create commands out).
 
 JSON is the lossless format that `import` reads back; Markdown (one bullet per note, grouped by colour) is
-for reading in a README or a wiki; CSV is a row per note for spreadsheets.
+for reading in a README or a wiki; CSV is a row per note for spreadsheets. When the board's vote totals may be
+seen (`votes`: a closed vote, or one with open tallies), every format carries each note's total: JSON a `votes`
+field, CSV a last `votes` column, Markdown "(N votes)" with each group's notes ordered by their votes.
 """
 
 from __future__ import annotations
@@ -41,19 +43,29 @@ COLOR_NAMES = {
 }
 
 
-def export_board(board: str, notes: Sequence[Note], fmt: str, exported_at: str) -> str:
-    """The live `notes` of `board` (ascending seq) as `fmt`; raises BadRequest for an unknown format."""
+def export_board(
+    board: str, notes: Sequence[Note], fmt: str, exported_at: str, votes: dict[int, int] | None = None
+) -> str:
+    """The live `notes` of `board` (ascending seq) as `fmt`; raises BadRequest for an unknown format.
+    `votes`: every note's vote total, when they may be seen (None: no vote, or hidden tallies)."""
     if fmt == "json":
-        rows = [{k: n[k] for k in EXPORT_FIELDS} for n in notes]  # type: ignore[literal-required]
+        rows: list[dict[str, Any]] = [{k: n[k] for k in EXPORT_FIELDS} for n in notes]  # type: ignore[literal-required]
+        if votes is not None:
+            for row in rows:
+                if row["kind"] == "note":
+                    row["votes"] = votes.get(row["id"], 0)
         return encode({"format": EXPORT_KIND, "version": 1, "board": board, "exported_at": exported_at, "notes": rows})
     if fmt == "md":
-        return _markdown(board, notes)
+        return _markdown(board, notes, votes)
     if fmt == "csv":
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\r\n")
-        writer.writerow(EXPORT_FIELDS)
+        writer.writerow(EXPORT_FIELDS + (("votes",) if votes is not None else ()))
         for n in notes:
-            writer.writerow(["" if n[k] is None else n[k] for k in EXPORT_FIELDS])  # type: ignore[literal-required]
+            cells: list[Any] = ["" if n[k] is None else n[k] for k in EXPORT_FIELDS]  # type: ignore[literal-required]
+            if votes is not None:
+                cells.append(votes.get(n["id"], 0) if n["kind"] == "note" else "")
+            writer.writerow(cells)
         return out.getvalue()
     raise BadRequest(f"format must be one of {', '.join(FORMATS)}")
 
@@ -77,8 +89,9 @@ def section_of(note: Note, sections: Sequence[Note]) -> Note | None:
     return best
 
 
-def _markdown(board: str, notes: Sequence[Note]) -> str:
-    """Notes under their section's title when the board has sections, else under their colour's name."""
+def _markdown(board: str, notes: Sequence[Note], votes: dict[int, int] | None) -> str:
+    """Notes under their section's title when the board has sections, else under their colour's name; with
+    vote totals, each group's notes are ordered by them (most first, ties in board order)."""
     sections = [n for n in notes if n["kind"] == "section"]
     groups: dict[str, list[Note]] = {}
     if sections:
@@ -101,10 +114,15 @@ def _markdown(board: str, notes: Sequence[Note]) -> str:
         if not members:
             lines += ["_No notes._", ""]
             continue
+        if votes is not None:
+            members = sorted(members, key=lambda n: -votes.get(n["id"], 0))
         for n in members:
             text = n["text"].strip() or "(empty)"
             first, *rest = text.splitlines()
             by = f" ({n['author']})" if n["author"] else ""
+            if votes is not None:
+                count = votes.get(n["id"], 0)
+                by += f" ({count} vote{'' if count == 1 else 's'})"
             lines.append(f"- {first}{by}")
             lines.extend(f"  {line}" for line in rest)
         lines.append("")

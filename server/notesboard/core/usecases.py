@@ -21,6 +21,8 @@ from notesboard.contract.model import (
     Session,
     SessionCommand,
     SessionResult,
+    VoteCommand,
+    VoteResult,
     WriteOp,
     WriteResult,
 )
@@ -44,7 +46,9 @@ class Notes:
         self.store = store
         self.writer = writer
 
-    def submit(self, board: str, command: NoteCommand, author: str | None = None) -> asyncio.Future[Outcome]:
+    def submit(
+        self, board: str, command: NoteCommand | VoteCommand, author: str | None = None
+    ) -> asyncio.Future[Outcome]:
         """Queue a change without waiting (the socket pipelines its writes); resolves after commit."""
         return self.writer.submit(WriteOp(board, command, author))
 
@@ -86,6 +90,17 @@ class Notes:
         result = await self.writer.submit(WriteOp(board, command))
         assert isinstance(result, SessionResult)
         return result
+
+    async def vote(self, board: str, command: VoteCommand) -> VoteResult:
+        """One vote through the writer (the rules and the board's next seq, core/votes.py)."""
+        result = await self.writer.submit(WriteOp(board, command))
+        assert isinstance(result, VoteResult)
+        return result
+
+    async def votes(self, board: str) -> tuple[Session, dict[tuple[int, str], int]]:
+        """The board's session and its current vote's tallies ((note, voter) -> votes)."""
+        session = await self.session(board)
+        return session, (await self.store.read_votes(board) if session["vote"] is not None else {})
 
     async def page(self, board: str, since: int | None, limit: int | None) -> BoardPage:
         return await self.store.read_notes(board, since, limit)

@@ -6,7 +6,9 @@ at least `coalesce_min` connections is flushed at most once per `coalesce` secon
 after the last flush waits for the window's end, so a busy board's events go out several per push (a
 `send()` per socket is most of a delivery's cost), while a quiet board's first event still goes at once.
 For connections that accept batching (`batch=1`) the frames are joined into one newline-separated chunk
-*once per board*, and the same string goes to every such connection. Delivery never awaits a socket: each
+*once per board*, and the same string goes to every such connection. A flush that holds a split frame (one
+whose content depends on the reader: a vote while tallies are hidden, `protocol.split_frame`) is rendered per
+connection instead, by its `voter` key. Delivery never awaits a socket: each
 connection's `Outbox` absorbs the push.
 
 A room can also keep one value for its board (`keep`/`kept`: the snapshot cache of `snapshot.SharedReads`).
@@ -21,6 +23,8 @@ import asyncio
 import itertools
 from collections.abc import Callable
 from typing import Any, Protocol
+
+from notesboard.contract.protocol import SPLIT, render
 
 __all__ = ["Hub", "Stamp", "Subscriber"]
 
@@ -167,10 +171,16 @@ class Hub:
             room.flushed = asyncio.get_running_loop().time()
         self.flushes += 1
         subs = tuple(room.subs)  # a push may close a connection and leave the room
-        chunk = "\n".join(f for _, f in frames) if any(s.batch for s in subs) else None
         first, last = frames[0][0], frames[-1][0]
-        for sub in subs:
-            sub.send_events(first, last, frames, chunk)
+        if any(f.startswith(SPLIT) for _, f in frames):
+            for sub in subs:
+                reader = getattr(sub, "voter", None)
+                mine = [(seq, render(f, reader)) for seq, f in frames]
+                sub.send_events(first, last, mine, "\n".join(f for _, f in mine) if sub.batch else None)
+        else:
+            chunk = "\n".join(f for _, f in frames) if any(s.batch for s in subs) else None
+            for sub in subs:
+                sub.send_events(first, last, frames, chunk)
         self.delivered += len(subs) * len(frames)
         if not room.subs and self._rooms.get(board) is room:
             del self._rooms[board]

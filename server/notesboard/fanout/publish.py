@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from notesboard.cluster.base import Backplane
-from notesboard.contract.model import SessionResult, WriteResult
+from notesboard.contract.model import SessionResult, VoteResult, WriteResult
 from notesboard.contract.protocol import event_frame, session_frame
+from notesboard.contract.votes import vote_event
 
 __all__ = ["Publisher"]
 
@@ -16,11 +17,14 @@ class Publisher:
         self._backplane = backplane
         self.published = 0
 
-    def publish(self, results: Sequence[WriteResult | SessionResult]) -> None:
+    def publish(self, results: Sequence[WriteResult | SessionResult | VoteResult]) -> None:
         """Results arrive in commit order, so each board's seqs go out ascending and without gaps."""
         for r in results:
             if isinstance(r, SessionResult):
-                self._backplane.publish(r.board, r.seq, session_frame(r.seq, r.session))
+                self._backplane.publish(r.board, r.seq, session_frame(r.seq, r.session, r.totals))
+                continue
+            if isinstance(r, VoteResult):  # a split frame: the voter's own and everyone else's (contract/votes.py)
+                self._backplane.publish(r.board, r.seq, vote_event(r))
                 continue
             assert r.op is not None
             self._backplane.publish(r.note["board"], r.seq, event_frame(r.op, r.note))

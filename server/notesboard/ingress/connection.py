@@ -24,7 +24,9 @@ from notesboard.contract.errors import (
     NotesError,
 )
 from notesboard.contract.protocol import error_frame, snapshot_frame
+from notesboard.contract.votes import votes_view
 from notesboard.core.auth import Grant
+from notesboard.core.voters import socket_voter
 from notesboard.fanout.outbox import Outbox
 from notesboard.ingress.handshake import Handshake
 from notesboard.ingress.reader import FrameReader
@@ -48,6 +50,7 @@ class SocketConnection(StateMachine):
         self.board = board
         self.query = query
         self.name = query.name
+        self.voter = socket_voter(grant, query.key)  # whose votes it casts; the hub renders by it
         self.batch = query.batch
         super().__init__()
         self.seq = 0  # the last event seq this connection was given
@@ -65,6 +68,7 @@ class SocketConnection(StateMachine):
             board,
             query.name,
             grant,
+            voter=self.voter,
             push=self.outbox.push,
             wants_replies=self._wants_replies,
             abusive=self._abusive,
@@ -157,6 +161,9 @@ class SocketConnection(StateMachine):
             # Read after the notes: a session at least as new as the snapshot's seq (a `session` event that the
             # snapshot already holds only repeats the same whole state).
             session = await svc.store.read_session(self.board)
+            votes = None
+            if session is not None and session["vote"] is not None:
+                votes = votes_view(session, await svc.store.read_votes(self.board), self.voter)
         except NotesError as exc:
             self._enter(ConnState.CLOSING)
             await self.ws.send_text(error_frame(exc))
@@ -166,7 +173,9 @@ class SocketConnection(StateMachine):
             return None
         self.seq = snap.seq
         presence = svc.hub.count(self.board)
-        frame = snapshot_frame(self.board, snap.epoch, snap.seq, snap.notes, presence, snap.reset, snap.more, session)
+        frame = snapshot_frame(
+            self.board, snap.epoch, snap.seq, snap.notes, presence, snap.reset, snap.more, session, votes
+        )
         held, self._held = self._held, []
         self._enter(ConnState.OPEN)
         for seq, held_frame in held:

@@ -1,4 +1,4 @@
-"""The socket's query string (`since`, `epoch`, `name`, `batch`, `token`, `limit`) -> a Handshake, or
+"""The socket's query string (`since`, `epoch`, `name`, `batch`, `token`, `limit`, `key`) -> a Handshake, or
 BadRequest: what the endpoint checks before it accepts a connection. Pure, no I/O."""
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ from typing import Any
 
 from notesboard.contract.errors import BadRequest
 from notesboard.contract.validate import check_name, parse_int_param
+from notesboard.core.voters import KEY_RE
 
 __all__ = ["Handshake", "handshake"]
 
@@ -22,6 +23,7 @@ class Handshake:
     batch: bool
     token: str | None
     limit: int | None = None  # a larger fresh snapshot than snapshot_limit (cut to snapshot_max)
+    key: str | None = None  # a browser's voter key, kept across reconnects (core/voters.py)
 
 
 def handshake(params: Any, snapshot_max: int = 10_000) -> Handshake:
@@ -43,4 +45,7 @@ def handshake(params: Any, snapshot_max: int = 10_000) -> Handshake:
     # snapshot's `more` tells it what was left out.
     limit = parse_int_param("limit", params.get("limit"), low=1, high=2**63 - 1)
     limit = None if limit is None else min(limit, snapshot_max)
-    return Handshake(since, epoch, name, raw_batch in ("1", "true"), params.get("token") or None, limit)
+    key = params.get("key") or None
+    if key is not None and not KEY_RE.fullmatch(key):
+        raise BadRequest("key must be 1 to 64 letters, digits, _ or -")
+    return Handshake(since, epoch, name, raw_batch in ("1", "true"), params.get("token") or None, limit, key)

@@ -10,13 +10,15 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from functools import partial
 from typing import Any
 
 from notesboard.contract.errors import BadRequest, Forbidden, NotesError, RateLimited, Unavailable
-from notesboard.contract.model import Command, Outcome, Ping, WriteResult
+from notesboard.contract.model import Command, Outcome, Ping, VoteCommand, VoteResult, WriteResult
 from notesboard.contract.protocol import PONG, ack_frame, decode, error_frame
 from notesboard.contract.validate import parse_frame
+from notesboard.contract.votes import vote_ack
 from notesboard.core.auth import Grant
 from notesboard.fanout.flag import Flag
 from notesboard.ingress.ratelimit import TokenBucket
@@ -38,6 +40,7 @@ class FrameReader:
         "_push",
         "_slot",
         "_svc",
+        "_voter",
         "_wants_replies",
         "awareness",
     )
@@ -49,6 +52,7 @@ class FrameReader:
         name: str | None,
         grant: Grant,
         *,
+        voter: str,
         push: Callable[[str], None],
         wants_replies: Callable[[], bool],
         abusive: Callable[[], None],
@@ -57,6 +61,7 @@ class FrameReader:
         self._board = board
         self._name = name
         self._grant = grant
+        self._voter = voter  # who this socket's votes count for (core/voters.py)
         self._push = push  # the connection's outbox
         self._wants_replies = wants_replies  # False once the connection is gone: acks are dropped
         self._abusive = abusive  # sustained rate-limit abuse: the connection closes
@@ -98,6 +103,8 @@ class FrameReader:
             self._slot.clear()
             await self._slot.wait()
         self._inflight += 1
+        if isinstance(command, VoteCommand):
+            command = replace(command, voter=self._voter)
         future = self._svc.notes.submit(self._board, command, self._name)
         future.add_done_callback(partial(self._committed, command.client_id))
 
@@ -123,7 +130,10 @@ class FrameReader:
         exc = future.exception()
         if exc is None:
             result = future.result()
-            assert isinstance(result, WriteResult)  # the socket sends note commands only
+            if isinstance(result, VoteResult):
+                self._push(vote_ack(client_id, result))
+                return
+            assert isinstance(result, WriteResult)  # otherwise the socket sends note commands only
             self._push(ack_frame(client_id, result.seq, result.note))
         elif isinstance(exc, NotesError):
             self.error(exc)

@@ -26,6 +26,7 @@ from notesboard.contract.validate import (
 )
 from notesboard.core.auth import OPEN, Grant, authorize, origin_allowed
 from notesboard.core.exchange import FORMATS, export_board, parse_import
+from notesboard.core.votes import totals, visible
 
 if TYPE_CHECKING:
     from notesboard.runtime.assembly import Runtime
@@ -62,12 +63,15 @@ def _authorize(request: Request, board: str | None, *, write: bool) -> Grant:
         request.headers.get("origin"), request.headers.get("host"), settings.allowed_origins
     ):
         raise Forbidden("this Origin may not change notes here (see --allowed-origins)")
-    header = request.headers.get("authorization", "")
-    token = header[7:].strip() if header[:7].lower() == "bearer " else None
-    grant = authorize(settings.auth_secret, token, board)
+    grant = authorize(settings.auth_secret, _bearer(request), board)
     if write and not grant.can_write():
         raise Forbidden("this token is read-only")
     return grant
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    return header[7:].strip() if header[:7].lower() == "bearer " else None
 
 
 async def _body(request: Request, limit: int | None = None) -> Any:
@@ -218,9 +222,12 @@ async def export(request: Request, board: str) -> Response:
     fmt = request.query_params.get("format", "json")
     if fmt not in FORMATS:
         raise BadRequest(f"format must be one of {', '.join(FORMATS)}")
-    page = await _runtime(request).notes.page(board, None, None)
+    notes = _runtime(request).notes
+    page = await notes.page(board, None, None)
+    session, tallies = await notes.votes(board)
+    shown = totals(tallies) if visible(session["vote"]) else None  # hidden tallies stay out of exports too
     media, ext = FORMATS[fmt]
-    body = export_board(board, page.notes, fmt, now_iso())
+    body = export_board(board, page.notes, fmt, now_iso(), shown)
     headers = {"Content-Disposition": f'attachment; filename="{board}.{ext}"'}
     return Response(body, media_type=media, headers=headers)
 

@@ -1,4 +1,5 @@
-"""REST for the board session (docs/protocol.md "Board session"): `GET`/`PUT /api/boards/{board}/session`.
+"""REST for the board session (docs/protocol.md "Board session"): `GET`/`PUT /api/boards/{board}/session`,
+and votes: `POST /api/boards/{board}/notes/{id}/votes`, `GET /api/boards/{board}/votes`.
 
 The session changes over REST only (no socket frame): a facilitator changes it a few times per meeting, and
 every change reaches every socket as a `session` frame anyway. With auth on, a PUT needs a `facilitate` token.
@@ -6,14 +7,18 @@ every change reaches every socket as a `session` frame anyway. With auth on, a P
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from notesboard.contract.errors import Forbidden
+from notesboard.contract.errors import BadRequest, Forbidden
 from notesboard.contract.model import SessionCommand
 from notesboard.contract.session import parse_session
 from notesboard.contract.validate import check_board
-from notesboard.ingress.rest import JSONBody, _authorize, _body, _runtime
+from notesboard.contract.votes import vote_command, vote_reply, votes_view
+from notesboard.core.voters import KEY_RE, rest_voter
+from notesboard.ingress.rest import JSONBody, _authorize, _bearer, _body, _note_id, _runtime
 
 __all__ = ["router"]
 
@@ -37,3 +42,27 @@ async def put_session(request: Request, board: str) -> Response:
     session, version = parse_session(await _body(request))
     command = SessionCommand(session, version, runtime.settings.max_timer)
     return JSONBody((await runtime.notes.set_session(board, command)).session)
+
+
+@router.post("/api/boards/{board}/notes/{note_id}/votes")
+async def post_vote(request: Request, board: str, note_id: str) -> Response:
+    """`{"delta": 1|-1, "client_id"?, "voter"?}`: the vote as the voter sees it, with its `seq`."""
+    check_board(board)
+    grant = _authorize(request, board, write=True)
+    command, key = vote_command(await _body(request), _note_id(note_id))
+    result = await _runtime(request).notes.vote(board, replace(command, voter=rest_voter(grant, key, _bearer(request))))
+    return JSONBody({"seq": result.seq, **vote_reply(result)})
+
+
+@router.get("/api/boards/{board}/votes")
+async def get_votes(request: Request, board: str, voter: str | None = None) -> Response:
+    """The board's vote as `?voter=` (or the token's subject) may see it: `{"vote", "mine", "left", "totals"?}`."""
+    check_board(board)
+    grant = _authorize(request, board, write=False)
+    if voter is not None and not KEY_RE.fullmatch(voter):
+        raise BadRequest("voter must be 1 to 64 letters, digits, _ or -")
+    token = _bearer(request)
+    who = rest_voter(grant, voter, token) if grant.subject is not None or voter or token else None
+    session, tallies = await _runtime(request).notes.votes(board)
+    view = votes_view(session, tallies, who) or {"mine": {}, "left": 0}
+    return JSONBody({"vote": session["vote"], **view})

@@ -90,6 +90,23 @@ board_sessions = sa.Table(
     sa.Column("updated_at", sa.String(40), nullable=False),
 )
 
+# The current vote's votes (core/votes.py): one row per vote given or taken back (delta 1 or -1), the board's
+# seq it took, and its client_id (a replay answers the first). Tallies are sums per (note, voter); a new vote
+# deletes the board's rows, a deleted note its own.
+votes = sa.Table(
+    "votes",
+    metadata,
+    sa.Column("board", sa.String(64), nullable=False),
+    sa.Column("seq", sa.BigInteger, nullable=False),
+    sa.Column("note_id", sa.Integer, nullable=False),
+    sa.Column("voter", sa.String(256), nullable=False),
+    sa.Column("delta", sa.SmallInteger, nullable=False),
+    sa.Column("client_id", sa.String(64)),
+    sa.PrimaryKeyConstraint("board", "seq"),
+    sa.Index("votes_board_client_id", "board", "client_id", unique=True),
+    sa.Index("votes_note", "note_id"),
+)
+
 boards_by_time = sa.Index("boards_updated_at", boards.c.updated_at)
 
 # The change log (history.py): one row per committed change, the note as it was right after it. `author` and

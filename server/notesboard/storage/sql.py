@@ -20,6 +20,7 @@ from notesboard.storage.schema import NOTE_COLUMNS, NOTE_FIELDS
 __all__ = [
     "PENDING_YDOCS",
     "SESSION_QUERY",
+    "VOTES_QUERY",
     "YDOC_QUERY",
     "load",
     "note_from_row",
@@ -29,6 +30,10 @@ __all__ = [
 ]
 
 SESSION_QUERY = "SELECT state, version FROM board_sessions WHERE board = ?"
+# A board's current vote: each (note, voter)'s votes.
+VOTES_QUERY = (
+    "SELECT note_id, voter, SUM(delta) FROM votes WHERE board = ? GROUP BY note_id, voter HAVING SUM(delta) <> 0"
+)
 
 # Notes committed quietly whose announce never came (the process stopped first): announced at start-up.
 PENDING_YDOCS = "SELECT n.board, n.id FROM note_ydocs y JOIN notes n ON n.id = y.id WHERE y.pending = ? ORDER BY n.id"
@@ -130,6 +135,18 @@ async def load(db: Driver, needs: Needs, now: str, *, max_boards: int) -> Loaded
         where, params = db.in_list("board", needs.sessions)
         for r in await db.fetch(f"SELECT board, state, version FROM board_sessions WHERE {where}", params):
             loaded.sessions[r[0]] = session_from_row(r[1:])
+    if needs.tallies:
+        where, params = db.in_list("board", needs.tallies)
+        query = f"SELECT board, note_id, voter, SUM(delta) FROM votes WHERE {where} GROUP BY board, note_id, voter"
+        for r in await db.fetch(query, params):
+            if int(r[3]):
+                loaded.tallies.setdefault(r[0], {})[(int(r[1]), r[2])] = int(r[3])
+    if needs.vote_ids:
+        where, params = db.in_list("client_id", sorted({cid for _, cid in needs.vote_ids}))
+        for r in await db.fetch(
+            f"SELECT board, client_id, note_id, voter, delta, seq FROM votes WHERE {where}", params
+        ):
+            loaded.votes[(r[0], r[1])] = (int(r[2]), r[3], int(r[4]), int(r[5]))
     # Ids for every create, reserved up front so that a board delete later in the batch sees them too.
     if needs.creates:
         loaded.fresh_ids = await _reserve_ids(db, needs.creates)
@@ -187,6 +204,13 @@ async def persist(db: Driver, plan: Plan, now: str) -> None:
             " seq = EXCLUDED.seq, updated_at = EXCLUDED.updated_at"
         )
         await db.executemany(upsert, [_session_row(b, s, q, now) for b, (s, q) in sorted(plan.sessions.items())])
+    if plan.votes_cleared:
+        await db.executemany("DELETE FROM votes WHERE board = ?", [(b,) for b in plan.votes_cleared])
+    if plan.votes:
+        insert = "INSERT INTO votes (board, seq, note_id, voter, delta, client_id) VALUES (?, ?, ?, ?, ?, ?)"
+        await db.executemany(insert, plan.votes)
+    if plan.votes_dropped:
+        await db.executemany("DELETE FROM votes WHERE note_id = ?", [(i,) for i in sorted(plan.votes_dropped)])
 
 
 def session_from_row(row: Sequence[Any]) -> Session:

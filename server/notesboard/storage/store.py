@@ -266,6 +266,12 @@ class Store:
             rows = await db.fetch(sql.SESSION_QUERY, [board])
         return sql.session_from_row(rows[0]) if rows else None
 
+    async def read_votes(self, board: str) -> dict[tuple[int, str], int]:
+        """The board's current vote: (note id, voter) -> votes."""
+        async with self._read() as db:
+            rows = await db.fetch(sql.VOTES_QUERY, [board])
+        return {(int(r[0]), r[1]): int(r[2]) for r in rows}
+
     async def note_live(self, board: str, note_id: int) -> bool:
         """Is note `note_id` on `board` and not deleted? (awareness checks an `editing` id with it)"""
         async with self._read() as db:

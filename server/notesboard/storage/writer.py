@@ -16,7 +16,7 @@ from collections.abc import Callable
 from enum import Enum
 
 from notesboard.contract.errors import NotesError, Unavailable
-from notesboard.contract.model import BoardCleared, Outcome, SessionResult, WriteOp, WriteResult
+from notesboard.contract.model import BoardCleared, Outcome, SessionResult, VoteResult, WriteOp, WriteResult
 from notesboard.fanout.publish import Publisher
 from notesboard.storage import Store
 
@@ -136,12 +136,16 @@ class Writer:
                     fut.set_result(outcome)
 
 
-def _events(outcomes: list[Outcome | NotesError]) -> list[WriteResult | SessionResult]:
+def _events(outcomes: list[Outcome | NotesError]) -> list[WriteResult | SessionResult | VoteResult]:
     """The changes to announce, in commit order (a board delete is one event per note it deleted)."""
-    events: list[WriteResult | SessionResult] = []
+    events: list[WriteResult | SessionResult | VoteResult] = []
     for o in outcomes:
         if isinstance(o, BoardCleared):
             events.extend(o.deleted)
-        elif isinstance(o, SessionResult) or (isinstance(o, WriteResult) and o.op is not None):
+        elif (
+            isinstance(o, SessionResult)
+            or (isinstance(o, WriteResult) and o.op is not None)
+            or (isinstance(o, VoteResult) and not o.replay)
+        ):
             events.append(o)
     return events

@@ -145,7 +145,7 @@ class Room:
         self.seq = max(self.seq, last)
         marker = f'"id":{self.note_id},'
         for _, frame in frames:
-            if marker in frame and orjson.loads(frame)["note"]["id"] == self.note_id:
+            if marker in frame and (orjson.loads(frame).get("note") or {}).get("id") == self.note_id:
                 self.catch_up()
                 return
 
