@@ -40,8 +40,10 @@ from notesboard.client.errors import (
     is_permanent,
 )
 from notesboard.client.frames import encode
+from notesboard.client.rest import AsyncRest
 from notesboard.client.stream import ProtocolError, SeqTracker, SnapshotKind, Verdict, event_op
 from notesboard.client.urls import ws_url
+from notesboard.client.votes import VoteState
 from notesboard.client.ytext import TextEditor
 
 __all__ = ["Board", "connect", "is_permanent"]
@@ -63,6 +65,7 @@ class Board:
         token: str | None,
         max_queue: int,
         ack_timeout: float | None = 30.0,
+        voter: str | None = None,
     ) -> None:
         self.url = url
         self.board = board
@@ -72,12 +75,14 @@ class Board:
         self.ack_timeout = ack_timeout
         self.notes: dict[int, Note] = {}  # live notes by id
         self.session: dict[str, Any] | None = None  # the board session, from the snapshot and `session` frames
+        self.voter = voter or uuid.uuid4().hex  # the socket's key=: whose votes this client casts (auth without sub)
+        self.votes = VoteState()  # your votes, votes left, and the totals when they may be seen
         self.tracker = SeqTracker()
         self.connected = asyncio.Event()
         self.awareness: dict[str, Peer] = {}  # the other peers as the server reports them (client/awareness.py)
         self.resets = 0  # how often a reset snapshot replaced `notes` (the server lost the board's history)
         self._conn: Connection | None = None
-        self._pending: dict[str, tuple[str, asyncio.Future[Note]]] = {}  # client_id -> (frame, its future)
+        self._pending: dict[str, tuple[str, asyncio.Future[dict[str, Any]]]] = {}  # client_id -> (frame, its future)
         self._events: asyncio.Queue[Item] = asyncio.Queue()
         self._ids = (f"{uuid.uuid4().hex[:12]}-{i}" for i in itertools.count(1))
         self._failed: NotesError | None = None
@@ -121,6 +126,29 @@ class Board:
             frame["version"] = version
         return await self._change(frame, None, timeout)
 
+    async def vote(
+        self, note_id: int, delta: int = 1, *, client_id: str | None = None, timeout: float | None = None
+    ) -> dict[str, Any]:
+        """Give one of your votes to a note (delta 1) or take one back (-1) while the board's vote is open; the
+        answer is `{"id", "delta", "mine", "left", "votes"?}` (`votes`, the note's total, unless hidden).
+        Forbidden past your budget, NotFound when no vote is open."""
+        frame = {"type": "vote", "id": note_id, "delta": delta}
+        return await self._change(frame, client_id, timeout)
+
+    async def set_session(self, *, version: int | object | None = UNSET, **fields: Any) -> dict[str, Any]:
+        """Change the board session (`vote`, `writing`, `timer`; fields not given keep their value) over REST;
+        needs a facilitate token when auth is on. Based on the session this client last saw: Conflict if
+        someone changed it since (pass `version=None` to replace whatever it is). Returns the new session."""
+        current = self.session or {"vote": None, "writing": "open", "timer": None, "version": 0}
+        unknown = set(fields) - {"vote", "writing", "timer"}
+        if unknown:
+            raise TypeError(f"set_session() got unexpected fields {sorted(unknown)}")
+        body = {k: current[k] for k in ("vote", "writing", "timer")} | fields
+        body["version"] = current["version"] if version is UNSET else version
+        async with AsyncRest(self.url, token=self.token) as api:
+            session = await api.set_session(self.board, body)
+        return session
+
     async def aware(
         self, *, cursor: Any = UNSET, editing: Any = UNSET, selected: Any = UNSET, view: Any = UNSET
     ) -> None:
@@ -132,7 +160,7 @@ class Board:
             with contextlib.suppress(websockets.ConnectionClosed):
                 await conn.send(frame)
 
-    async def _change(self, frame: dict[str, Any], client_id: str | None, timeout: float | None) -> Note:
+    async def _change(self, frame: dict[str, Any], client_id: str | None, timeout: float | None) -> dict[str, Any]:
         if self._failed is not None:
             raise self._failed
         if len(self._pending) >= self.max_queue:
@@ -141,7 +169,7 @@ class Board:
         if cid in self._pending:
             raise ValueError(f"client_id {cid!r} is already waiting for its ack")
         raw = encode({**frame, "client_id": cid})
-        future: asyncio.Future[Note] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._pending[cid] = (raw, future)
         conn = self._conn
         if conn is not None:
@@ -176,7 +204,13 @@ class Board:
         while True:
             try:
                 conn = await Connection.open(
-                    self.url, self.board, tracker=self.tracker, name=self.name, token=self.token, batch=1
+                    self.url,
+                    self.board,
+                    tracker=self.tracker,
+                    name=self.name,
+                    token=self.token,
+                    batch=1,
+                    key=self.voter,
                 )
             except websockets.InvalidStatus as exc:
                 if is_permanent(exc.response.status_code):
@@ -220,13 +254,16 @@ class Board:
         while True:
             frame = await conn.recv(timeout=3600)
             kind = frame.get("type")
-            if kind in ("event", "session"):
+            if kind in ("event", "session", "vote"):
                 _, verdict = conn.verdicts[checked]
                 checked += 1
                 if verdict is Verdict.GAP:
                     return  # resume: the snapshot brings what was missed
                 if verdict is Verdict.NEXT and kind == "session":
                     self.session = frame["session"]
+                    self.votes.session(frame)
+                elif verdict is Verdict.NEXT and kind == "vote":
+                    self.votes.vote(frame)
                 elif verdict is Verdict.NEXT:
                     self._apply(frame["note"])
                     self._events.put_nowait(frame)
@@ -236,7 +273,9 @@ class Board:
                 entry = self._pending.pop(str(frame.get("client_id")), None)
                 if entry is None or entry[1].done():
                     continue
-                if kind == "ack":
+                if kind == "ack" and "vote" in frame:
+                    entry[1].set_result(frame["vote"])
+                elif kind == "ack":
                     self._apply(frame["note"])
                     entry[1].set_result(frame["note"])
                 else:
@@ -252,6 +291,7 @@ class Board:
     def _apply_snapshot(self, conn: Connection) -> None:
         kind, snapshot = conn.snapshot_kind, conn.snapshot
         self.session = snapshot.get("session")
+        self.votes.snapshot(snapshot.get("votes"))
         if kind is not SnapshotKind.RESUMED:
             self.notes.clear()
         for note in snapshot["notes"]:
@@ -317,15 +357,17 @@ async def connect(
     max_queue: int = 1000,
     connect_timeout: float = 10.0,
     ack_timeout: float | None = 30.0,
+    voter: str | None = None,
 ) -> AsyncIterator[Board]:
     """A live `Board` for the `async with` block (connected, with its snapshot, when the block starts).
 
     Raises at once (a `NotesError` subclass with the server's reason) when the server refuses the socket for
     good; `Unavailable` when it could not connect within `connect_timeout` seconds. `ack_timeout`: how long a
     change waits for its ack before `Timeout` (None: as long as it takes, e.g. across a long outage).
+    `voter`: the key your votes are counted under when the token names no subject (default: a new one).
     """
     ws_url(url, board)  # a bad URL is a ValueError now, not a reconnect loop
-    b = Board(url, board, name=name, token=token, max_queue=max_queue, ack_timeout=ack_timeout)
+    b = Board(url, board, name=name, token=token, max_queue=max_queue, ack_timeout=ack_timeout, voter=voter)
     await b._start(connect_timeout)
     try:
         yield b

@@ -82,6 +82,23 @@ class _Calls:
         return _Call("POST", f"{_board(board)}/import", json=data)
 
     @staticmethod
+    def session(board: str) -> _Call:
+        return _Call("GET", f"{_board(board)}/session")
+
+    @staticmethod
+    def set_session(board: str, body: dict[str, Any]) -> _Call:
+        return _Call("PUT", f"{_board(board)}/session", json=body)
+
+    @staticmethod
+    def vote(board: str, note_id: int, delta: int, voter: str | None, client_id: str | None) -> _Call:
+        body = _drop_none({"delta": delta, "voter": voter, "client_id": client_id})
+        return _Call("POST", f"{_board(board)}/notes/{note_id}/votes", json=body)
+
+    @staticmethod
+    def votes(board: str, voter: str | None) -> _Call:
+        return _Call("GET", f"{_board(board)}/votes", params=_drop_none({"voter": voter}))
+
+    @staticmethod
     def boards(limit: int | None) -> _Call:
         return _Call("GET", "/api/boards", _drop_none({"limit": limit}))
 
@@ -161,6 +178,21 @@ class Rest:
     def boards(self, *, limit: int | None = None) -> list[dict[str, Any]]:
         return self._do(_Calls.boards(limit))  # type: ignore[no-any-return]
 
+    def session(self, board: str) -> dict[str, Any]:
+        return self._do(_Calls.session(board))  # type: ignore[no-any-return]
+
+    def set_session(self, board: str, body: dict[str, Any]) -> dict[str, Any]:
+        """PUT the whole session (with the `version` you saw; Conflict if it moved on)."""
+        return self._do(_Calls.set_session(board, body))  # type: ignore[no-any-return]
+
+    def vote(
+        self, board: str, note_id: int, delta: int = 1, *, voter: str | None = None, client_id: str | None = None
+    ) -> dict[str, Any]:
+        return self._do(_Calls.vote(board, note_id, delta, voter, client_id))  # type: ignore[no-any-return]
+
+    def votes(self, board: str, *, voter: str | None = None) -> dict[str, Any]:
+        return self._do(_Calls.votes(board, voter))  # type: ignore[no-any-return]
+
     def close(self) -> None:
         self._http.close()
 
@@ -220,6 +252,21 @@ class AsyncRest:
 
     async def boards(self, *, limit: int | None = None) -> list[dict[str, Any]]:
         return await self._do(_Calls.boards(limit))  # type: ignore[no-any-return]
+
+    async def session(self, board: str) -> dict[str, Any]:
+        return await self._do(_Calls.session(board))  # type: ignore[no-any-return]
+
+    async def set_session(self, board: str, body: dict[str, Any]) -> dict[str, Any]:
+        """PUT the whole session (with the `version` you saw; Conflict if it moved on)."""
+        return await self._do(_Calls.set_session(board, body))  # type: ignore[no-any-return]
+
+    async def vote(
+        self, board: str, note_id: int, delta: int = 1, *, voter: str | None = None, client_id: str | None = None
+    ) -> dict[str, Any]:
+        return await self._do(_Calls.vote(board, note_id, delta, voter, client_id))  # type: ignore[no-any-return]
+
+    async def votes(self, board: str, *, voter: str | None = None) -> dict[str, Any]:
+        return await self._do(_Calls.votes(board, voter))  # type: ignore[no-any-return]
 
     async def aclose(self) -> None:
         await self._http.aclose()
