@@ -63,10 +63,12 @@ check: lint typecheck test
 bench: $(DEV_STAMP)
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
-## Save docs/screenshot.png: a board with several notes, drawn by headless Chromium (needs /usr/bin/chromium)
+## Save docs/screenshot.png, docs/replay.png and docs/retro.png, drawn by headless Chromium (needs /usr/bin/chromium)
 screenshot: $(DEV_STAMP)
-	NOTESBOARD_SCREENSHOT=docs/screenshot.png NOTESBOARD_REPLAY_SCREENSHOT=docs/replay.png $(BIN)/python -m pytest -q \
-		tests/browser/test_board_page.py::test_screenshot tests/browser/test_history_page.py::test_replay_screenshot
+	NOTESBOARD_SCREENSHOT=docs/screenshot.png NOTESBOARD_REPLAY_SCREENSHOT=docs/replay.png \
+		NOTESBOARD_RETRO_SCREENSHOT=docs/retro.png $(BIN)/python -m pytest -q \
+		tests/browser/test_board_page.py::test_screenshot tests/browser/test_history_page.py::test_replay_screenshot \
+		tests/browser/test_votes_page.py::test_retro_screenshot
 
 ## Regenerate README's settings table (from runtime/config.py) and client/contract.js (from contract/fields.py)
 docs: $(DEV_STAMP)

@@ -17,9 +17,11 @@ import { TouchControl } from "./touch.js";
 import { PeerView } from "./peerview.js";
 import { Replay } from "./replay.js";
 import { VersionsPanel } from "./versions.js";
+import { BoardSession } from "./session.js";
 import { WorkshopTimer } from "./timer.js";
+import { VoteControl } from "./voteview.js";
 import { AwarenessSender, Peers } from "./peers.js";
-import { cleanName, loadColor, loadName, rememberBoard, saveColor, saveName } from "./prefs.js";
+import { cleanName, loadColor, loadName, rememberBoard, saveColor, saveName, voterKey } from "./prefs.js";
 import { BoardSocket } from "./socket.js";
 import { AccessBadge, TokenDialog } from "./tokenview.js";
 import { Toolbar } from "./toolbar.js";
@@ -55,6 +57,7 @@ function main() {
     url: wsOrigin(),
     name,
     token: gate.token,
+    key: voterKey(),
     limit: SNAPSHOT_LIMIT,
     ...tuning(new URLSearchParams(location.search)),
   });
@@ -91,7 +94,7 @@ function main() {
   // Small screens: what does not fit moves into the toolbar's "More" menu.
   new Overflow($("overflow-menu", HTMLDetailsElement), $("overflow-pop"), [
     { bar: document.querySelector(".topbar"), items: [$("name-button"), $("token-button")] },
-    { bar: $("toolbar-bar"), items: [$("help"), $("replay-button"), $("board-menu"), $("zoom-fit"), $("new-section"), $("timer")] },
+    { bar: $("toolbar-bar"), items: [$("help"), $("replay-button"), $("board-menu"), $("zoom-fit"), $("new-section"), $("votes"), $("timer")] },
   ]);
   new TouchControl(view);
   // A saved note's text is typed together on /y/ (issue #22): keystrokes merge, nothing conflicts.
@@ -190,9 +193,11 @@ function main() {
   $("new-note").addEventListener("click", () => view.createInView());
   // Workshops (issue #23): sections, and the templates an empty board offers.
   $("new-section").addEventListener("click", () => view.sections.createInView());
-  const timer = new WorkshopTimer({ board, token: () => gate.token, toast: (t, l) => toasts.show(t, l) });
-  socket.on("snapshot", (snapshot) => timer.heard(snapshot.session)); // the board session, when it has one
-  socket.on("session", (frame) => timer.heard(frame.session));
+  const session = new BoardSession({ board, token: () => gate.token });
+  socket.on("snapshot", (snapshot) => session.heard(snapshot.session)); // the board session, when it has one
+  socket.on("session", (frame) => session.heard(frame.session));
+  new WorkshopTimer({ session, toast: (t, l) => toasts.show(t, l) });
+  new VoteControl({ view, socket, session, readOnly: () => gate.readOnly, toast: (t, l) => toasts.show(t, l) });
   for (const button of /** @type {NodeListOf<HTMLButtonElement>} */ (document.querySelectorAll("[data-template]"))) {
     button.addEventListener("click", () => view.sections.applyTemplate(button.dataset.template ?? ""));
   }

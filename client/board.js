@@ -50,6 +50,10 @@ export class BoardView {
     this.shareText = null; // a saved note's text typed together (app.js sets it)
     /** @type {(entry: import("./notes.js").Entry) => void} show a note's versions (versions.js; app.js sets it) */
     this.showVersions = () => {};
+    /** @type {(entry: import("./notes.js").Entry, delta: number) => void} vote for a note (voteview.js sets it) */
+    this.vote = () => {};
+    /** @type {() => object} what drawing needs of the board's vote (voteview.js sets it) */
+    this.votes = () => ({});
     this.selection = new Selection();
     /** @type {(entries: import("./notes.js").Entry[]) => void} told the selected notes after each change */
     this.onSelection = () => {};
@@ -105,6 +109,8 @@ export class BoardView {
         else if (action === "collapse") this.sections.toggle(entry);
         else if (action === "delete") this.askDelete(entry);
         else if (action === "palette") this.togglePalette(entry, el);
+        else if (action === "vote") this.vote(entry, 1);
+        else if (action === "unvote") this.vote(entry, -1);
       }),
     );
     document.addEventListener("pointerdown", (ev) => this.palette.closeUnless(ev.target));
@@ -284,6 +290,7 @@ export class BoardView {
       now: Date.now(),
       onConflict: this._conflict,
       ...this.sections.drawing(), // collapsed sections, and the notes they hide
+      votes: this.votes(),
     };
     const fresh = document.createDocumentFragment();
     for (const entry of dirty) {
@@ -363,6 +370,11 @@ export class BoardView {
       return;
     }
     if (this.readOnly) return;
+    if ((ev.key === "d" || ev.key === "D") && !ev.altKey) {
+      ev.preventDefault();
+      this.vote(entry, ev.shiftKey ? -1 : 1);
+      return;
+    }
     if (ev.key === "Enter" || ev.key === "F2") {
       ev.preventDefault();
       this.startEdit(entry);

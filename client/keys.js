@@ -27,6 +27,7 @@ export const SHORTCUTS = [
   ["PageUp", "Bring the focused note to the front", "note"],
   ["C", "Colour palette of the focused note", "note"],
   ["V", "Versions of the focused note (restore one)", "note"],
+  ["D  /  Shift+D", "Vote for the focused note / take your vote back (while a vote is open)", "note"],
   ["Delete  or  Backspace", "Delete the focused note (asks first)", "note"],
   ["Enter", "Save the text", "editor"],
   ["Shift+Enter", "New line", "editor"],

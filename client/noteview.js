@@ -134,7 +134,7 @@ export function buildNote(key) {
   const [top, text, meta] = /** @type {HTMLCollectionOf<HTMLElement>} */ (el.children);
   const [state, , , fold, color, del] = /** @type {HTMLCollectionOf<HTMLElement>} */ (top.children);
   const [author, edited, time] = /** @type {HTMLCollectionOf<HTMLElement>} */ (meta.children);
-  el.parts = { state, color, del, fold, text, author, edited, time, meta, changed: null, conflict: null };
+  el.parts = { state, color, del, fold, text, author, edited, time, meta, changed: null, conflict: null, votes: null };
   return el;
 }
 
@@ -144,7 +144,8 @@ export function buildNote(key) {
  * @param {import("./notes.js").Entry} entry
  * @param {{x: number, y: number} | null} place where to draw it (null: leave the position alone)
  * @param {{match: ((view: object) => boolean) | null, now: number, onConflict: object, folded?: Set<string>,
- *   hidden?: Set<string>, foldedHeight?: number}} ctx folded: collapsed sections; hidden: the notes they hide
+ *   hidden?: Set<string>, foldedHeight?: number, votes?: any}} ctx folded: collapsed sections; hidden: the
+ *   notes they hide; votes: the board's vote as this page sees it (voteview.js `drawing`)
  */
 export function renderNote(el, entry, place, ctx) {
   const view = entry.view();
@@ -216,10 +217,66 @@ export function renderNote(el, entry, place, ctx) {
   }
   if (parts.changed !== null) parts.changed.hidden = !changed;
   renderConflict(el, entry, ctx.onConflict);
+  renderVotes(el, view, ctx.votes);
 
   const match = ctx.match === null ? null : ctx.match(view);
   el.classList.toggle("match", match === true);
   el.classList.toggle("dimmed", match === false);
+}
+
+/**
+ * A note's votes while the board has a vote: this page's dots (●), everyone's total when it may be seen, and
+ * the buttons to vote and to take a vote back. Made the first time a vote needs it.
+ */
+function renderVotes(el, view, votes) {
+  const parts = el.parts;
+  const shown = votes?.vote != null && view.kind === "note" && view.id !== null;
+  if (!shown) {
+    if (parts.votes !== null) parts.votes.hidden = true;
+    return;
+  }
+  if (parts.votes === null) {
+    parts.votes = h(
+      "span",
+      { class: "note-votes", "data-testid": "note-votes" },
+      h("span", { class: "note-dots", "data-testid": "note-dots" }),
+      h("span", { class: "note-total", "data-testid": "note-total" }),
+      h("button", {
+        type: "button",
+        class: "note-btn vote-btn",
+        title: "Take your vote back (Shift+D)",
+        "aria-label": "Take your vote back",
+        "data-testid": "note-unvote",
+        "data-action": "unvote",
+        text: "−",
+      }),
+      h("button", {
+        type: "button",
+        class: "note-btn vote-btn",
+        title: "Vote for this note (D)",
+        "aria-label": "Vote for this note",
+        "data-testid": "note-vote",
+        "data-action": "vote",
+        text: "+",
+      }),
+    );
+    parts.meta.prepend(parts.votes);
+  }
+  const box = parts.votes;
+  const [dots, total, unvote, vote] = /** @type {HTMLCollectionOf<HTMLButtonElement>} */ (box.children);
+  box.hidden = false;
+  const mine = votes.mine.get(view.id) ?? 0;
+  const all = votes.totals === null ? null : (votes.totals.get(view.id) ?? 0);
+  const dotText = "●".repeat(Math.min(mine, 10));
+  if (dots.textContent !== dotText) dots.textContent = dotText;
+  const totalText = all === null || (all === 0 && votes.vote.open) ? "" : String(all); // 0 only once closed
+  if (total.textContent !== totalText) total.textContent = totalText;
+  const said = all === null ? `your votes: ${mine}` : `${all} vote${all === 1 ? "" : "s"}, ${mine} of them yours`;
+  if (box.getAttribute("aria-label") !== said) box.setAttribute("aria-label", said);
+  box.dataset.total = totalText;
+  box.dataset.mine = String(mine);
+  vote.hidden = !votes.canVote(view.id);
+  unvote.hidden = !(votes.vote.open && mine > 0 && !votes.readOnly);
 }
 
 /** The conflict notice, made the first time a note has one. */

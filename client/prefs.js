@@ -1,7 +1,8 @@
-// Preferences kept in localStorage: the display name and the last color picked.
+// Preferences kept in localStorage: the display name, the last color picked and this browser's voter key.
 // Storage can be unavailable (private mode, disabled cookies): then nothing is remembered.
 
 import { COLOR_RE, MAX_NAME, PALETTE } from "./constants.js";
+import { randomToken } from "./push.js";
 
 const NAME_KEY = "notesboard.name";
 const COLOR_KEY = "notesboard.color";
@@ -73,4 +74,17 @@ export function loadRecent() {
 export function rememberBoard(board) {
   const list = [board, ...loadRecent().filter((b) => b !== board)].slice(0, 12);
   write(RECENT_KEY, JSON.stringify(list));
+}
+
+/**
+ * This browser's voter key (the socket's `key=`): votes are counted per key when the token names no one, so
+ * the same browser keeps its votes across reloads and name changes. Made once, kept in localStorage.
+ */
+export function voterKey() {
+  let key = read("notesboard.voter");
+  if (key === null || !/^[A-Za-z0-9_-]{1,64}$/.test(key)) {
+    key = randomToken(16);
+    write("notesboard.voter", key);
+  }
+  return key;
 }

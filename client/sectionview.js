@@ -21,17 +21,33 @@ export class SectionControl {
     return [entry, ...(membership(this.view.store.entries.values()).get(entry) ?? [])];
   }
 
-  /** Lay out a section's notes in rows inside it: one update each, one undo step. */
-  tidy(section) {
+  /**
+   * Lay out a section's notes in rows inside it: one update each, one undo step.
+   * @param {import("./notes.js").Entry} section
+   * @param {(notes: import("./notes.js").Entry[]) => import("./notes.js").Entry[]} [order] the notes' order
+   */
+  tidy(section, order = (notes) => notes) {
+    this.view.store.group(() => this._tidy(section, order));
+  }
+
+  /**
+   * Tidy every section, its notes in `order` (sort by votes): one undo step for all.
+   * @param {(notes: import("./notes.js").Entry[]) => import("./notes.js").Entry[]} order
+   */
+  tidyAll(order) {
+    const sections = [...membership(this.view.store.entries.values()).keys()];
+    this.view.store.group(() => sections.forEach((section) => this._tidy(section, order)));
+  }
+
+  /** @private */
+  _tidy(section, order) {
     if (this.view.readOnly || section.removed) return;
-    const notes = membership(this.view.store.entries.values()).get(section) ?? [];
+    const notes = order(membership(this.view.store.entries.values()).get(section) ?? []);
     const places = tidy(section.view(), notes.map((n) => n.view()));
-    this.view.store.group(() => {
-      notes.forEach((note, i) => {
-        const { x, y } = places[i];
-        const v = note.view();
-        if (v.x !== x || v.y !== y) this.view.store.setFields(note, { x, y });
-      });
+    notes.forEach((note, i) => {
+      const { x, y } = places[i];
+      const v = note.view();
+      if (v.x !== x || v.y !== y) this.view.store.setFields(note, { x, y });
     });
   }
 

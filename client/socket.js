@@ -33,6 +33,7 @@ export class BoardSocket {
    * @param {string} options.url the server's WebSocket origin, e.g. "ws://127.0.0.1:8000"
    * @param {string} [options.name] display name, sent as `name=` (empty: none)
    * @param {string} [options.token] access token, sent as `token=` (empty: none)
+   * @param {string} [options.key] this browser's voter key, sent as `key=` (empty: none)
    * @param {number} [options.limit] most live notes in a fresh snapshot, sent as `limit=` (0: the server's default)
    * @param {number} [options.pingIntervalMs]
    * @param {number} [options.pingTimeoutMs]
@@ -263,6 +264,7 @@ export class BoardSocket {
     const query = new URLSearchParams({ batch: "1" });
     if (this.name) query.set("name", this.name);
     if (this.token) query.set("token", this.token);
+    if (this.options.key) query.set("key", this.options.key);
     if (this.options.limit > 0) query.set("limit", String(this.options.limit));
     const resume = this.seq.resumeQuery();
     for (const [key, value] of Object.entries(resume)) query.set(key, value);
@@ -406,7 +408,8 @@ export class BoardSocket {
       case "snapshot":
         return this._onSnapshot(frame);
       case "event":
-      case "session": // a board session change takes the board's next seq like a note event
+      case "session": // a board session change and a vote take the board's next seq like a note event
+      case "vote":
         if (!this._synced) return;
         switch (this.seq.check(frame.seq)) {
           case "next":

@@ -1,10 +1,8 @@
-// The workshop timer (issue #23): part of the board session (GET/PUT /api/boards/{board}/session). Every page
-// counts down to the session's `ends_at` on the server's clock (estimated from the HTTP Date header, so pages
-// on clocks that disagree still show the same time left), so a reload or a reconnect shows the same time.
-// Start, pause/resume, +1 minute and reset are PUTs of the whole session with its version; a 409 (someone
-// else changed it meanwhile) reads it again and tries once more. At zero the timer says so, gently.
+// The workshop timer (issue #23): part of the board session (session.js). Every page counts down to the
+// session's `ends_at` on the server's clock (estimated from the HTTP Date header, so pages on clocks that
+// disagree still show the same time left), so a reload or a reconnect shows the same time. Start,
+// pause/resume, +1 minute and reset are changes of the session. At zero the timer says so, gently.
 
-import { boardPath, requestJSON } from "./rest.js";
 import { byId as $ } from "./ui.js";
 
 const TICK_MS = 250;
@@ -21,35 +19,28 @@ export function clock(ms) {
 export class WorkshopTimer {
   /**
    * @param {object} deps
-   * @param {string} deps.board
-   * @param {() => string} deps.token
+   * @param {import("./session.js").BoardSession} deps.session
    * @param {(text: string, level?: import("./ui.js").Level) => void} deps.toast
    */
-  constructor({ board, token, toast }) {
-    this.path = `${boardPath(board)}/session`;
-    this.token = token;
+  constructor({ session, toast }) {
+    this.board = session;
     this.toast = toast;
-    /** @type {any} the board's session as last heard (snapshot, frame or answer) */
-    this.session = null;
-    this.offset = 0; // server clock minus this page's clock, ms
     this._ticker = null;
     this._rang = false;
     $("timer-start").addEventListener("click", () => this.start());
     $("timer-pause").addEventListener("click", () => this.pauseOrResume());
     $("timer-more").addEventListener("click", () => this.addMinute());
     $("timer-reset").addEventListener("click", () => this.reset());
+    session.subscribe(() => this._show());
   }
 
-  /** The session from a snapshot (absent: the board has none) or a `session` frame. */
-  heard(session) {
-    if (session === undefined || session === null) return;
-    if (this.session !== null && session.version < this.session.version) return;
-    this.session = session;
-    this._show();
+  /** The board's session as last heard. */
+  get session() {
+    return this.board.session;
   }
 
   now() {
-    return Date.now() + this.offset;
+    return this.board.now();
   }
 
   start() {
@@ -80,30 +71,13 @@ export class WorkshopTimer {
     return this._change(() => null);
   }
 
-  /** PUT the session with a new timer; on 409 read it again and try once more. @private */
+  /** Change the session's timer to what `next` makes of it. @private */
   async _change(next) {
-    for (let attempt = 0; attempt < 2; attempt++) {
-      try {
-        if (this.session === null || attempt > 0) this.heard(await this._request("GET"));
-        const current = this.session;
-        const body = { vote: current.vote, writing: current.writing, timer: next(current.timer), version: current.version };
-        this.heard(await this._request("PUT", body));
-        return;
-      } catch (err) {
-        if (err.status === 409 && attempt === 0) continue;
-        this.toast(err.status === 403 ? "Only a facilitator can run the timer on this board." : `The timer could not be changed: ${err.message}`, "error");
-        return;
-      }
+    try {
+      await this.board.change((current) => ({ timer: next(current.timer) }));
+    } catch (err) {
+      this.toast(err.status === 403 ? "Only a facilitator can run the timer on this board." : `The timer could not be changed: ${err.message}`, "error");
     }
-  }
-
-  /** @private */
-  async _request(method, body) {
-    const sent = Date.now();
-    const { data, res } = await requestJSON(method, this.path, this.token(), { body });
-    const date = Date.parse(res.headers.get("date") ?? "");
-    if (Number.isFinite(date)) this.offset = date + 500 - (sent + Date.now()) / 2; // Date has whole seconds
-    return data;
   }
 
   /** @private */

@@ -301,7 +301,7 @@ def test_keyboard_only(server: ServerProcess, open_board: OpenBoard, rest: Rest)
 
     # Tab from the page's top reaches the note.
     page.page.keyboard.press("Tab")
-    for _ in range(15):
+    for _ in range(30):  # past the toolbar's tools (the vote's and the timer's fields among them)
         if page.page.evaluate("document.activeElement?.dataset?.testid") == "note":
             break
         page.page.keyboard.press("Tab")

@@ -201,7 +201,7 @@ def test_search_shortcuts_and_text_limit(server: ServerProcess, open_board: Open
     page.by("canvas").click(position={"x": 900, "y": 600})
     page.page.keyboard.press("?")
     expect(page.by("shortcuts")).to_be_visible()
-    expect(page.by("shortcut")).to_have_count(26)
+    expect(page.by("shortcut")).to_have_count(27)
     expect(page.by("shortcuts")).to_contain_text("Select every note")
     expect(page.by("shortcuts")).to_contain_text("Replay the board's history")
     expect(page.by("shortcuts")).to_contain_text("Versions of the focused note")
