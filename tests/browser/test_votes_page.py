@@ -100,7 +100,11 @@ def test_a_whole_retro_vote_with_hidden_tallies(
     expect(bob.note("Pairing")).to_have_css("top", f"{first[1]:g}px")
     expect(bob.note("CI faster")).to_have_css("left", f"{first[0] + 208 + 16:g}px")
     md = api.get(f"/api/boards/{board}/export", params={"format": "md"}).text
-    assert md.index("- Pairing (2 votes)") < md.index("- CI faster (1 vote)") < md.index("- Fewer meetings (0 votes)")
+    pairing, ci, fewer = (
+        md.index(f"- {line}")
+        for line in ("Pairing (Grace) (2 votes)", "CI faster (Linus) (1 vote)", "Fewer meetings (Ada) (0 votes)")
+    )
+    assert pairing < ci < fewer
 
 
 def test_retro_screenshot(
