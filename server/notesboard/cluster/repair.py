@@ -22,7 +22,8 @@ import logging
 
 from notesboard.contract.errors import NotesError
 from notesboard.contract.model import BoardPage
-from notesboard.contract.protocol import change_op, event_frame
+from notesboard.contract.protocol import change_op, event_frame, split_frame
+from notesboard.core.privacy import blank, own
 from notesboard.fanout.hub import Hub
 from notesboard.storage import Store
 
@@ -229,6 +230,10 @@ class Relay:
                     hole = seq  # superseded by a later change to the same note
                     continue
                 frame = event_frame(change_op(note), note)
+                owner = page.private.get(note["id"])
+                if owner is not None:  # a private note: its text for its writer only (core/privacy.py)
+                    op = change_op(note)
+                    frame = split_frame(owner, event_frame(op, own(note)), event_frame(op, blank(note)))
                 self.repaired += 1
             out.append((seq, frame))
         if hole:

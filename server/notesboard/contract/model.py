@@ -6,7 +6,7 @@ depending on each other.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal, TypedDict
 
@@ -192,6 +192,7 @@ class WriteOp:
     board: str
     command: NoteCommand | DeleteBoardCommand | SessionCommand | VoteCommand
     author: str | None = None  # a socket's display name; REST passes it in the command
+    owner: str | None = None  # who makes it (core/voters.py): a note written while private is theirs alone
 
 
 @dataclass(slots=True)
@@ -202,6 +203,7 @@ class WriteResult:
     seq: int
     op: Op | None
     ystate: bytes | None = None  # the note's Yjs document after the change, when the change went through it
+    owner: str | None = None  # the note is private (written while the board's writing is private): whose it is
 
 
 @dataclass(slots=True)
@@ -223,6 +225,9 @@ class SessionResult:
     # Every note's vote total when the tallies may be seen (a vote that is closed, or open and not hidden),
     # else None: what the `session` frame carries as "votes".
     totals: dict[int, int] | None = None
+    # The reveal (private writing switched to open): every private live note, now everyone's, with the seqs
+    # that follow the session's; announced as `updated` events after it.
+    revealed: list[WriteResult] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -251,6 +256,7 @@ class BoardPage:
     seq: int
     notes: list[Note]
     more: bool
+    private: dict[int, str] = field(default_factory=dict)  # private note id -> its writer (core/privacy.py)
 
 
 @dataclass(slots=True)

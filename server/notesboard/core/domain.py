@@ -18,6 +18,9 @@ loads them into `Loaded`, and hands them to `decide()`, which applies the rules 
 - session (a board's vote, writing mode and timer, `core/session.py`): a version check, then the board's next
   seq like a note change, so sessions and notes share one seq order; the board is made if absent (the cap);
   opening a vote anew or removing it drops the board's votes (`core/votes.py`);
+- private writing (`core/privacy.py`): on a board whose writing is private a create is its writer's alone
+  (`Plan.private_new`, results carry the `owner`), only that writer may change its text (`forbidden`), and
+  the session change back to open reveals them all (each the board's next seq);
 - vote: the rules of `core/votes.py` (an open vote, a live note, the budget), then the board's next seq; a
   client_id seen before on the board replays the first vote's result; a deleted note's votes go with it;
 - purge (a delete with `purge`): the tombstone's text is cleared and the note's logged texts are blanked
@@ -51,6 +54,7 @@ from notesboard.contract.model import (
     YUpdateCommand,
 )
 from notesboard.contract.session import EMPTY_SESSION, parse_instant
+from notesboard.core.privacy import NOBODY, check_text, switch
 from notesboard.core.session import apply_session
 from notesboard.core.votes import Tallies, apply_vote, new_round, totals, visible
 from notesboard.ytext.merge import merge_text
@@ -72,6 +76,7 @@ class Needs:
     sessions: list[str] = field(default_factory=list)  # boards whose session or votes change: sessions are read
     tallies: list[str] = field(default_factory=list)  # boards with votes or a session change: their tallies
     vote_ids: list[tuple[str, str]] = field(default_factory=list)  # (board, client_id) of votes: replays
+    # (the session boards are also the ones whose private notes are read, if private: a reveal may come)
 
 
 def needs(ops: Sequence[WriteOp]) -> Needs:
@@ -122,6 +127,8 @@ class Loaded:
     tallies: dict[str, Tallies] = field(default_factory=dict)  # board -> its current vote's tallies (if read)
     votes: dict[tuple[str, str], tuple[int, str, int, int]] = field(default_factory=dict)
     # ^ (board, client_id) -> (note id, voter, delta, seq) of a vote made before: a replay answers it again
+    private_boards: set[str] = field(default_factory=set)  # boards whose writing is private now
+    private: dict[int, str] = field(default_factory=dict)  # private note id -> its writer (of the notes read)
 
 
 @dataclass(slots=True)
@@ -142,6 +149,9 @@ class Plan:
     # ^ votes to insert: (board, seq, note id, voter, delta, client_id)
     votes_cleared: list[str] = field(default_factory=list)  # boards whose votes go (a new vote, or none)
     votes_dropped: set[int] = field(default_factory=set)  # deleted notes: their votes go
+    private_new: list[tuple[int, str, str]] = field(default_factory=list)  # (note id, board, owner) made private
+    private_cleared: list[str] = field(default_factory=list)  # boards revealed: their private rows go
+    private_flags: dict[str, bool] = field(default_factory=dict)  # boards whose writing turned private (or not)
 
 
 def decide(ops: Sequence[WriteOp], loaded: Loaded, now: str, *, max_boards: int) -> Plan:
@@ -197,7 +207,11 @@ def decide(ops: Sequence[WriteOp], loaded: Loaded, now: str, *, max_boards: int)
             }
             plan.inserts.append((note, cmd.client_id))
             current[note["id"]] = note
-            result = WriteResult(note, seq, "created")
+            owner = None
+            if board in loaded.private_boards:
+                owner = loaded.private[note["id"]] = op.owner or NOBODY
+                plan.private_new.append((note["id"], board, owner))
+            result = WriteResult(note, seq, "created", owner=owner)
             if key is not None:
                 known[key] = result  # a second create with this client_id in the same batch replays it
             results.append(result)
@@ -213,6 +227,7 @@ def decide(ops: Sequence[WriteOp], loaded: Loaded, now: str, *, max_boards: int)
                 results.append(decided)
                 continue
             seq = next_seq(board)
+            revealed = _writing(board, stored, decided, loaded, plan, change, author)
             tallies = loaded.tallies.setdefault(board, {})
             if new_round(stored["vote"], decided["vote"]):
                 tallies.clear()
@@ -221,7 +236,7 @@ def decide(ops: Sequence[WriteOp], loaded: Loaded, now: str, *, max_boards: int)
             loaded.sessions[board] = decided
             plan.sessions[board] = (decided, seq)
             shown = totals(tallies) if visible(decided["vote"]) else None
-            results.append(SessionResult(board, seq, decided, shown))
+            results.append(SessionResult(board, seq, decided, shown, revealed))
             continue
 
         if isinstance(cmd, VoteCommand):
@@ -257,6 +272,14 @@ def decide(ops: Sequence[WriteOp], loaded: Loaded, now: str, *, max_boards: int)
             )
             continue
         ystate: bytes | None = None
+        owner = loaded.private.get(cmd.id)
+        writes_text = (isinstance(cmd, YUpdateCommand) and bool(cmd.update)) or (
+            isinstance(cmd, UpdateCommand) and "text" in cmd.changes
+        )
+        refused = check_text(cmd.id, owner, op.owner, cmd.client_id) if writes_text else None
+        if refused is not None:
+            results.append(refused)
+            continue
         if isinstance(cmd, UpdateCommand):
             if restoring and not found["deleted"] and not cmd.changes:
                 results.append(Conflict(f"note {cmd.id} is not deleted", cmd.client_id))
@@ -305,7 +328,7 @@ def decide(ops: Sequence[WriteOp], loaded: Loaded, now: str, *, max_boards: int)
                 changed["text"] = ""
                 plan.purged.append(cmd.id)
         current[cmd.id] = plan.dirty[cmd.id] = changed
-        results.append(WriteResult(changed, changed["seq"], op_name, ystate))
+        results.append(WriteResult(changed, changed["seq"], op_name, ystate, owner))
 
     plan.boards = [(b, seqs[b], live[b]) for b in sorted(touched)]
     plan.ypending = {i for i in plan.ydocs if i in loaded.ypending}
@@ -354,3 +377,26 @@ def _vote(
         if cmd.client_id:
             loaded.votes[(board, cmd.client_id)] = (cmd.id, cmd.voter, cmd.delta, decided.seq)
     return decided
+
+
+def _writing(
+    board: str,
+    before: Session,
+    after: Session,
+    loaded: Loaded,
+    plan: Plan,
+    change: Callable[[Note, str | None], Note],
+    author: str | None,
+) -> list[WriteResult]:
+    """A session change that turns private writing on (later creates are private) or off (the reveal)."""
+    if (before["writing"] == "private") == (after["writing"] == "private"):
+        return []
+    private = after["writing"] == "private"
+    plan.private_flags[board] = private
+    if private:
+        loaded.private_boards.add(board)
+        return []
+    loaded.private_boards.discard(board)
+    plan.private_cleared.append(board)
+    plan.private_new = [p for p in plan.private_new if p[1] != board]
+    return switch(board, before, after, loaded.notes, loaded.private, plan.dirty, change, author) or []

@@ -47,14 +47,15 @@ class Notes:
         self.writer = writer
 
     def submit(
-        self, board: str, command: NoteCommand | VoteCommand, author: str | None = None
+        self, board: str, command: NoteCommand | VoteCommand, author: str | None = None, owner: str | None = None
     ) -> asyncio.Future[Outcome]:
-        """Queue a change without waiting (the socket pipelines its writes); resolves after commit."""
-        return self.writer.submit(WriteOp(board, command, author))
+        """Queue a change without waiting (the socket pipelines its writes); resolves after commit. `owner`: who
+        makes it (core/voters.py), whose a note written while private is."""
+        return self.writer.submit(WriteOp(board, command, author, owner))
 
-    async def change(self, board: str, command: NoteCommand) -> WriteResult:
+    async def change(self, board: str, command: NoteCommand, owner: str | None = None) -> WriteResult:
         """Make one change and wait for its commit (REST)."""
-        result = await self.submit(board, command)
+        result = await self.submit(board, command, None, owner)
         assert isinstance(result, WriteResult)
         return result
 

@@ -6,8 +6,9 @@ from collections.abc import Sequence
 
 from notesboard.cluster.base import Backplane
 from notesboard.contract.model import SessionResult, VoteResult, WriteResult
-from notesboard.contract.protocol import event_frame, session_frame
+from notesboard.contract.protocol import event_frame, session_frame, split_frame
 from notesboard.contract.votes import vote_event
+from notesboard.core.privacy import blank, own
 
 __all__ = ["Publisher"]
 
@@ -27,5 +28,8 @@ class Publisher:
                 self._backplane.publish(r.board, r.seq, vote_event(r))
                 continue
             assert r.op is not None
-            self._backplane.publish(r.note["board"], r.seq, event_frame(r.op, r.note))
+            frame = event_frame(r.op, r.note)
+            if r.owner is not None:  # written while private: its text for its writer only (core/privacy.py)
+                frame = split_frame(r.owner, event_frame(r.op, own(r.note)), event_frame(r.op, blank(r.note)))
+            self._backplane.publish(r.note["board"], r.seq, frame)
         self.published += len(results)

@@ -26,6 +26,7 @@ from notesboard.contract.errors import (
 from notesboard.contract.protocol import error_frame, snapshot_frame
 from notesboard.contract.votes import votes_view
 from notesboard.core.auth import Grant
+from notesboard.core.privacy import shown
 from notesboard.core.voters import socket_voter
 from notesboard.fanout.outbox import Outbox
 from notesboard.ingress.handshake import Handshake
@@ -173,9 +174,8 @@ class SocketConnection(StateMachine):
             return None
         self.seq = snap.seq
         presence = svc.hub.count(self.board)
-        frame = snapshot_frame(
-            self.board, snap.epoch, snap.seq, snap.notes, presence, snap.reset, snap.more, session, votes
-        )
+        notes = shown(snap.notes, snap.private, self.voter)  # others' private notes: blank (core/privacy.py)
+        frame = snapshot_frame(self.board, snap.epoch, snap.seq, notes, presence, snap.reset, snap.more, session, votes)
         held, self._held = self._held, []
         self._enter(ConnState.OPEN)
         for seq, held_frame in held:

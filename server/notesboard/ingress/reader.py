@@ -20,6 +20,7 @@ from notesboard.contract.protocol import PONG, ack_frame, decode, error_frame
 from notesboard.contract.validate import parse_frame
 from notesboard.contract.votes import vote_ack
 from notesboard.core.auth import Grant
+from notesboard.core.privacy import shown
 from notesboard.fanout.flag import Flag
 from notesboard.ingress.ratelimit import TokenBucket
 from notesboard.ingress.services import Services
@@ -105,7 +106,7 @@ class FrameReader:
         self._inflight += 1
         if isinstance(command, VoteCommand):
             command = replace(command, voter=self._voter)
-        future = self._svc.notes.submit(self._board, command, self._name)
+        future = self._svc.notes.submit(self._board, command, self._name, self._voter)
         future.add_done_callback(partial(self._committed, command.client_id))
 
     async def _awareness(self, text: str) -> bool:
@@ -134,7 +135,10 @@ class FrameReader:
                 self._push(vote_ack(client_id, result))
                 return
             assert isinstance(result, WriteResult)  # otherwise the socket sends note commands only
-            self._push(ack_frame(client_id, result.seq, result.note))
+            note = result.note
+            if result.owner is not None:  # someone's private note (moved by another): blank unless theirs
+                note = shown([note], {note["id"]: result.owner}, self._voter)[0]
+            self._push(ack_frame(client_id, result.seq, note))
         elif isinstance(exc, NotesError):
             self.error(exc)
         else:

@@ -26,6 +26,7 @@ from notesboard.contract.validate import (
 )
 from notesboard.core.auth import OPEN, Grant, authorize, origin_allowed
 from notesboard.core.exchange import FORMATS, export_board, parse_import
+from notesboard.core.privacy import shown
 from notesboard.core.votes import totals, visible
 
 if TYPE_CHECKING:
@@ -101,8 +102,15 @@ def _note_id(raw: str) -> int:
     return value
 
 
-def _note(result: WriteResult, status: int = 200) -> JSONBody:
-    return JSONBody(result.note, status_code=status)
+def _note(result: WriteResult, status: int = 200, caller: str | None = None) -> JSONBody:
+    """The changed note, as the caller may see it (someone else's private note: blank, core/privacy.py)."""
+    note = result.note if result.owner is None else shown([result.note], {result.note["id"]: result.owner}, caller)[0]
+    return JSONBody(note, status_code=status)
+
+
+def _caller(grant: Grant) -> str | None:
+    """Who a REST request is (core/voters.py): a token's subject; else nobody in particular."""
+    return f"sub:{grant.subject}" if grant.subject is not None else None
 
 
 @router.get("/healthz")
@@ -127,7 +135,7 @@ async def list_boards(request: Request) -> Response:
 @router.get("/api/boards/{board}/notes")
 async def list_notes(request: Request, board: str) -> Response:
     check_board(board)
-    _authorize(request, board, write=False)
+    grant = _authorize(request, board, write=False)
     since = parse_int_param("since", request.query_params.get("since"), low=0, high=2**63 - 1)
     limit = parse_int_param("limit", request.query_params.get("limit"), low=1, high=MAX_LIMIT) or 1000
     at = parse_int_param("at", request.query_params.get("at"), low=0, high=2**63 - 1)
@@ -135,32 +143,33 @@ async def list_notes(request: Request, board: str) -> Response:
         raise BadRequest("at and since cannot be combined (at: the board at a seq; since: the changes after one)")
     notes = _runtime(request).notes
     page = await (notes.page(board, since, limit) if at is None else notes.page_at(board, at, limit))
-    return JSONBody({"board": board, "epoch": page.epoch, "seq": page.seq, "notes": page.notes, "more": page.more})
+    shown_notes = shown(page.notes, page.private, _caller(grant))
+    return JSONBody({"board": board, "epoch": page.epoch, "seq": page.seq, "notes": shown_notes, "more": page.more})
 
 
 @router.post("/api/boards/{board}/notes")
 async def create_note(request: Request, board: str) -> Response:
     check_board(board)
-    _authorize(request, board, write=True)
+    who = _caller(_authorize(request, board, write=True))
     runtime = _runtime(request)
     command = create_command(await _body(request), runtime.settings.max_text, allow_author=True)
-    result = await runtime.notes.change(board, command)
-    return _note(result, 201 if result.op is not None else 200)
+    result = await runtime.notes.change(board, command, who)
+    return _note(result, 201 if result.op is not None else 200, who)
 
 
 @router.patch("/api/boards/{board}/notes/{note_id}")
 async def update_note(request: Request, board: str, note_id: str) -> Response:
     check_board(board)
-    _authorize(request, board, write=True)
+    who = _caller(_authorize(request, board, write=True))
     runtime = _runtime(request)
     command = update_command(await _body(request), runtime.settings.max_text, _note_id(note_id), allow_author=True)
-    return _note(await runtime.notes.change(board, command))
+    return _note(await runtime.notes.change(board, command, who), 200, who)
 
 
 @router.delete("/api/boards/{board}/notes/{note_id}")
 async def delete_note(request: Request, board: str, note_id: str) -> Response:
     check_board(board)
-    _authorize(request, board, write=True)
+    who = _caller(_authorize(request, board, write=True))
     version = parse_int_param("version", request.query_params.get("version"), low=1, high=2**63 - 1)
     body: dict[str, Any] = {} if version is None else {"version": version}
     author = check_author(request.query_params.get("author"))
@@ -169,7 +178,7 @@ async def delete_note(request: Request, board: str, note_id: str) -> Response:
     command = delete_command(body, _note_id(note_id), allow_author=True)
     if _flag("purge", request.query_params.get("purge")):
         command = replace(command, purge=True)
-    return _note(await _runtime(request).notes.change(board, command))
+    return _note(await _runtime(request).notes.change(board, command, who), 200, who)
 
 
 def _flag(name: str, raw: str | None) -> bool:
@@ -218,16 +227,16 @@ async def _history(request: Request, board: str, note_id: int | None) -> Respons
 @router.get("/api/boards/{board}/export")
 async def export(request: Request, board: str) -> Response:
     check_board(board)
-    _authorize(request, board, write=False)
+    who = _caller(_authorize(request, board, write=False))
     fmt = request.query_params.get("format", "json")
     if fmt not in FORMATS:
         raise BadRequest(f"format must be one of {', '.join(FORMATS)}")
     notes = _runtime(request).notes
     page = await notes.page(board, None, None)
     session, tallies = await notes.votes(board)
-    shown = totals(tallies) if visible(session["vote"]) else None  # hidden tallies stay out of exports too
+    votes = totals(tallies) if visible(session["vote"]) else None  # hidden tallies stay out of exports too
     media, ext = FORMATS[fmt]
-    body = export_board(board, page.notes, fmt, now_iso(), shown)
+    body = export_board(board, shown(page.notes, page.private, who), fmt, now_iso(), votes)
     headers = {"Content-Disposition": f'attachment; filename="{board}.{ext}"'}
     return Response(body, media_type=media, headers=headers)
 

@@ -22,7 +22,7 @@ every event the read did not see reaches the connection live, as after a read of
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 
 from notesboard.contract.model import BoardPage, Note
@@ -39,6 +39,7 @@ class Snapshot:
     notes: list[Note]
     reset: bool
     more: bool = False  # live notes were left out of a fresh snapshot (the socket's `limit=` asks for more)
+    private: dict[int, str] = field(default_factory=dict)  # private note id -> its writer (core/privacy.py)
 
 
 async def read_snapshot(store: Store, board: str, since: int | None, epoch: str | None, limit: int) -> Snapshot:
@@ -50,9 +51,9 @@ async def read_snapshot(store: Store, board: str, since: int | None, epoch: str 
     if since is not None and (epoch is None or epoch == store.epoch):
         page = await store.read_notes(board, since, None)
         if since <= page.seq:
-            return Snapshot(page.epoch, page.seq, page.notes, False)
+            return Snapshot(page.epoch, page.seq, page.notes, False, False, page.private)
     page = await store.read_notes(board, None, limit)
-    return Snapshot(page.epoch, page.seq, page.notes, since is not None, page.more)
+    return Snapshot(page.epoch, page.seq, page.notes, since is not None, page.more, page.private)
 
 
 @dataclass(slots=True)
@@ -79,10 +80,10 @@ class _Kept:
                 return None  # the changes since: tombstones too, which a fresh page does not hold
             return Snapshot(page.epoch, page.seq, [], False)
         if len(page.notes) > limit:
-            return Snapshot(page.epoch, page.seq, page.notes[-limit:], since is not None, True)
+            return Snapshot(page.epoch, page.seq, page.notes[-limit:], since is not None, True, page.private)
         if page.more and limit > self.limit:
             return None  # asks for more than was read
-        return Snapshot(page.epoch, page.seq, page.notes, since is not None, page.more)
+        return Snapshot(page.epoch, page.seq, page.notes, since is not None, page.more, page.private)
 
 
 def page_bytes(page: BoardPage) -> int:
@@ -120,10 +121,13 @@ class SharedReads:
         if since is not None and (epoch is None or epoch == self._store.epoch):
             page = await self._page(board, since, None)
             if since <= page.seq:
-                return Snapshot(page.epoch, page.seq, [n for n in page.notes if n["seq"] > since], False)
+                return Snapshot(
+                    page.epoch, page.seq, [n for n in page.notes if n["seq"] > since], False, False, page.private
+                )
         page = await self._page(board, None, limit)
         notes = page.notes[-limit:] if len(page.notes) > limit else page.notes
-        return Snapshot(page.epoch, page.seq, notes, since is not None, page.more or len(notes) < len(page.notes))
+        more = page.more or len(notes) < len(page.notes)
+        return Snapshot(page.epoch, page.seq, notes, since is not None, more, page.private)
 
     async def _page(self, board: str, since: int | None, limit: int | None) -> BoardPage:
         self.requests += 1

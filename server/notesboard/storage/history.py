@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from notesboard.contract.errors import NotesError
-from notesboard.contract.model import BoardCleared, Note, Outcome, WriteResult
+from notesboard.contract.model import BoardCleared, Note, Outcome, SessionResult, WriteResult
 from notesboard.storage.driver import Driver
 from notesboard.storage.history_setup import OP_CODES, OP_NAMES
 from notesboard.storage.sql import note_from_row
@@ -54,8 +54,10 @@ class HistoryHead:
     oldest: int
 
 
-def _row(board: str, n: Note, op: str) -> tuple[Any, ...]:
-    return (board, n["seq"], n["id"], OP_CODES[op], n["text"], n["color"], n["x"], n["y"], n["w"], n["h"], n["z"],
+def _row(board: str, n: Note, op: str, private: bool = False) -> tuple[Any, ...]:
+    """A log row; a private note's text is logged blank (the reveal logs it, core/privacy.py)."""
+    text = "" if private else n["text"]
+    return (board, n["seq"], n["id"], OP_CODES[op], text, n["color"], n["x"], n["y"], n["w"], n["h"], n["z"],
             n["version"], n["updated_at"], n["updated_by"])  # fmt: skip
 
 
@@ -69,9 +71,10 @@ async def record(
         if isinstance(r, BoardCleared) and r.seq > 0:
             cleared[r.board] = max(cleared.get(r.board, 0), r.seq)
     if log:
+        changes = [c for r in results for c in (r.revealed if isinstance(r, SessionResult) else [r])]
         rows = [
-            _row(r.note["board"], r.note, r.op)
-            for r in results
+            _row(r.note["board"], r.note, r.op, r.owner is not None)
+            for r in changes
             if isinstance(r, WriteResult) and r.op is not None and r.seq > cleared.get(r.note["board"], -1)
         ]
         await db.executemany(INSERT, rows)

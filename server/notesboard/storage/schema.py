@@ -36,6 +36,7 @@ boards = sa.Table(
     sa.Column("live", sa.Integer, nullable=False),
     sa.Column("updated_at", sa.String(40), nullable=False),
     sa.Column("deleted_at", sa.String(40)),  # set by a board delete; the board is unlisted while it is empty
+    sa.Column("private_writing", sa.Integer),  # 1 while the session's writing is private (NULL, 0: open)
 )
 
 notes = sa.Table(
@@ -107,6 +108,17 @@ votes = sa.Table(
     sa.Index("votes_note", "note_id"),
 )
 
+# Notes written while their board's writing was private (core/privacy.py): whose each is, until the reveal
+# (switching writing back to open) deletes the board's rows. Only then does anyone else get their text.
+private_notes = sa.Table(
+    "private_notes",
+    metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=False),  # the note's id
+    sa.Column("board", sa.String(64), nullable=False),
+    sa.Column("owner", sa.String(256), nullable=False),
+    sa.Index("private_notes_board", "board"),
+)
+
 boards_by_time = sa.Index("boards_updated_at", boards.c.updated_at)
 
 # The change log (history.py): one row per committed change, the note as it was right after it. `author` and
@@ -169,7 +181,7 @@ NOTE_FIELDS = ", ".join(c.name for c in NOTE_COLUMNS)
 # SQLite and Postgres); `_migrate` adds the ones a database lacks.
 ADDED_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
     "notes": (("w", "FLOAT"), ("h", "FLOAT"), ("z", "BIGINT"), ("updated_by", "VARCHAR(64)"), ("kind", "VARCHAR(16)")),
-    "boards": (("deleted_at", "VARCHAR(40)"),),
+    "boards": (("deleted_at", "VARCHAR(40)"), ("private_writing", "INTEGER")),
 }
 
 

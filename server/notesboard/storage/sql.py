@@ -19,6 +19,7 @@ from notesboard.storage.schema import NOTE_COLUMNS, NOTE_FIELDS
 
 __all__ = [
     "PENDING_YDOCS",
+    "PRIVATE_QUERY",
     "SESSION_QUERY",
     "VOTES_QUERY",
     "YDOC_QUERY",
@@ -30,6 +31,7 @@ __all__ = [
 ]
 
 SESSION_QUERY = "SELECT state, version FROM board_sessions WHERE board = ?"
+PRIVATE_QUERY = "SELECT id, owner FROM private_notes WHERE board = ?"
 # A board's current vote: each (note, voter)'s votes.
 VOTES_QUERY = (
     "SELECT note_id, voter, SUM(delta) FROM votes WHERE board = ? GROUP BY note_id, voter HAVING SUM(delta) <> 0"
@@ -88,10 +90,11 @@ def note_from_row(row: Sequence[Any]) -> Note:
 async def load(db: Driver, needs: Needs, now: str, *, max_boards: int) -> Loaded:
     """Lock the batch's boards (making the new ones the cap allows) and read the rows the rules need."""
     lock = "" if db.is_sqlite else " FOR UPDATE"
-    select_boards = f"SELECT board, seq, live FROM boards WHERE {{}} ORDER BY board{lock}"
+    select_boards = f"SELECT board, seq, live, private_writing FROM boards WHERE {{}} ORDER BY board{lock}"
     where, params = db.in_list("board", needs.boards)
     rows = await db.fetch(select_boards.format(where), params)
     loaded = Loaded({r[0]: int(r[1]) for r in rows}, {r[0]: int(r[2]) for r in rows})
+    loaded.private_boards = {r[0] for r in rows if r[3]}
     missing = [b for b in needs.created_on if b not in loaded.seqs]
     if missing:
         count = int((await db.fetch("SELECT COUNT(*) FROM boards"))[0][0])
@@ -114,6 +117,8 @@ async def load(db: Driver, needs: Needs, now: str, *, max_boards: int) -> Loaded
         where, params = db.in_list("id", ids)
         for r in await db.fetch(f"SELECT {NOTE_FIELDS} FROM notes WHERE {where}", params):
             loaded.notes[r[0]] = note_from_row(r)
+    if loaded.private_boards:
+        await _load_private(db, needs, loaded, ids)
     cleared = [b for b in needs.cleared if b in loaded.seqs]
     if cleared:
         where, params = db.in_list("board", cleared)
@@ -154,6 +159,24 @@ async def load(db: Driver, needs: Needs, now: str, *, max_boards: int) -> Loaded
 
 
 MAX_SQLITE_ID, MAX_POSTGRES_ID = 2**63 - 1, 2**31 - 1  # notes.id is INTEGER
+_N_FIELDS = ", ".join(f"n.{c.name}" for c in NOTE_COLUMNS)
+
+
+async def _load_private(db: Driver, needs: Needs, loaded: Loaded, ids: list[int]) -> None:
+    """On boards whose writing is private: the writers of the notes the batch changes, and every private note
+    of a board whose session changes (a reveal makes them everyone's)."""
+    if ids:
+        where, params = db.in_list("id", ids)
+        for r in await db.fetch(f"SELECT id, owner FROM private_notes WHERE {where}", params):
+            loaded.private[int(r[0])] = r[1]
+    revealing = [b for b in needs.sessions if b in loaded.private_boards]
+    if revealing:
+        where, params = db.in_list("p.board", revealing)
+        query = f"SELECT {_N_FIELDS}, p.owner FROM notes n JOIN private_notes p ON p.id = n.id WHERE {where}"
+        for r in await db.fetch(query, params):
+            note = note_from_row(r)
+            loaded.notes.setdefault(note["id"], note)
+            loaded.private[note["id"]] = r[len(NOTE_COLUMNS)]
 
 
 async def _reserve_ids(db: Driver, n: int) -> list[int]:
@@ -204,6 +227,13 @@ async def persist(db: Driver, plan: Plan, now: str) -> None:
             " seq = EXCLUDED.seq, updated_at = EXCLUDED.updated_at"
         )
         await db.executemany(upsert, [_session_row(b, s, q, now) for b, (s, q) in sorted(plan.sessions.items())])
+    if plan.private_cleared:
+        await db.executemany("DELETE FROM private_notes WHERE board = ?", [(b,) for b in plan.private_cleared])
+    if plan.private_new:
+        await db.executemany("INSERT INTO private_notes (id, board, owner) VALUES (?, ?, ?)", plan.private_new)
+    if plan.private_flags:
+        flags = [(1 if on else 0, b) for b, on in sorted(plan.private_flags.items())]
+        await db.executemany("UPDATE boards SET private_writing = ? WHERE board = ?", flags)
     if plan.votes_cleared:
         await db.executemany("DELETE FROM votes WHERE board = ?", [(b,) for b in plan.votes_cleared])
     if plan.votes:
@@ -226,7 +256,8 @@ def _session_row(board: str, session: Session, seq: int, now: str) -> tuple[Any,
 
 def page_query(board: str, since: int | None, limit: int | None) -> tuple[str, list[Any]]:
     """One statement for a board's seq and its notes: the newest `limit` live ones, or the changes after
-    `since` (tombstones too). A single statement sees one snapshot on both databases, so they agree."""
+    `since` (tombstones too). A single statement sees one snapshot on both databases, so they agree. The
+    last column says whether the board's writing is private (then its private notes are read next)."""
     if since is None:
         inner = f"SELECT {NOTE_FIELDS} FROM notes WHERE board = ? AND deleted = ? ORDER BY seq DESC"
         params: list[Any] = [board, board, False]
@@ -240,7 +271,7 @@ def page_query(board: str, since: int | None, limit: int | None) -> tuple[str, l
         params.append(limit + 1)
     fields = ", ".join(f"n.{c.name}" for c in NOTE_COLUMNS)
     sql = (
-        f"SELECT b.seq, {fields} FROM (SELECT CAST(? AS VARCHAR(64)) AS board) q"
+        f"SELECT b.seq, {fields}, b.private_writing FROM (SELECT CAST(? AS VARCHAR(64)) AS board) q"
         f" LEFT JOIN boards b ON b.board = q.board LEFT JOIN ({inner}) n ON 1 = 1 ORDER BY n.seq {order}"
     )
     return sql, params

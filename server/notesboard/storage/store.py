@@ -251,6 +251,10 @@ class Store:
         query, params = sql.page_query(board, since, limit)
         async with self._read() as db:
             rows = await db.fetch(query, params)
+            # Read after the notes: a note private when they were read is still private now, or revealed.
+            private = (
+                {int(r[0]): r[1] for r in await db.fetch(sql.PRIVATE_QUERY, [board])} if rows and rows[0][-1] else {}
+            )
         seq = int(rows[0][0]) if rows and rows[0][0] is not None else 0
         found = [sql.note_from_row(r[1:]) for r in rows if r[1] is not None]
         more = limit is not None and len(found) > limit
@@ -258,7 +262,13 @@ class Store:
             found = found[:limit]
         if since is None:
             found.reverse()
-        return BoardPage(board, self.epoch, seq, found, more)
+        return BoardPage(board, self.epoch, seq, found, more, private)
+
+    async def private_owner(self, note_id: int) -> str | None:
+        """Whose note this is while its board's writing is private (None: everyone's)."""
+        async with self._read() as db:
+            rows = await db.fetch("SELECT owner FROM private_notes WHERE id = ?", [note_id])
+        return rows[0][0] if rows else None
 
     async def read_session(self, board: str) -> Session | None:
         """The board's session; None when it never had one."""

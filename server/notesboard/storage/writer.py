@@ -142,6 +142,9 @@ def _events(outcomes: list[Outcome | NotesError]) -> list[WriteResult | SessionR
     for o in outcomes:
         if isinstance(o, BoardCleared):
             events.extend(o.deleted)
+        elif isinstance(o, SessionResult):  # the session's seq, then the notes a reveal made everyone's
+            events.append(o)
+            events.extend(o.revealed)
         elif (
             isinstance(o, SessionResult)
             or (isinstance(o, WriteResult) and o.op is not None)

@@ -35,6 +35,7 @@ from notesboard.contract.errors import (
 from notesboard.contract.model import WriteResult, YUpdateCommand
 from notesboard.contract.validate import check_board, parse_int_param
 from notesboard.core.auth import Grant, authorize, origin_allowed
+from notesboard.core.voters import socket_voter
 from notesboard.ingress.handshake import handshake
 from notesboard.ingress.ratelimit import TokenBucket
 from notesboard.ytext import wire
@@ -71,7 +72,11 @@ async def ytext_endpoint(websocket: WebSocket, board: str, note_id: str) -> None
         assert nid is not None
         query = handshake(websocket.query_params, settings.snapshot_max)
         grant = authorize(settings.auth_secret, query.token, board)
+        who = socket_voter(grant, query.key)
         services.registry.admit(address)
+        owner = await services.store.private_owner(nid)
+        if owner is not None and owner != who:  # written while private: its text is its writer's alone
+            raise Forbidden(f"note {nid} is private until the reveal")
         state, seq = await ytext.open(board, nid)
     except NotesError as exc:
         services.error(exc.code)
@@ -81,16 +86,25 @@ async def ytext_endpoint(websocket: WebSocket, board: str, note_id: str) -> None
         else:
             await websocket.close(CLOSE_POLICY, exc.message[:120])
         return
-    await YConnection(websocket, ytext, board, nid, query.name, grant, address).serve(state, seq)
+    await YConnection(websocket, ytext, board, nid, query.name, grant, address, who).serve(state, seq)
 
 
 class YConnection:
     """One editor's socket: a peer of its note's room, and a `Tracked` of the socket registry."""
 
     def __init__(
-        self, ws: WebSocket, ytext: YText, board: str, note_id: int, name: str | None, grant: Grant, address: str
+        self,
+        ws: WebSocket,
+        ytext: YText,
+        board: str,
+        note_id: int,
+        name: str | None,
+        grant: Grant,
+        address: str,
+        who: str | None = None,
     ) -> None:
         self.ws = ws
+        self.who = who  # core/voters.py: whose typing this is (a private note's writer may type in it)
         self.ytext = ytext
         self.board = board
         self.note_id = note_id
@@ -254,7 +268,7 @@ class YConnection:
         cmd = YUpdateCommand(
             self.note_id, {}, None, None, update=update, max_text=self.ytext.settings.max_text, announce=announce
         )
-        outcome = await self.ytext.notes.submit(self.board, cmd, self.name)
+        outcome = await self.ytext.notes.submit(self.board, cmd, self.name, self.who)
         self.ytext.commits += 1
         assert isinstance(outcome, WriteResult)
         if not announce:

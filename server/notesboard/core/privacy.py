@@ -1,0 +1,86 @@
+"""Private writing (protocol-collab.md "Board session", docs/protocol.md "Private writing"): while a board's
+writing is private, a note written then is its writer's alone. Its text reaches nobody else, by any path:
+others get the note with `"hidden": true` and an empty text (they see that someone writes, and where). The
+reveal (writing switched back to open) makes every such note everyone's, as ordinary `updated` events.
+
+Who a writer is: the same key as a voter (`core/voters.py`). The rules applied in the write transaction
+(`domain.decide` calls `switch` and `check_text`); the views (`shown`, `blank`) wherever a note leaves the
+server: socket events (split frames), snapshots, REST reads and exports, the history's log, `/y/`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+
+from notesboard.contract.errors import Forbidden, NotesError
+from notesboard.contract.model import Note, Session, WriteResult
+
+__all__ = ["NOBODY", "blank", "check_text", "own", "shown", "switch"]
+
+NOBODY = "nobody"  # the owner of a note written without a key (REST without a token subject): revealed only
+
+
+def blank(note: Note) -> Note:
+    """The note as anyone but its writer sees it while private: where and who, not what."""
+    return {**note, "text": "", "hidden": True}  # type: ignore[typeddict-unknown-key]
+
+
+def own(note: Note) -> Note:
+    """The note as its writer sees it while private: all of it, marked hidden (from everyone else)."""
+    return {**note, "hidden": True}  # type: ignore[typeddict-unknown-key]
+
+
+def shown(notes: Sequence[Note], private: Mapping[int, str], reader: str | None) -> list[Note]:
+    """`notes` as `reader` may see them: others' private notes blanked, the reader's own marked hidden."""
+    if not private:
+        return list(notes)
+    out: list[Note] = []
+    for n in notes:
+        owner = private.get(n["id"])
+        if owner is None:
+            out.append(n)
+        elif reader is not None and owner == reader:
+            out.append(own(n))
+        else:
+            out.append(blank(n))
+    return out
+
+
+def check_text(note_id: int, owner: str | None, writer: str | None, client_id: str | None) -> NotesError | None:
+    """Only a private note's writer may change its text before the reveal."""
+    if owner is not None and writer != owner:
+        return Forbidden(f"note {note_id} is private until the reveal: only its writer may change its text", client_id)
+    return None
+
+
+def switch(
+    board: str,
+    before: Session,
+    after: Session,
+    notes: dict[int, Note],
+    private: dict[int, str],
+    dirty: dict[int, Note],
+    change: Callable[[Note, str | None], Note],
+    author: str | None,
+) -> list[WriteResult] | None:
+    """The reveal, when a session change turns private writing off: every private note of the board (in
+    `notes`, writers in `private`) becomes everyone's, a live one as an `updated` change (the board's next seqs,
+    by `change`), a deleted one losing its text (it was never shared); `dirty` gets them all. Returns the
+    reveal's results in seq order; None when the change does not turn private writing off."""
+    if not (before["writing"] == "private" and after["writing"] != "private"):
+        return None
+    revealed: list[WriteResult] = []
+    theirs = sorted((n for i, n in notes.items() if i in private and n["board"] == board), key=_seq)
+    for note in theirs:
+        del private[note["id"]]
+        if note["deleted"]:
+            notes[note["id"]] = dirty[note["id"]] = {**note, "text": ""}
+            continue
+        changed = change(note, author)
+        notes[note["id"]] = dirty[note["id"]] = changed
+        revealed.append(WriteResult(changed, changed["seq"], "updated"))
+    return revealed
+
+
+def _seq(note: Note) -> int:
+    return note["seq"]
