@@ -20,6 +20,7 @@ from notesboard.contract.asyncapi import CLIENT_FRAMES, SERVER_FRAMES, build_asy
 from notesboard.contract.errors import Conflict
 from notesboard.contract.model import VoteResult
 from notesboard.contract.votes import vote_ack, vote_event, votes_view
+from notesboard.core import privacy
 from tests.helpers import Client, connect
 from tests.support import ServerProcess, sqlite_url
 
@@ -59,8 +60,9 @@ class Frames:
         props, required = set(schema["properties"]), set(schema.get("required", ()))
         assert required <= set(frame) <= props, (kind, set(frame) ^ props)  # optional: the snapshot's session
         note_fields = set(self.schema("Note")["properties"])
+        optional = {"hidden", "private"}  # only on notes written while private (core/privacy.py)
         for note in [frame["note"]] if "note" in frame else frame.get("notes", []):
-            assert set(note) == note_fields, set(note) ^ note_fields
+            assert set(note) - optional == note_fields - optional and set(note) <= note_fields, set(note) ^ note_fields
         self.seen.add(kind)
 
     def valid(self, kind: str, frame: dict[str, Any]) -> bool:
@@ -119,6 +121,8 @@ def test_frame_builders_match_the_document() -> None:
         protocol.snapshot_frame("b", "e", 3, [note], 1, False),
         protocol.snapshot_frame("b", "e", 3, [note], 1, False, False, session),
         protocol.event_frame("created", note),
+        protocol.event_frame("created", privacy.blank(note)),
+        protocol.event_frame("created", privacy.own(note)),
         protocol.session_frame(4, session),
         protocol.session_frame(4, session, {1: 3}),
         protocol.snapshot_frame("b", "e", 3, [note], 1, False, False, session, votes_view(session, {(1, "v"): 2}, "v")),

@@ -62,7 +62,7 @@ async def test_private_texts_reach_their_writer_only_until_the_reveal(server: Se
         assert ack["type"] == "ack" and ack["note"]["text"] == SECRET  # the writer's own answer
         note = ack["note"]["id"]
         mine = await ann.recv_until(lambda f: f["type"] == "event" and f["note"]["id"] == note)
-        assert mine["note"]["text"] == SECRET and mine["note"]["hidden"] is True
+        assert mine["note"]["text"] == SECRET and mine["note"]["private"] is True and "hidden" not in mine["note"]
         seen = await bob.recv_until(lambda f: f["type"] == "event" and f["note"]["id"] == note)
         assert seen["note"]["text"] == "" and seen["note"]["hidden"] is True  # that someone writes, and where
         assert (seen["note"]["x"], seen["note"]["y"], seen["note"]["author"]) == (10, 20, "Ann")

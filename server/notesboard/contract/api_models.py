@@ -166,6 +166,12 @@ class Note(Schema):
     deleted: bool
     updated_by: str | None
     kind: Kind
+    hidden: Literal[True] | None = Field(
+        None, description="someone else's note written while private: its text is empty until the reveal"
+    )
+    private: Literal[True] | None = Field(
+        None, description="your own note written while private: nobody else sees its text until the reveal"
+    )
 
 
 class NotesPage(Schema):

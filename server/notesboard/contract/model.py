@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal, TypedDict
+from typing import Any, Literal, NotRequired, TypedDict
 
 from notesboard.contract.fields import DEFAULT_H, DEFAULT_W, DEFAULT_Z
 
@@ -63,6 +63,9 @@ class Note(TypedDict):
     deleted: bool
     updated_by: str | None
     kind: str  # fields.KINDS: "note" or "section"
+    # Only on a note written while its board's writing is private (core/privacy.py), as one reader sees it:
+    hidden: NotRequired[bool]  # someone else's: its text is empty until the reveal
+    private: NotRequired[bool]  # your own: nobody else sees its text until the reveal
 
 
 # -- the board session (contract/session.py parses it) ---------------------------------------------------

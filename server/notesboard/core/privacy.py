@@ -22,16 +22,16 @@ NOBODY = "nobody"  # the owner of a note written without a key (REST without a t
 
 def blank(note: Note) -> Note:
     """The note as anyone but its writer sees it while private: where and who, not what."""
-    return {**note, "text": "", "hidden": True}  # type: ignore[typeddict-unknown-key]
+    return {**note, "text": "", "hidden": True}
 
 
 def own(note: Note) -> Note:
-    """The note as its writer sees it while private: all of it, marked hidden (from everyone else)."""
-    return {**note, "hidden": True}  # type: ignore[typeddict-unknown-key]
+    """The note as its writer sees it while private: all of it, marked `private` (nobody else sees its text)."""
+    return {**note, "private": True}
 
 
 def shown(notes: Sequence[Note], private: Mapping[int, str], reader: str | None) -> list[Note]:
-    """`notes` as `reader` may see them: others' private notes blanked, the reader's own marked hidden."""
+    """`notes` as `reader` may see them: others' private notes blanked, the reader's own marked private."""
     if not private:
         return list(notes)
     out: list[Note] = []
