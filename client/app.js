@@ -20,6 +20,7 @@ import { VersionsPanel } from "./versions.js";
 import { BoardSession } from "./session.js";
 import { WorkshopTimer } from "./timer.js";
 import { VoteControl } from "./voteview.js";
+import { WritingControl } from "./writingview.js";
 import { AwarenessSender, Peers } from "./peers.js";
 import { cleanName, loadColor, loadName, rememberBoard, saveColor, saveName, voterKey } from "./prefs.js";
 import { BoardSocket } from "./socket.js";
@@ -94,13 +95,13 @@ function main() {
   // Small screens: what does not fit moves into the toolbar's "More" menu.
   new Overflow($("overflow-menu", HTMLDetailsElement), $("overflow-pop"), [
     { bar: document.querySelector(".topbar"), items: [$("name-button"), $("token-button")] },
-    { bar: $("toolbar-bar"), items: [$("help"), $("replay-button"), $("board-menu"), $("zoom-fit"), $("new-section"), $("votes"), $("timer")] },
+    { bar: $("toolbar-bar"), items: [$("help"), $("replay-button"), $("board-menu"), $("zoom-fit"), $("new-section"), $("writing"), $("votes"), $("timer")] },
   ]);
   new TouchControl(view);
   // A saved note's text is typed together on /y/ (issue #22): keystrokes merge, nothing conflicts.
   view.shareText = (noteId, editor) =>
     new SharedText({
-      ...{ url: wsOrigin(), board, noteId, token: gate.token, editor, maxText: MAX_TEXT, name },
+      ...{ url: wsOrigin(), board, noteId, token: gate.token, key: voterKey(), editor, maxText: MAX_TEXT, name },
       // a caret in the colour the board shows that person in (their awareness on /ws), when it knows them
       colorOf: (who) => [...peers.byId.values()].find((p) => p.name === who && p.editing === noteId)?.color ?? null,
       colorsChanged: (fn) => {
@@ -198,6 +199,7 @@ function main() {
   socket.on("session", (frame) => session.heard(frame.session));
   new WorkshopTimer({ session, toast: (t, l) => toasts.show(t, l) });
   new VoteControl({ view, socket, session, readOnly: () => gate.readOnly, toast: (t, l) => toasts.show(t, l) });
+  new WritingControl({ session, toast: (t, l) => toasts.show(t, l) });
   for (const button of /** @type {NodeListOf<HTMLButtonElement>} */ (document.querySelectorAll("[data-template]"))) {
     button.addEventListener("click", () => view.sections.applyTemplate(button.dataset.template ?? ""));
   }

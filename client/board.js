@@ -231,6 +231,7 @@ export class BoardView {
   /** @private */
   _canEdit(entry) {
     const el = this.elements.get(entry.key);
+    if (entry.view().privacy === "hidden") return false; // someone else's, written privately: theirs until the reveal
     return !(this.readOnly || el === undefined || el.querySelector(".note-editor") !== null || entry.deleting);
   }
 

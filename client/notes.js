@@ -85,7 +85,8 @@ export class Entry {
    * What to show: the server's note with this page's unacknowledged changes on top.
    * @returns {{id: number|null, text: string, color: string|null, x: number|null, y: number|null,
    *   w: number, h: number, z: number, author: string|null, updated_by: string|null,
-   *   updated_at: string|null, version: number|null, pending: boolean, hidden: boolean, kind: string}}
+   *   updated_at: string|null, version: number|null, pending: boolean, hidden: boolean, kind: string,
+   *   privacy: "hidden" | "private" | null}}
    */
   view() {
     const base = this.server ?? this.createFields ?? {};
@@ -105,6 +106,9 @@ export class Entry {
       pending: false,
       hidden: false,
       kind: base.kind ?? "note", // "section": a titled area grouping the notes inside it (issue #23)
+      // Written while the board's writing is private (issue #23): "hidden", someone else's (its text is empty
+      // until the reveal); "private", this browser's own (nobody else sees its text yet); null: everyone's.
+      privacy: /** @type {"hidden" | "private" | null} */ (base.hidden === true ? "hidden" : base.private === true ? "private" : null),
     };
     for (const part of [this.inflight, this.waiting]) {
       if (part !== null) Object.assign(view, part.fields);

@@ -200,7 +200,10 @@ export function renderNote(el, entry, place, ctx) {
   const when = ago(view.updated_at, ctx.now);
   if (parts.time.textContent !== when) parts.time.textContent = when;
   if (parts.time.title !== (view.updated_at ?? "")) parts.time.title = view.updated_at ?? "";
-  const label = view.text.trim() ? view.text.trim().slice(0, 60) : "empty note";
+  const privacy = view.privacy ?? "";
+  if ((el.dataset.privacy ?? "") !== privacy) el.dataset.privacy = privacy;
+  const label =
+    view.privacy === "hidden" ? "being written privately" : view.text.trim() ? view.text.trim().slice(0, 60) : "empty note";
   const aria =
     view.kind === "section" ? `Section: ${label}` : author ? `Note by ${author}: ${label}` : `Note: ${label}`;
   if (el.getAttribute("aria-label") !== aria) el.setAttribute("aria-label", aria);

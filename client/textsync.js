@@ -21,13 +21,14 @@ export class SharedText {
    * @param {string} options.board
    * @param {number} options.noteId
    * @param {string} options.token the access token ("" for none)
+   * @param {string} [options.key] this browser's key (a note written while private is its writer's alone)
    * @param {HTMLTextAreaElement} options.editor
    * @param {number} options.maxText a keystroke that would make the text longer is not applied
    * @param {string} [options.name] this person's name, shown with their caret in the others' editors
    * @param {(name: string) => string | null} [options.colorOf] the board's colour for a person (awareness)
    * @param {(fn: () => void) => () => void} [options.colorsChanged] subscribe to changes of the board's colours
    */
-  constructor({ url, board, noteId, token, editor, maxText, name = "", colorOf = () => null, colorsChanged }) {
+  constructor({ url, board, noteId, token, key = "", editor, maxText, name = "", colorOf = () => null, colorsChanged }) {
     this.colorOf = colorOf;
     this.colorsChanged = colorsChanged;
     this.editor = editor;
@@ -38,7 +39,7 @@ export class SharedText {
     this.doc = new Y.Doc();
     this.text = this.doc.getText("text");
     this.provider = new WebsocketProvider(`${url}/y/${encodeURIComponent(board)}`, String(noteId), this.doc, {
-      params: token ? { token } : {},
+      params: { ...(token ? { token } : {}), ...(key ? { key } : {}) },
       disableBc: true,
     });
     this.undo = new Y.UndoManager(this.text, { trackedOrigins: new Set([LOCAL]), captureTimeout: 500 });
