@@ -1,5 +1,5 @@
-// Dot-voting on the page (issue #23): the facilitator's Start vote / Close vote (with the budget and hidden
-// tallies), every note's dots and vote buttons (D / Shift+D on a focused note), "N votes left", and, once the
+// Dot-voting on the page (issue #23): the facilitator's Start vote / Close vote (with the budget, hidden
+// tallies, several votes per note or not), every note's dots and vote buttons (D / Shift+D on a focused note), "N votes left", and, once the
 // totals may be seen, "Sort by votes" (each section's notes tidied, most votes first: one undo step).
 // The state is votes.js; votes go over the socket (`vote` frames, acked like changes), the session's vote
 // settings over REST (session.js).
@@ -65,7 +65,8 @@ export class VoteControl {
   start() {
     const budget = Math.min(100, Math.max(1, Math.round(Number($("vote-budget", HTMLInputElement).value) || 3)));
     const hidden = $("vote-hidden", HTMLInputElement).checked;
-    return this._put(() => ({ vote: { open: true, budget, hidden, multiple: false } }));
+    const multiple = $("vote-multiple", HTMLInputElement).checked;
+    return this._put(() => ({ vote: { open: true, budget, hidden, multiple } }));
   }
 
   close() {
