@@ -6,6 +6,7 @@ reaches everyone at once as ordinary `updated` events."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -140,3 +141,20 @@ async def test_notes_from_before_stay_public_and_writing_private_again_starts_ov
         mine = (await bob.request({"type": "create", "text": "bob-private", "client_id": "r3"}))["note"]["id"]
         theirs = await ann.recv_until(lambda f: f["type"] == "event" and f["note"]["id"] == mine)
         assert theirs["note"]["text"] == "" and theirs["note"]["hidden"] is True
+
+
+async def test_two_facilitators_revealing_at_once_reveal_once(server: ServerProcess) -> None:
+    board = "private-race"
+    async with connect(server, board, key=ANN) as ann, connect(server, board, key=BOB) as bob:
+        version = put_writing(server, board, "private")["version"]
+        note = (await ann.request({"type": "create", "text": "race-secret", "client_id": "q1"}))["note"]["id"]
+        url = f"{server.url}/api/boards/{board}/session"
+        async with httpx.AsyncClient() as http:
+            answers = await asyncio.gather(
+                *(http.put(url, json={"writing": "open", "version": version}) for _ in range(2))
+            )
+        assert sorted(a.status_code for a in answers) == [200, 409]
+        reveals = [
+            f for f in await drain(bob) if f["type"] == "event" and f["note"]["id"] == note and f["note"]["text"]
+        ]
+        assert len(reveals) == 1 and reveals[0]["note"]["text"] == "race-secret"
