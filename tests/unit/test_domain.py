@@ -65,7 +65,7 @@ def test_needs_lists_what_to_load() -> None:
         ["b2"],
         [3, 7],
         ["b3"],
-        ["c1"],
+        [("b2", "c1")],
         2,
     )
 

@@ -77,3 +77,38 @@ def test_stores_opening_a_fresh_postgres_database_together_make_one_schema(tmp_p
             asyncio.run(open_together(db.url))
         finally:
             db.drop()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_a_client_id_replays_on_its_board_only_and_is_looked_up_by_index(backend: str, tmp_path: Path) -> None:
+    """The earlier creates of a batch's client_ids are read by (board, client_id), one index probe each: the
+    same client_id on another board is a new note; the query plan never scans the notes."""
+    db = Database(backend, tmp_path)  # outside the event loop: it creates a Postgres database
+
+    async def run() -> None:
+        async with Store(db.url, readers=1) as store:
+            first = await store.apply([WriteOp(f"b{i % 3}", _create(f"t{i}", f"c{i}")) for i in range(300)])
+            ops = [("b0", "replay", "c0"), ("b1", "new", "c0"), ("b2", "replay", "c299"), ("b2", "new", "c300")]
+            again = await store.apply([WriteOp(b, _create(t, c)) for b, t, c in ops])
+            replay, other_board, replay2, fresh = again
+            assert isinstance(replay, WriteResult) and replay.op is None and replay.note == first[0].note  # type: ignore[union-attr]
+            assert isinstance(replay2, WriteResult) and replay2.op is None and replay2.note["text"] == "t299"
+            assert isinstance(other_board, WriteResult) and other_board.op == "created"
+            assert other_board.note["text"] == "new"
+            assert isinstance(fresh, WriteResult) and fresh.op == "created"
+            if backend == "sqlite":
+                assert store._writer is not None
+                raw = store._writer[1]
+                pairs, params = raw.text_pairs("k", [("b0", "c0"), ("b1", "c1")])
+                plan = await raw.fetch(
+                    f"EXPLAIN QUERY PLAN SELECT n.id FROM {pairs} JOIN notes n"
+                    " ON n.board = k.column1 AND n.client_id = k.column2",
+                    params,
+                )
+                details = " ".join(str(r[-1]) for r in plan)
+                assert "notes_board_client_id (board=? AND client_id=?)" in details, details
+
+    try:
+        asyncio.run(run())
+    finally:
+        db.drop()

@@ -70,7 +70,7 @@ class Needs:
     created_on: list[str]  # boards with a create: made if absent (within the cap)
     ids: list[int]  # notes updated, deleted or restored
     cleared: list[str]  # boards deleted: their live notes are read
-    client_ids: list[str]  # of creates: an earlier create with the same one is a replay
+    client_ids: list[tuple[str, str]]  # (board, client_id) of creates: an earlier create with one is a replay
     creates: int  # fresh note ids to reserve
     text_ids: list[int] = field(default_factory=list)  # notes whose text changes: their Yjs documents are read
     sessions: list[str] = field(default_factory=list)  # boards whose session or votes change: sessions are read
@@ -91,7 +91,7 @@ def needs(ops: Sequence[WriteOp]) -> Needs:
             {op.command.id for op in ops if isinstance(op.command, UpdateCommand | DeleteCommand | VoteCommand)}
         ),
         cleared=sorted({op.board for op in ops if isinstance(op.command, DeleteBoardCommand)}),
-        client_ids=sorted({cmd.client_id for _, cmd in creates if cmd.client_id}),
+        client_ids=sorted({(board, cmd.client_id) for board, cmd in creates if cmd.client_id}),
         creates=len(creates),
         text_ids=sorted(
             {

@@ -49,7 +49,8 @@ class Driver:
     """The driver connection under a `databases` connection, with one calling convention for both drivers.
 
     SQL is written with `?` placeholders; for asyncpg they become `$1, $2, ...`. `IN` lists are built by
-    `in_list()`: `IN (?, ?)` on SQLite, `= ANY(?)` with one array parameter on Postgres.
+    `in_list()`: `IN (?, ?)` on SQLite, `= ANY(?)` with one array parameter on Postgres; lists of pairs to
+    join on by `text_pairs()`.
     """
 
     def __init__(self, raw: Any, is_sqlite: bool) -> None:
@@ -81,6 +82,17 @@ class Driver:
         if self.is_sqlite:
             return f"{column} IN ({', '.join('?' * len(values))})", list(values)
         return f"{column} = ANY(?)", [list(values)]
+
+    def text_pairs(self, alias: str, pairs: Sequence[tuple[str, str]]) -> tuple[str, list[Any]]:
+        """A table `alias(column1, column2)` of text pairs to join on: `(VALUES (?, ?), ...)` on SQLite, two
+        unnested arrays on Postgres. Joined on both columns of a two-column index, each pair is one index
+        probe; `a IN (...) AND b IN (...)` would probe every combination, `b IN (...)` alone scans the index."""
+        if self.is_sqlite:
+            return f"(VALUES {', '.join(['(?, ?)'] * len(pairs))}) AS {alias}", [v for pair in pairs for v in pair]
+        return f"unnest(?::text[], ?::text[]) AS {alias}(column1, column2)", [
+            [a for a, _ in pairs],
+            [b for _, b in pairs],
+        ]
 
     async def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[Sequence[Any]]:
         if self.is_sqlite:
