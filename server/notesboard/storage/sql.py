@@ -151,11 +151,13 @@ async def load(db: Driver, needs: Needs, now: str, *, max_boards: int) -> Loaded
         for r in await db.fetch(query, params):
             if int(r[3]):
                 loaded.tallies.setdefault(r[0], {})[(int(r[1]), r[2])] = int(r[3])
-    if needs.vote_ids:
-        where, params = db.in_list("client_id", sorted({cid for _, cid in needs.vote_ids}))
-        for r in await db.fetch(
-            f"SELECT board, client_id, note_id, voter, delta, seq FROM votes WHERE {where}", params
-        ):
+    if needs.vote_ids:  # one probe of the (board, client_id) index per vote, as for creates
+        pairs, params = db.text_pairs("k", needs.vote_ids)
+        query = (
+            f"SELECT v.board, v.client_id, v.note_id, v.voter, v.delta, v.seq FROM {pairs}"
+            " JOIN votes v ON v.board = k.column1 AND v.client_id = k.column2"
+        )
+        for r in await db.fetch(query, params):
             loaded.votes[(r[0], r[1])] = (int(r[2]), r[3], int(r[4]), int(r[5]))
     # Ids for every create, reserved up front so that a board delete later in the batch sees them too.
     if needs.creates:
@@ -164,7 +166,6 @@ async def load(db: Driver, needs: Needs, now: str, *, max_boards: int) -> Loaded
 
 
 MAX_SQLITE_ID, MAX_POSTGRES_ID = 2**63 - 1, 2**31 - 1  # notes.id is INTEGER
-_N_FIELDS = ", ".join(f"n.{c.name}" for c in NOTE_COLUMNS)
 
 
 async def _load_private(db: Driver, needs: Needs, loaded: Loaded, ids: list[int]) -> None:
