@@ -7,6 +7,8 @@ bench/out/results.json (with the exact commands) and a table on stdout.
     python bench/run.py                       # all four scenarios (about 10-15 minutes)
     python bench/run.py --quick               # smaller sizes (about 3 minutes)
     python bench/run.py --scenario ingest     # one scenario (fanout, ingest, connections, slow)
+    python bench/run.py --scenario ingest --against ../base --rounds 3 --postgres
+                                              # ingest on this code and on ../base's (a checkout), alternated
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import asyncio
 import os
 import resource
 import shlex
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -30,7 +33,7 @@ from rich.console import Console
 from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from servers import ROOT, Server
+from servers import ROOT, Database, Server
 
 OUT = ROOT / "bench" / "out"
 KINDS = ("notesboard", "baseline")
@@ -53,10 +56,21 @@ def _raise_nofile() -> None:
 
 
 class Bench:
-    def __init__(self, quick: bool, workdir: Path, deadline: float) -> None:
+    def __init__(
+        self,
+        quick: bool,
+        workdir: Path,
+        deadline: float,
+        against: Path | None = None,
+        rounds: int = 1,
+        postgres: bool = False,
+    ) -> None:
         self.quick = quick
         self.workdir = workdir
         self.deadline = deadline
+        self.against = against  # another checkout, for ingest side by side (`--against`)
+        self.rounds = rounds
+        self.postgres = postgres
         self.runs: list[dict[str, Any]] = []
         self.n = 0
 
@@ -159,53 +173,105 @@ async def _present(url: str, boards: list[str]) -> dict[str, set[int]]:
     return found
 
 
-def ingest(b: Bench) -> dict[str, Any]:
+def _ingest_once(
+    b: Bench, kind: str, env: dict[str, str], label: str, backend: str, code: Path | None
+) -> dict[str, Any]:
+    """One ingest run on a fresh database: the load, then a restart and the acked creates looked for."""
     boards = 20 if b.quick else 100
     duration = "5" if b.quick else "10"
-    variants = [
-        ("notesboard", {}, "notesboard"),
-        ("notesboard", {"NOTESBOARD_SQLITE_SYNCHRONOUS": "NORMAL"}, "notesboard-sync-normal"),
-        ("baseline", {}, "baseline"),
+    b.n += 1
+    db = Database(backend, b.workdir) if backend == "postgres" else None
+    acked = b.workdir / f"acked-{label}-{b.n}.jsonl"
+    srv = Server(
+        kind, b.workdir, env=env, label=f"ingest-{label}-{b.n}", database_url=db.url if db else None, code=code
+    )
+    try:
+        srv.start()
+        args = ["--clients", str(boards), "--boards", str(boards), "--senders", str(boards), "--rate", "0"]
+        args += ["--window", "16", "--duration", duration, "--payload", "100", "--drain-timeout", "15"]
+        args += ["--acked-log", str(acked)]
+        r = b.loadtest(srv, args)
+        srv.stop()
+        srv.start()
+        by_board: dict[str, set[int]] = defaultdict(set)
+        if acked.exists():
+            for line in acked.read_bytes().splitlines():
+                board, seq, _cid = orjson.loads(line)
+                by_board[board].add(int(seq))
+        present = asyncio.run(_present(srv.url, sorted(by_board))) if by_board else {}
+        missing = sum(len(seqs - present.get(board, set())) for board, seqs in by_board.items())
+    finally:
+        srv.stop()
+        if db is not None:
+            db.drop()
+    c = r.get("counts", {})
+    return {
+        "acks_per_s": r.get("rates", {}).get("acks_per_s"),
+        "sent": c.get("sent"),
+        "acked": c.get("acked"),
+        "unacked": c.get("unacked"),
+        "ack_p50_ms": _lat(r, "ack", "p50"),
+        "ack_p99_ms": _lat(r, "ack", "p99"),
+        "server_us_per_create": _srv(r, "cpu_us_per_create"),
+        "server_cpu_share": _srv(r, "cpu_share_during_load"),
+        "acked_missing_after_restart": missing,
+        "bad": _bad(r),
+        "errors": r.get("errors"),
+        "command": r.get("command"),
+        "env": env,
+        "database": backend,
+    }
+
+
+def ingest(b: Bench) -> dict[str, Any]:
+    """Each variant once; with `--against DIR` (another checkout) or `--rounds N`, each variant on this code
+    and on DIR's, alternated (this, DIR, DIR, this, ...) so that the machine's drift hits both alike."""
+    variants: list[tuple[str, dict[str, str], str, str]] = [
+        ("notesboard", {}, "notesboard", "sqlite"),
+        ("notesboard", {"NOTESBOARD_SQLITE_SYNCHRONOUS": "NORMAL"}, "notesboard-sync-normal", "sqlite"),
     ]
+    if b.postgres:
+        variants.append(("notesboard", {}, "notesboard-postgres", "postgres"))
+    if b.against is None and b.rounds == 1:
+        variants.append(("baseline", {}, "baseline", "sqlite"))
+    codes: list[tuple[str, Path | None]] = [("this", None)]
+    if b.against is not None:
+        codes.append(("against", b.against))
     out: dict[str, Any] = {}
-    for kind, env, label in variants:
-        if b.out_of_time():
-            break
-        acked = b.workdir / f"acked-{label}.jsonl"
-        srv = Server(kind, b.workdir, env=env, label=f"ingest-{label}").start()
-        try:
-            args = ["--clients", str(boards), "--boards", str(boards), "--senders", str(boards), "--rate", "0"]
-            args += ["--window", "16", "--duration", duration, "--payload", "100", "--drain-timeout", "15"]
-            args += ["--acked-log", str(acked)]
-            r = b.loadtest(srv, args)
-            srv.stop()
-            srv.start()
-            by_board: dict[str, set[int]] = defaultdict(set)
-            if acked.exists():
-                for line in acked.read_bytes().splitlines():
-                    board, seq, _cid = orjson.loads(line)
-                    by_board[board].add(int(seq))
-            present = asyncio.run(_present(srv.url, sorted(by_board))) if by_board else {}
-            missing = sum(len(seqs - present.get(board, set())) for board, seqs in by_board.items())
-        finally:
-            srv.stop()
-        c = r.get("counts", {})
-        out[label] = {
-            "acks_per_s": r.get("rates", {}).get("acks_per_s"),
-            "sent": c.get("sent"),
-            "acked": c.get("acked"),
-            "unacked": c.get("unacked"),
-            "ack_p50_ms": _lat(r, "ack", "p50"),
-            "ack_p99_ms": _lat(r, "ack", "p99"),
-            "server_us_per_create": _srv(r, "cpu_us_per_create"),
-            "server_cpu_share": _srv(r, "cpu_share_during_load"),
-            "acked_missing_after_restart": missing,
-            "bad": _bad(r),
-            "errors": r.get("errors"),
-            "command": r.get("command"),
-            "env": env,
-        }
+    for kind, env, label, backend in variants:
+        for rnd in range(b.rounds):
+            for name, code in codes if rnd % 2 == 0 else codes[::-1]:
+                if b.out_of_time():
+                    return out
+                key = label if len(codes) == 1 and b.rounds == 1 else f"{label} @{name} #{rnd + 1}"
+                out[key] = {**_ingest_once(b, kind, env, label, backend, code), "code": name, "variant": label}
+                console.print(
+                    f"  {key}: {_f(out[key]['acks_per_s'], 0)} acked/s, {_f(out[key]['server_us_per_create'])} us"
+                )
     return out
+
+
+def ingest_summary(runs: dict[str, Any]) -> dict[str, Any]:
+    """Medians (and means) per variant and code (this one, `--against`'s)."""
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    for v in runs.values():
+        groups[(v.get("variant", ""), v.get("code", "this"))].append(v)
+    summary: dict[str, Any] = {}
+    for (variant, code), vs in groups.items():
+        rates = [float(v["acks_per_s"]) for v in vs if v.get("acks_per_s") is not None]
+        cpus = [float(v["server_us_per_create"]) for v in vs if v.get("server_us_per_create") is not None]
+        if not rates or not cpus:
+            continue
+        summary[f"{variant} @{code}"] = {
+            "runs": len(vs),
+            "acks_per_s": {"median": round(statistics.median(rates)), "mean": round(statistics.fmean(rates))},
+            "us_per_create": {
+                "median": round(statistics.median(cpus), 1),
+                "mean": round(statistics.fmean(cpus), 1),
+            },
+            "missing_after_restart": sum(int(v.get("acked_missing_after_restart") or 0) for v in vs),
+        }
+    return summary
 
 
 # -- 3. connections ------------------------------------------------------------------------------------------
@@ -342,6 +408,20 @@ def print_tables(results: dict[str, Any]) -> None:
                 _f(v["bad"]),
             )
         console.print(t)
+    if results.get("ingest_summary"):
+        t = Table(title="2b. Ingest side by side: medians (means) over the runs; @against is --against's code")
+        for col in ("variant @code", "runs", "acked/s", "server us/create", "missing after restart"):
+            t.add_column(col)
+        for key, v in sorted(results["ingest_summary"].items()):
+            a, u = v["acks_per_s"], v["us_per_create"]
+            t.add_row(
+                key,
+                str(v["runs"]),
+                f"{_f(a['median'])} ({_f(a['mean'])})",
+                f"{_f(u['median'])} ({_f(u['mean'])})",
+                _f(v["missing_after_restart"]),
+            )
+        console.print(t)
     if "connections" in results:
         t = Table(title="3. Connections: idle sockets on one server process")
         for col in ("server", "connected", "connects/s", "p99 connect ms", "KiB/conn", "server us/connect", "problems"):
@@ -388,7 +468,16 @@ def main() -> None:
     parser.add_argument("--scenario", choices=[*SCENARIOS, "all"], default="all", help="Which scenario to run.")
     parser.add_argument("--quick", action="store_true", help="Smaller sizes and shorter steps (a smoke run).")
     parser.add_argument("--out", type=Path, default=OUT / "results.json", help="Where to write the JSON results.")
+    parser.add_argument(
+        "--against",
+        type=Path,
+        help="ingest: also run this checkout's code (its server/ directory), alternated with this one",
+    )
+    parser.add_argument("--rounds", type=int, default=1, help="ingest: runs of each variant (and code)")
+    parser.add_argument("--postgres", action="store_true", help="ingest: add a run on a fresh Postgres database")
     args = parser.parse_args()
+    if args.against is not None and not (args.against / "server" / "notesboard").is_dir():
+        parser.error(f"--against {args.against}: no server/notesboard there")
     _raise_nofile()
     names = list(SCENARIOS) if args.scenario == "all" else [args.scenario]
     started = time.monotonic()
@@ -401,12 +490,17 @@ def main() -> None:
         }
     }
     with tempfile.TemporaryDirectory(prefix="notesboard-bench-") as tmp:
-        b = Bench(args.quick, Path(tmp), started + TOTAL_BUDGET_S)
+        budget = TOTAL_BUDGET_S * max(1, args.rounds * (2 if args.against else 1) // 2)
+        b = Bench(args.quick, Path(tmp), started + budget, args.against, args.rounds, args.postgres)
         for name in names:
             console.print(f"[bold]scenario {name}[/] ({time.monotonic() - started:.0f}s elapsed)")
             t0 = time.monotonic()
             results[name] = SCENARIOS[name](b)
             results[f"{name}_seconds"] = round(time.monotonic() - t0, 1)
+        if "ingest" in results and (args.against is not None or args.rounds > 1):
+            results["ingest_summary"] = ingest_summary(results["ingest"])
+            if args.against is not None:
+                results["ingest_against"] = str(args.against.resolve())
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_bytes(orjson.dumps(results, option=orjson.OPT_INDENT_2) + b"\n")
     print_tables(results)

@@ -10,9 +10,9 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root, for tests.support
-from tests.support import ROOT, ServerProcess, sqlite_url
+from tests.support import ROOT, Database, ServerProcess, sqlite_url
 
-__all__ = ["ROOT", "Server"]
+__all__ = ["ROOT", "Database", "Server"]
 
 BENCH_ENV = {
     "NOTESBOARD_MAX_CONNECTIONS": "20000",
@@ -21,14 +21,29 @@ BENCH_ENV = {
 
 
 class Server(ServerProcess):
-    """One server process on 127.0.0.1 and a fresh SQLite file; `kind` is "notesboard" or "baseline"."""
+    """One server process on 127.0.0.1 and a fresh SQLite file; `kind` is "notesboard" or "baseline".
 
-    def __init__(self, kind: str, workdir: Path, env: dict[str, str] | None = None, label: str | None = None) -> None:
+    `database_url` replaces the SQLite file (a Postgres database the caller made); `code` runs notesboard from
+    another checkout (its `server/` directory first on PYTHONPATH), e.g. the commit a change is compared with.
+    """
+
+    def __init__(
+        self,
+        kind: str,
+        workdir: Path,
+        env: dict[str, str] | None = None,
+        label: str | None = None,
+        database_url: str | None = None,
+        code: Path | None = None,
+    ) -> None:
         self.kind = kind
         self.label = label or kind
         self.db = workdir / f"{self.label}.db"
+        env = {**BENCH_ENV, **(env or {})}
+        if code is not None:
+            env["PYTHONPATH"] = str(code.resolve() / "server")
         super().__init__(
-            sqlite_url(self.db), workdir / f"{self.label}.log", env={**BENCH_ENV, **(env or {})}, log_level="warning"
+            database_url or sqlite_url(self.db), workdir / f"{self.label}.log", env=env, log_level="warning"
         )
 
     def command(self, port: int) -> list[str]:
