@@ -87,9 +87,13 @@ export class SectionControl {
     view.startEdit(entry);
   }
 
-  /** Start a board from a template: its sections in a row, one undo step. @param {string} name */
+  /** Start a board from a template: its sections in a row, one undo step ("blank": a first note). @param {string} name */
   applyTemplate(name) {
     if (this.view.readOnly) return;
+    if (name === "blank") {
+      this.view.createInView();
+      return;
+    }
     const store = this.view.store;
     store.group(() => {
       for (const fields of templateSections(/** @type {any} */ (name))) store.createNote(fields);

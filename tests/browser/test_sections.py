@@ -103,3 +103,15 @@ def test_a_new_section_from_the_keyboard_has_the_typed_title(
     expect(section(page, "Parking lot")).to_have_attribute("aria-label", "Section: Parking lot")
     notes = rest(server).get("/api/boards/sect-keys/notes").json()["notes"]
     assert [(n["text"], n["kind"], n["w"], n["h"]) for n in notes] == [("Parking lot", "section", 560.0, 420.0)]
+
+
+def test_the_blank_template_starts_with_a_note(server: ServerProcess, open_board: Callable[..., BoardPage]) -> None:
+    page = open_board(server, "blank-start", name="Ann")
+    expect(page.by("template-blank")).to_be_visible()
+    page.by("template-blank").click()
+    editor = page.by("note-editor")
+    expect(editor).to_be_focused()
+    editor.fill("first thought")
+    editor.press("Enter")
+    expect(page.note("first thought")).to_have_count(1)
+    expect(page.page.locator('[data-testid="note"].section')).to_have_count(0)  # no sections

@@ -31,10 +31,9 @@ The result (`Plan`) says what to persist and each change's outcome; nothing here
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 
-from notesboard.contract.errors import BadRequest, Conflict, Forbidden, NotesError, NotFound
+from notesboard.contract.errors import Conflict, Forbidden, NotesError, NotFound
 from notesboard.contract.model import (
     BoardCleared,
     CreateCommand,
@@ -42,41 +41,22 @@ from notesboard.contract.model import (
     DeleteCommand,
     Note,
     Op,
-    Outcome,
-    Session,
     SessionCommand,
     SessionResult,
     UpdateCommand,
     VoteCommand,
-    VoteResult,
     WriteOp,
     WriteResult,
     YUpdateCommand,
 )
 from notesboard.contract.session import EMPTY_SESSION, parse_instant
-from notesboard.core.privacy import NOBODY, check_text, switch
+from notesboard.core.batch import Loaded, Needs, Plan
+from notesboard.core.privacy import NOBODY, check_text, writing_changed
 from notesboard.core.session import apply_session
-from notesboard.core.votes import Tallies, apply_vote, new_round, totals, visible
+from notesboard.core.votes import cast_vote, drop_votes, new_round, totals, visible
 from notesboard.ytext.merge import merge_text
 
 __all__ = ["Loaded", "Needs", "Plan", "boards_to_make", "decide", "needs"]
-
-
-@dataclass(slots=True, frozen=True)
-class Needs:
-    """What a batch reads before deciding."""
-
-    boards: list[str]  # every board the batch touches, sorted (their rows are locked)
-    created_on: list[str]  # boards with a create: made if absent (within the cap)
-    ids: list[int]  # notes updated, deleted or restored
-    cleared: list[str]  # boards deleted: their live notes are read
-    client_ids: list[tuple[str, str]]  # (board, client_id) of creates: an earlier create with one is a replay
-    creates: int  # fresh note ids to reserve
-    text_ids: list[int] = field(default_factory=list)  # notes whose text changes: their Yjs documents are read
-    sessions: list[str] = field(default_factory=list)  # boards whose session or votes change: sessions are read
-    tallies: list[str] = field(default_factory=list)  # boards with votes or a session change: their tallies
-    vote_ids: list[tuple[str, str]] = field(default_factory=list)  # (board, client_id) of votes: replays
-    # (the session boards are also the ones whose private notes are read, if private: a reveal may come)
 
 
 def needs(ops: Sequence[WriteOp]) -> Needs:
@@ -110,48 +90,6 @@ def needs(ops: Sequence[WriteOp]) -> Needs:
 def boards_to_make(wanted: Sequence[str], existing: int, max_boards: int) -> list[str]:
     """The new boards (sorted) that fit under the cap; creates on the others are refused by `decide`."""
     return list(wanted)[: max(0, max_boards - existing)]
-
-
-@dataclass(slots=True)
-class Loaded:
-    """The rows a batch depends on, as the store read them inside the write transaction."""
-
-    seqs: dict[str, int]  # board -> seq, for the boards that exist (or were just made)
-    live: dict[str, int]  # board -> live notes
-    notes: dict[int, Note] = field(default_factory=dict)  # by id: targets, and live notes of cleared boards
-    known: dict[tuple[str, str], WriteResult] = field(default_factory=dict)  # (board, client_id) -> first create
-    fresh_ids: list[int] = field(default_factory=list)  # one per create, ascending
-    ydocs: dict[int, bytes] = field(default_factory=dict)  # note id -> its Yjs document (notes that have one)
-    ypending: set[int] = field(default_factory=set)  # notes whose latest Yjs commits await their announce
-    sessions: dict[str, Session] = field(default_factory=dict)  # board -> its stored session (absent: none yet)
-    tallies: dict[str, Tallies] = field(default_factory=dict)  # board -> its current vote's tallies (if read)
-    votes: dict[tuple[str, str], tuple[int, str, int, int]] = field(default_factory=dict)
-    # ^ (board, client_id) -> (note id, voter, delta, seq) of a vote made before: a replay answers it again
-    private_boards: set[str] = field(default_factory=set)  # boards whose writing is private now
-    private: dict[int, str] = field(default_factory=dict)  # private note id -> its writer (of the notes read)
-
-
-@dataclass(slots=True)
-class Plan:
-    """What to persist, and each op's outcome in order."""
-
-    results: list[Outcome | NotesError] = field(default_factory=list)
-    inserts: list[tuple[Note, str | None]] = field(default_factory=list)  # new notes and their client_id
-    dirty: dict[int, Note] = field(default_factory=dict)  # notes changed (by id)
-    boards: list[tuple[str, int, int]] = field(default_factory=list)  # (board, seq, live) of touched boards
-    cleared: list[str] = field(default_factory=list)  # boards deleted (their deleted_at is set)
-    ydocs: dict[int, bytes] = field(default_factory=dict)  # Yjs documents to store (note id -> state)
-    ydocs_dropped: set[int] = field(default_factory=set)  # notes deleted: their Yjs documents go (before ydocs)
-    ypending: set[int] = field(default_factory=set)  # of `ydocs`, those stored with their announce pending
-    purged: list[int] = field(default_factory=list)  # notes whose texts the history forgets
-    sessions: dict[str, tuple[Session, int]] = field(default_factory=dict)  # board -> (new session, its seq)
-    votes: list[tuple[str, int, int, str, int, str | None]] = field(default_factory=list)
-    # ^ votes to insert: (board, seq, note id, voter, delta, client_id)
-    votes_cleared: list[str] = field(default_factory=list)  # boards whose votes go (a new vote, or none)
-    votes_dropped: set[int] = field(default_factory=set)  # deleted notes: their votes go
-    private_new: list[tuple[int, str, str]] = field(default_factory=list)  # (note id, board, owner) made private
-    private_cleared: list[str] = field(default_factory=list)  # boards revealed: their private rows go
-    private_flags: dict[str, bool] = field(default_factory=dict)  # boards whose writing turned private (or not)
 
 
 def decide(ops: Sequence[WriteOp], loaded: Loaded, now: str, *, max_boards: int) -> Plan:
@@ -227,7 +165,7 @@ def decide(ops: Sequence[WriteOp], loaded: Loaded, now: str, *, max_boards: int)
                 results.append(decided)
                 continue
             seq = next_seq(board)
-            revealed = _writing(board, stored, decided, loaded, plan, change, author)
+            revealed = writing_changed(board, stored, decided, loaded, plan, change, author)
             tallies = loaded.tallies.setdefault(board, {})
             if new_round(stored["vote"], decided["vote"]):
                 tallies.clear()
@@ -240,7 +178,7 @@ def decide(ops: Sequence[WriteOp], loaded: Loaded, now: str, *, max_boards: int)
             continue
 
         if isinstance(cmd, VoteCommand):
-            results.append(_vote(board, cmd, loaded, plan, next_seq))
+            results.append(cast_vote(board, cmd, loaded, plan, next_seq))
             continue
 
         if isinstance(cmd, DeleteBoardCommand):
@@ -252,7 +190,7 @@ def decide(ops: Sequence[WriteOp], loaded: Loaded, now: str, *, max_boards: int)
                     tomb["text"] = ""  # a deleted board leaves tombstones, not its content
                     current[old["id"]] = plan.dirty[old["id"]] = tomb
                     _drop_ydoc(old["id"], loaded, plan)
-                    _drop_votes(old, loaded, plan)
+                    drop_votes(old, loaded, plan)
                     live[board] -= 1
                     gone.append(WriteResult(tomb, tomb["seq"], "deleted"))
             if board in seqs and board not in plan.cleared:
@@ -323,7 +261,7 @@ def decide(ops: Sequence[WriteOp], loaded: Loaded, now: str, *, max_boards: int)
             live[board] -= 1
             op_name = "deleted"
             _drop_ydoc(cmd.id, loaded, plan)
-            _drop_votes(found, loaded, plan)
+            drop_votes(found, loaded, plan)
             if purging:
                 changed["text"] = ""
                 plan.purged.append(cmd.id)
@@ -341,62 +279,3 @@ def _drop_ydoc(note_id: int, loaded: Loaded, plan: Plan) -> None:
     loaded.ydocs.pop(note_id, None)
     plan.ydocs.pop(note_id, None)
     plan.ydocs_dropped.add(note_id)
-
-
-def _drop_votes(note: Note, loaded: Loaded, plan: Plan) -> None:
-    """A deleted note's votes go back to their voters (and do not come back with a restore)."""
-    plan.votes_dropped.add(note["id"])
-    tallies = loaded.tallies.get(note["board"])
-    if tallies:
-        for key in [k for k in tallies if k[0] == note["id"]]:
-            del tallies[key]
-
-
-def _vote(
-    board: str, cmd: VoteCommand, loaded: Loaded, plan: Plan, next_seq: Callable[[str], int]
-) -> Outcome | NotesError:
-    """One vote: a replay of its client_id, or the rules of core/votes.py and the board's next seq."""
-    tallies = loaded.tallies.setdefault(board, {})
-    session = loaded.sessions.get(board)
-    if cmd.client_id and (board, cmd.client_id) in loaded.votes:
-        note_id, voter, delta, seq = loaded.votes[(board, cmd.client_id)]
-        if voter != cmd.voter or note_id != cmd.id or delta != cmd.delta:
-            return BadRequest(f"client_id {cmd.client_id} was used for another vote", cmd.client_id)
-        vote = session["vote"] if session is not None else None
-        budget, hidden = (vote["budget"], vote["hidden"]) if vote is not None else (0, True)
-        used = sum(n for (_, v), n in tallies.items() if v == voter)
-        total = sum(n for (i, _), n in tallies.items() if i == note_id)
-        mine = tallies.get((note_id, voter), 0)
-        return VoteResult(board, seq, note_id, voter, delta, total, mine, max(0, budget - used), hidden, replay=True)
-    if board not in loaded.seqs:  # a board that was never written has no session, so no vote
-        return NotFound(f"no vote is open on board {board}", cmd.client_id)
-    decided = apply_vote(board, cmd, session, loaded.notes.get(cmd.id), tallies, loaded.seqs[board] + 1)
-    if isinstance(decided, VoteResult):
-        next_seq(board)
-        plan.votes.append((board, decided.seq, cmd.id, cmd.voter, cmd.delta, cmd.client_id))
-        if cmd.client_id:
-            loaded.votes[(board, cmd.client_id)] = (cmd.id, cmd.voter, cmd.delta, decided.seq)
-    return decided
-
-
-def _writing(
-    board: str,
-    before: Session,
-    after: Session,
-    loaded: Loaded,
-    plan: Plan,
-    change: Callable[[Note, str | None], Note],
-    author: str | None,
-) -> list[WriteResult]:
-    """A session change that turns private writing on (later creates are private) or off (the reveal)."""
-    if (before["writing"] == "private") == (after["writing"] == "private"):
-        return []
-    private = after["writing"] == "private"
-    plan.private_flags[board] = private
-    if private:
-        loaded.private_boards.add(board)
-        return []
-    loaded.private_boards.discard(board)
-    plan.private_cleared.append(board)
-    plan.private_new = [p for p in plan.private_new if p[1] != board]
-    return switch(board, before, after, loaded.notes, loaded.private, plan.dirty, change, author) or []

@@ -14,8 +14,9 @@ from collections.abc import Callable, Mapping, Sequence
 
 from notesboard.contract.errors import Forbidden, NotesError
 from notesboard.contract.model import Note, Session, WriteResult
+from notesboard.core.batch import Loaded, Plan
 
-__all__ = ["NOBODY", "blank", "check_text", "own", "shown", "switch"]
+__all__ = ["NOBODY", "blank", "check_text", "own", "shown", "switch", "writing_changed"]
 
 NOBODY = "nobody"  # the owner of a note written without a key (REST without a token subject): revealed only
 
@@ -84,3 +85,26 @@ def switch(
 
 def _seq(note: Note) -> int:
     return note["seq"]
+
+
+def writing_changed(
+    board: str,
+    before: Session,
+    after: Session,
+    loaded: Loaded,
+    plan: Plan,
+    change: Callable[[Note, str | None], Note],
+    author: str | None,
+) -> list[WriteResult]:
+    """A session change that turns private writing on (later creates are private) or off (the reveal)."""
+    if (before["writing"] == "private") == (after["writing"] == "private"):
+        return []
+    private = after["writing"] == "private"
+    plan.private_flags[board] = private
+    if private:
+        loaded.private_boards.add(board)
+        return []
+    loaded.private_boards.discard(board)
+    plan.private_cleared.append(board)
+    plan.private_new = [p for p in plan.private_new if p[1] != board]
+    return switch(board, before, after, loaded.notes, loaded.private, plan.dirty, change, author) or []

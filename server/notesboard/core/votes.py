@@ -14,12 +14,13 @@ restore never brings back votes past anyone's budget.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from notesboard.contract.errors import BadRequest, Forbidden, NotesError, NotFound
-from notesboard.contract.model import Note, Session, Vote, VoteCommand, VoteResult
+from notesboard.contract.model import Note, Outcome, Session, Vote, VoteCommand, VoteResult
+from notesboard.core.batch import Loaded, Plan, Tallies
 
-__all__ = ["Tallies", "apply_vote", "new_round", "totals", "visible"]
-
-Tallies = dict[tuple[int, str], int]  # (note id, voter) -> that voter's votes on the note
+__all__ = ["Tallies", "apply_vote", "cast_vote", "drop_votes", "new_round", "totals", "visible"]
 
 
 def totals(tallies: Tallies) -> dict[int, int]:
@@ -70,3 +71,39 @@ def apply_vote(
     total = sum(n for (note_id, _), n in tallies.items() if note_id == cmd.id)
     left = vote["budget"] - used - cmd.delta
     return VoteResult(board, seq, cmd.id, cmd.voter, cmd.delta, total, mine, left, vote["hidden"])
+
+
+def drop_votes(note: Note, loaded: Loaded, plan: Plan) -> None:
+    """A deleted note's votes go back to their voters (and do not come back with a restore)."""
+    plan.votes_dropped.add(note["id"])
+    tallies = loaded.tallies.get(note["board"])
+    if tallies:
+        for key in [k for k in tallies if k[0] == note["id"]]:
+            del tallies[key]
+
+
+def cast_vote(
+    board: str, cmd: VoteCommand, loaded: Loaded, plan: Plan, next_seq: Callable[[str], int]
+) -> Outcome | NotesError:
+    """One vote: a replay of its client_id, or the rules of core/votes.py and the board's next seq."""
+    tallies = loaded.tallies.setdefault(board, {})
+    session = loaded.sessions.get(board)
+    if cmd.client_id and (board, cmd.client_id) in loaded.votes:
+        note_id, voter, delta, seq = loaded.votes[(board, cmd.client_id)]
+        if voter != cmd.voter or note_id != cmd.id or delta != cmd.delta:
+            return BadRequest(f"client_id {cmd.client_id} was used for another vote", cmd.client_id)
+        vote = session["vote"] if session is not None else None
+        budget, hidden = (vote["budget"], vote["hidden"]) if vote is not None else (0, True)
+        used = sum(n for (_, v), n in tallies.items() if v == voter)
+        total = sum(n for (i, _), n in tallies.items() if i == note_id)
+        mine = tallies.get((note_id, voter), 0)
+        return VoteResult(board, seq, note_id, voter, delta, total, mine, max(0, budget - used), hidden, replay=True)
+    if board not in loaded.seqs:  # a board that was never written has no session, so no vote
+        return NotFound(f"no vote is open on board {board}", cmd.client_id)
+    decided = apply_vote(board, cmd, session, loaded.notes.get(cmd.id), tallies, loaded.seqs[board] + 1)
+    if isinstance(decided, VoteResult):
+        next_seq(board)
+        plan.votes.append((board, decided.seq, cmd.id, cmd.voter, cmd.delta, cmd.client_id))
+        if cmd.client_id:
+            loaded.votes[(board, cmd.client_id)] = (cmd.id, cmd.voter, cmd.delta, decided.seq)
+    return decided

@@ -13,7 +13,8 @@ from typing import Any
 
 from notesboard.contract.model import DEFAULT_H, DEFAULT_W, DEFAULT_Z, Note, Session, WriteResult
 from notesboard.contract.protocol import decode, encode
-from notesboard.core.domain import Loaded, Needs, Plan, boards_to_make
+from notesboard.core.batch import Loaded, Needs, Plan
+from notesboard.core.domain import boards_to_make
 from notesboard.storage.driver import Driver
 from notesboard.storage.schema import NOTE_COLUMNS, NOTE_FIELDS
 
