@@ -66,6 +66,7 @@ export class VoteControl {
     const budget = Math.min(100, Math.max(1, Math.round(Number($("vote-budget", HTMLInputElement).value) || 3)));
     const hidden = $("vote-hidden", HTMLInputElement).checked;
     const multiple = $("vote-multiple", HTMLInputElement).checked;
+    $("vote-menu", HTMLDetailsElement).open = false;
     return this._put(() => ({ vote: { open: true, budget, hidden, multiple } }));
   }
 
@@ -102,7 +103,7 @@ export class VoteControl {
     const open = v !== null && v.open;
     const box = $("votes");
     box.dataset.state = v === null ? "off" : open ? "open" : "closed";
-    $("vote-start").hidden = open;
+    $("vote-menu").hidden = open;
     $("vote-close").hidden = !open;
     $("vote-sort").hidden = open || this.state.totals === null || this.state.totals.size === 0;
     const left = $("vote-left");

@@ -37,6 +37,6 @@ export class WritingControl {
     document.body.dataset.writing = priv ? "private" : "open";
     $("writing-private").hidden = priv;
     $("writing-reveal").hidden = !priv;
-    $("writing-said").textContent = priv ? "Private writing: only you see your new notes until Reveal" : "";
+    $("writing-said").textContent = priv ? "Writing privately" : "";
   }
 }

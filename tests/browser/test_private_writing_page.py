@@ -34,7 +34,7 @@ def test_private_writing_then_reveal_with_three_pages(
     ann.by("writing-private").click()
     for page in (ann, bob, carl):
         expect(page.by("writing-reveal")).to_be_visible()
-        expect(page.by("writing-said")).to_contain_text("only you see your new notes")
+        expect(page.by("writing-said")).to_have_text("Writing privately")
     bob.create_note("bob thinks quietly")
     carl.create_note("carl's hunch")
     expect(private_notes(bob, "private")).to_have_count(1)

@@ -69,6 +69,7 @@ def test_a_whole_retro_vote_with_hidden_tallies(
         expect(page.note("Fewer meetings")).to_have_count(1)
         expect(votes_of(page, "Pairing")).to_be_hidden()  # no vote yet: no dots, no buttons
 
+    ann.by("vote-menu-button").click()
     ann.by("vote-budget").fill("2")
     ann.by("vote-hidden").check()
     ann.by("vote-start").click()
