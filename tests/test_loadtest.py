@@ -167,6 +167,23 @@ async def test_cursors_are_timed_across_worker_processes(sqlite_server: ServerPr
     assert aw["bytes_per_client_s"] > 0 and result["counts"]["lost"] == 0
 
 
+async def test_sockets_spread_over_loopback_source_addresses(sqlite_server: ServerProcess) -> None:
+    """--sources N: client i connects from 127.0.0.(1 + i % N), past the ~28k ports of one source address."""
+    cfg = LoadConfig(url=sqlite_server.url, boards=1, clients=6, senders=1, rate=5, duration=1.0, sources=3)
+    assert [cfg.source(i) for i in range(4)] == ["127.0.0.1", "127.0.0.2", "127.0.0.3", "127.0.0.1"]
+    assert LoadConfig(sources=1).source(5) is None
+    result = await run_load(cfg)
+    assert result["ok"], result["errors"]
+    log = sqlite_server.log()
+    for address in ("127.0.0.1", "127.0.0.2", "127.0.0.3"):  # the server saw each source address
+        assert f"address={address} " in log
+
+
+def test_sources_need_a_loopback_server() -> None:
+    out = _cli("http://localhost:9/", "--sources", "4")
+    assert out.returncode == 2 and "loopback" in out.stderr
+
+
 def test_cursor_frames_carry_the_send_time() -> None:
     from notesboard.loadtest import cursors
     from notesboard.loadtest.tally import Tally

@@ -43,8 +43,10 @@ class LoadClient:
         *,
         run_id: str = "",
         payload: int = 0,
+        source: str | None = None,
     ) -> None:
         self.index = index
+        self.source = source  # the local address to connect from (LoadConfig.source)
         self.kind = kind
         self.base_url = base_url
         self.board = board
@@ -100,6 +102,7 @@ class LoadClient:
             open_timeout=None,
             close_timeout=2,
             max_queue=max_queue,
+            **self._socket_options(),
         )
         self.ws = ws
         frames = decode(await ws.recv())
@@ -119,6 +122,10 @@ class LoadClient:
         else:
             self.tally.recovered += self.checker.resumed(tracker.missed, seq)
         return frames[1:]
+
+    def _socket_options(self) -> dict[str, Any]:
+        """What `connect` passes on to the loop's create_connection(): the source address, when one is set."""
+        return {} if self.source is None else {"local_addr": (self.source, 0)}
 
     # -- reading ------------------------------------------------------------------------------------------
 

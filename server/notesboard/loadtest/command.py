@@ -14,7 +14,14 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
-from notesboard.loadtest.preflight import PreflightError, check_output, check_server_pid, check_url, probe_server
+from notesboard.loadtest.preflight import (
+    PreflightError,
+    check_output,
+    check_server_pid,
+    check_sources,
+    check_url,
+    probe_server,
+)
 from notesboard.loadtest.report import html_report, print_summary, write_json
 from notesboard.loadtest.runner import LoadConfig, Progress, run_load
 
@@ -75,6 +82,15 @@ def loadtest(
         int,
         _opt("Processes the clients are spread over, so that the generator itself is not the bottleneck.", min=1),
     ] = 1,
+    sources: Annotated[
+        int,
+        _opt(
+            "Loopback source addresses the sockets connect from, 127.0.0.1 to 127.0.0.N: each offers ~28,000 "
+            "ephemeral ports toward one server address, so past that many sockets use more (server on 127.x only).",
+            min=1,
+            max=254,
+        ),
+    ] = 1,
     json_out: Annotated[
         Path | None, typer.Option("--json", help="Write the full result (counts, latencies, series) to this JSON file.")
     ] = None,
@@ -124,6 +140,7 @@ def loadtest(
         if senders > clients:
             raise PreflightError("--senders cannot exceed --clients (senders are some of the clients)")
         check_url(url)
+        check_sources(url, sources)
         for option, path in (("--json", json_out), ("--report", report), ("--acked-log", acked_log)):
             if path is not None:
                 check_output(option, path)
@@ -150,6 +167,7 @@ def loadtest(
         connect_concurrency=connect_concurrency,
         drain_timeout=drain_timeout,
         record_acks=acked_log is not None,
+        sources=sources,
     )
     out = Console()
     display = _LiveDisplay(err) if err.is_terminal else _PlainDisplay(err)

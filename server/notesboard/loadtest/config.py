@@ -29,10 +29,16 @@ class LoadConfig:
     connect_concurrency: int = 256
     drain_timeout: float = 10.0
     record_acks: bool = False
+    sources: int = 1  # loopback source addresses the sockets are spread over (127.0.0.1 .. 127.0.0.N)
     run_id: str = field(default_factory=lambda: secrets.token_hex(4))
 
     def board(self, i: int) -> str:
         return f"{self.board_prefix or f'lt-{self.run_id}-'}{i % self.boards}"
+
+    def source(self, i: int) -> str | None:
+        """The local address client `i` connects from (None: the system's choice). A loopback destination
+        offers ~28,000 ephemeral ports per source address; more sockets need more sources."""
+        return None if self.sources <= 1 else f"127.0.0.{1 + i % self.sources}"
 
 
 @dataclass

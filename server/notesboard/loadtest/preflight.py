@@ -62,3 +62,12 @@ def probe_server(url: str, timeout: float = 3.0) -> None:
         raise PreflightError(f"no server at {url}: {exc or type(exc).__name__}", UNREACHABLE) from None
     if r.status_code == 503:
         raise PreflightError(f"the server at {url} is not healthy (/healthz: 503)", UNREACHABLE)
+
+
+def check_sources(url: str, sources: int) -> None:
+    """Several source addresses are loopback addresses (127.0.0.N): only for a server on loopback."""
+    if sources <= 1:
+        return
+    host = urlsplit(url).hostname or ""
+    if not host.startswith("127."):
+        raise PreflightError(f"--sources needs a server on a loopback address (127.x.x.x), not {host!r}")

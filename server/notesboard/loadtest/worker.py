@@ -115,9 +115,13 @@ async def run_worker(cfg: LoadConfig, index: int, chan: Channel) -> None:
     n_senders = min(cfg.senders, cfg.clients)
     for i in range(index, cfg.clients, cfg.procs):
         kind = ClientKind.SENDER if i < n_senders else ClientKind.READER
-        clients.append(LoadClient(i, kind, cfg.url, cfg.board(i), tally, run_id=cfg.run_id, payload=cfg.payload))
+        clients.append(
+            LoadClient(
+                i, kind, cfg.url, cfg.board(i), tally, run_id=cfg.run_id, payload=cfg.payload, source=cfg.source(i)
+            )
+        )
     slow = [
-        LoadClient(cfg.clients + j, ClientKind.SLOW, cfg.url, cfg.board(j), tally)
+        LoadClient(cfg.clients + j, ClientKind.SLOW, cfg.url, cfg.board(j), tally, source=cfg.source(cfg.clients + j))
         for j in range(index, cfg.slow, cfg.procs)
     ]
     everyone = clients + slow
