@@ -139,7 +139,15 @@ async def test_dropped_broker_connections_lose_and_reorder_nothing(cluster: Clus
     dropped = await broker_connections(cluster, epoch)
     assert await drop_broker_connections(cluster, epoch) == 2
     await until_resubscribed(cluster, epoch, dropped)
-    assert await drop_broker_connections(cluster, epoch) == 2  # once more, after they reconnected
+    # Once more, after they reconnected. Right after a reconnect CLIENT LIST may for a moment show a server
+    # without a subscribed connection (seen in 1 of ~15 loaded runs, both servers back and logging nothing
+    # more), so this kill may find one first and the other a moment later: kill until both were dropped.
+    loop = asyncio.get_running_loop()
+    deadline, killed = loop.time() + 3.0, 0
+    while killed < 2 and loop.time() < deadline:
+        killed += await drop_broker_connections(cluster, epoch)
+        await asyncio.sleep(0.02)
+    assert killed == 2
     assert cluster.seq("fault") < 600, "the drops should happen while the writers write"
     acked = [seq for seqs in await writing for seq in seqs]
     assert sorted(acked) == list(range(1, 601))
