@@ -10,7 +10,7 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.board import BoardPage
+from tests.browser.board import BoardPage, stored_texts
 from tests.support import ServerProcess
 
 pytestmark = pytest.mark.browser
@@ -101,6 +101,8 @@ def test_a_new_section_from_the_keyboard_has_the_typed_title(
     page.page.keyboard.press("Enter")
     expect(section(page, "Parking lot")).to_have_count(1)
     expect(section(page, "Parking lot")).to_have_attribute("aria-label", "Section: Parking lot")
+    # The page shows the section as soon as it is typed; the server commits it a moment later.
+    assert stored_texts(rest(server), "sect-keys", ["Parking lot"]) == ["Parking lot"]
     notes = rest(server).get("/api/boards/sect-keys/notes").json()["notes"]
     assert [(n["text"], n["kind"], n["w"], n["h"]) for n in notes] == [("Parking lot", "section", 560.0, 420.0)]
 
