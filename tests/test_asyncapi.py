@@ -19,8 +19,9 @@ from notesboard.contract import protocol
 from notesboard.contract.asyncapi import CLIENT_FRAMES, SERVER_FRAMES, build_asyncapi, client_message
 from notesboard.contract.errors import Conflict
 from notesboard.contract.model import VoteResult
-from notesboard.contract.votes import vote_ack, vote_event, votes_view
+from notesboard.contract.votes import vote_ack, vote_event
 from notesboard.core import privacy
+from notesboard.core.votes import view as votes_view
 from tests.helpers import Client, connect
 from tests.support import ServerProcess, sqlite_url
 

@@ -15,10 +15,10 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, Validat
 
 from notesboard.contract.errors import BadRequest
 from notesboard.contract.fields import CLIENT_ID_MAX, CLIENT_ID_PATTERN
-from notesboard.contract.model import Session, VoteCommand, VoteResult
+from notesboard.contract.model import VoteCommand, VoteResult
 from notesboard.contract.protocol import encode, split_frame
 
-__all__ = ["VOTER_KEY_MAX", "vote_ack", "vote_command", "vote_event", "vote_reply", "votes_view"]
+__all__ = ["VOTER_KEY_MAX", "vote_ack", "vote_command", "vote_event", "vote_reply"]
 
 VOTER_KEY_MAX = 64  # a browser's voter key (`key=` on the socket, `voter` on REST), auth off
 
@@ -73,21 +73,3 @@ def vote_event(r: VoteResult) -> str:
     else:
         other = encode({"type": "vote", "seq": r.seq, "id": r.note_id, "delta": r.delta, "votes": r.total})
     return split_frame(r.voter, own, other)
-
-
-def votes_view(
-    session: Session | None, tallies: dict[tuple[int, str], int], voter: str | None
-) -> dict[str, Any] | None:
-    """The board's vote as `voter` may see it (the snapshot's and REST's `votes`): their own votes and votes
-    left, and every note's total when the tallies are not hidden (or the vote is closed). None: no vote."""
-    vote = session["vote"] if session is not None else None
-    if vote is None:
-        return None
-    mine = {str(i): n for (i, v), n in sorted(tallies.items()) if v == voter}
-    view: dict[str, Any] = {"mine": mine, "left": max(0, vote["budget"] - sum(mine.values()))}
-    if not vote["open"] or not vote["hidden"]:
-        totals: dict[int, int] = {}
-        for (i, _), n in tallies.items():
-            totals[i] = totals.get(i, 0) + n
-        view["totals"] = {str(i): n for i, n in sorted(totals.items()) if n}
-    return view

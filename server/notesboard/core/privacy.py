@@ -4,19 +4,19 @@ others get the note with `"hidden": true` and an empty text (they see that someo
 reveal (writing switched back to open) makes every such note everyone's, as ordinary `updated` events.
 
 Who a writer is: the same key as a voter (`core/voters.py`). The rules applied in the write transaction
-(`domain.decide` calls `switch` and `check_text`); the views (`shown`, `blank`) wherever a note leaves the
+(`domain.decide` calls `writing_changed` and `check_text`); the views (`shown`, `blank`) wherever a note leaves the
 server: socket events (split frames), snapshots, REST reads and exports, the history's log, `/y/`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 
 from notesboard.contract.errors import Forbidden, NotesError
 from notesboard.contract.model import Note, Session, WriteResult
 from notesboard.core.batch import Loaded, Plan
 
-__all__ = ["NOBODY", "blank", "check_text", "own", "shown", "switch", "writing_changed"]
+__all__ = ["NOBODY", "blank", "check_text", "own", "shown", "writing_changed"]
 
 NOBODY = "nobody"  # the owner of a note written without a key (REST without a token subject): revealed only
 
@@ -31,10 +31,11 @@ def own(note: Note) -> Note:
     return {**note, "private": True}
 
 
-def shown(notes: Sequence[Note], private: Mapping[int, str], reader: str | None) -> list[Note]:
-    """`notes` as `reader` may see them: others' private notes blanked, the reader's own marked private."""
+def shown(notes: list[Note], private: Mapping[int, str], reader: str | None) -> list[Note]:
+    """`notes` as `reader` may see them: others' private notes blanked, the reader's own marked private (the
+    same list when none is private: the common case costs nothing)."""
     if not private:
-        return list(notes)
+        return notes
     out: list[Note] = []
     for n in notes:
         owner = private.get(n["id"])
@@ -54,35 +55,6 @@ def check_text(note_id: int, owner: str | None, writer: str | None, client_id: s
     return None
 
 
-def switch(
-    board: str,
-    before: Session,
-    after: Session,
-    notes: dict[int, Note],
-    private: dict[int, str],
-    dirty: dict[int, Note],
-    change: Callable[[Note, str | None], Note],
-    author: str | None,
-) -> list[WriteResult] | None:
-    """The reveal, when a session change turns private writing off: every private note of the board (in
-    `notes`, writers in `private`) becomes everyone's, a live one as an `updated` change (the board's next seqs,
-    by `change`), a deleted one losing its text (it was never shared); `dirty` gets them all. Returns the
-    reveal's results in seq order; None when the change does not turn private writing off."""
-    if not (before["writing"] == "private" and after["writing"] != "private"):
-        return None
-    revealed: list[WriteResult] = []
-    theirs = sorted((n for i, n in notes.items() if i in private and n["board"] == board), key=_seq)
-    for note in theirs:
-        del private[note["id"]]
-        if note["deleted"]:
-            notes[note["id"]] = dirty[note["id"]] = {**note, "text": ""}
-            continue
-        changed = change(note, author)
-        notes[note["id"]] = dirty[note["id"]] = changed
-        revealed.append(WriteResult(changed, changed["seq"], "updated"))
-    return revealed
-
-
 def _seq(note: Note) -> int:
     return note["seq"]
 
@@ -96,15 +68,28 @@ def writing_changed(
     change: Callable[[Note, str | None], Note],
     author: str | None,
 ) -> list[WriteResult]:
-    """A session change that turns private writing on (later creates are private) or off (the reveal)."""
+    """A session change that turns private writing on (later creates are private) or off (the reveal);
+    returns the reveal's results in seq order."""
     if (before["writing"] == "private") == (after["writing"] == "private"):
         return []
-    private = after["writing"] == "private"
-    plan.private_flags[board] = private
-    if private:
+    turned_on = after["writing"] == "private"
+    plan.private_flags[board] = turned_on
+    if turned_on:
         loaded.private_boards.add(board)
         return []
+    # The reveal: every private note of the board becomes everyone's, a live one as an `updated` change (the
+    # board's next seqs, by `change`), a deleted one losing its text (it was never shared).
     loaded.private_boards.discard(board)
     plan.private_cleared.append(board)
     plan.private_new = [p for p in plan.private_new if p[1] != board]
-    return switch(board, before, after, loaded.notes, loaded.private, plan.dirty, change, author) or []
+    notes, private, dirty = loaded.notes, loaded.private, plan.dirty
+    revealed: list[WriteResult] = []
+    for note in sorted((n for i, n in notes.items() if i in private and n["board"] == board), key=_seq):
+        del private[note["id"]]
+        if note["deleted"]:
+            notes[note["id"]] = dirty[note["id"]] = {**note, "text": ""}
+            continue
+        changed = change(note, author)
+        notes[note["id"]] = dirty[note["id"]] = changed
+        revealed.append(WriteResult(changed, changed["seq"], "updated"))
+    return revealed

@@ -15,12 +15,13 @@ restore never brings back votes past anyone's budget.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from notesboard.contract.errors import BadRequest, Forbidden, NotesError, NotFound
 from notesboard.contract.model import Note, Outcome, Session, Vote, VoteCommand, VoteResult
 from notesboard.core.batch import Loaded, Plan, Tallies
 
-__all__ = ["Tallies", "apply_vote", "cast_vote", "drop_votes", "new_round", "totals", "visible"]
+__all__ = ["Tallies", "apply_vote", "cast_vote", "drop_votes", "new_round", "totals", "view", "visible"]
 
 
 def totals(tallies: Tallies) -> dict[int, int]:
@@ -35,6 +36,19 @@ def totals(tallies: Tallies) -> dict[int, int]:
 def visible(vote: Vote | None) -> bool:
     """May everyone see the tallies? A vote that is closed, or open with open tallies."""
     return vote is not None and (not vote["open"] or not vote["hidden"])
+
+
+def view(session: Session | None, tallies: Tallies, voter: str | None) -> dict[str, Any] | None:
+    """The board's vote as `voter` may see it (the snapshot's and REST's `votes`): their own votes and votes
+    left, and every note's total when the tallies may be seen. None: the board has no vote."""
+    vote = session["vote"] if session is not None else None
+    if vote is None:
+        return None
+    mine = {str(i): n for (i, v), n in sorted(tallies.items()) if v == voter}
+    shown: dict[str, Any] = {"mine": mine, "left": max(0, vote["budget"] - sum(mine.values()))}
+    if visible(vote):
+        shown["totals"] = {str(i): n for i, n in sorted(totals(tallies).items())}
+    return shown
 
 
 def new_round(before: Vote | None, after: Vote | None) -> bool:

@@ -24,10 +24,10 @@ from notesboard.contract.errors import (
     NotesError,
 )
 from notesboard.contract.protocol import error_frame, snapshot_frame
-from notesboard.contract.votes import votes_view
 from notesboard.core.auth import Grant
 from notesboard.core.privacy import shown
 from notesboard.core.voters import socket_voter
+from notesboard.core.votes import view as votes_view
 from notesboard.fanout.outbox import Outbox
 from notesboard.ingress.handshake import Handshake
 from notesboard.ingress.reader import FrameReader

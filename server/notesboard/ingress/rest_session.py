@@ -16,8 +16,9 @@ from notesboard.contract.errors import BadRequest, Forbidden
 from notesboard.contract.model import SessionCommand
 from notesboard.contract.session import parse_session
 from notesboard.contract.validate import check_board
-from notesboard.contract.votes import vote_command, vote_reply, votes_view
+from notesboard.contract.votes import vote_command, vote_reply
 from notesboard.core.voters import KEY_RE, rest_voter
+from notesboard.core.votes import view as votes_view
 from notesboard.ingress.rest import JSONBody, _authorize, _bearer, _body, _note_id, _runtime
 
 __all__ = ["router"]
