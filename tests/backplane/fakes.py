@@ -20,6 +20,7 @@ class FakeStore:
         self.notes: dict[int, Note] = {}
         self.reads = 0
         self.down = False
+        self.private: dict[int, str] = {}  # note id -> its writer, while its board's writing is private
 
     def change(self, board: str, note_id: int | None = None, text: str = "x") -> tuple[int, str]:
         """Commit a create (note_id None) or an update; returns (seq, event frame)."""
@@ -56,7 +57,8 @@ class FakeStore:
         found = sorted(
             (n for n in self.notes.values() if n["board"] == board and n["seq"] > (since or 0)), key=lambda n: n["seq"]
         )
-        return BoardPage(board, self.epoch, self.seqs.get(board, 0), found, False)
+        private = {i: who for i, who in self.private.items() if self.notes[i]["board"] == board}
+        return BoardPage(board, self.epoch, self.seqs.get(board, 0), found, False, private)
 
     async def board_seqs(self, boards: list[str]) -> dict[str, int]:
         if self.down:
@@ -67,8 +69,9 @@ class FakeStore:
 class Sub:
     """A hub subscriber that records the seqs it gets and notes any gap (a real client would resume)."""
 
-    def __init__(self, board: str, seq: int = 0, batch: bool = False) -> None:
+    def __init__(self, board: str, seq: int = 0, batch: bool = False, voter: str | None = None) -> None:
         self.board = board
+        self.voter = voter  # whose votes and private notes it may see (the hub renders split frames by it)
         self.batch = batch
         self.seq = seq
         self.got: list[int] = []

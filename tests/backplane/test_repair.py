@@ -63,6 +63,24 @@ async def test_a_lost_event_is_read_from_the_store_after_gap_wait() -> None:
     assert orjson.loads(sub.frames[1])["op"] == "created"
 
 
+async def test_a_lost_private_note_is_repaired_for_its_writer_only() -> None:
+    """Private writing (core/privacy.py): a change read back from the store to fill a gap is rendered per
+    reader like the live event, so the repair path leaks no private text either."""
+    writer, other = Sub("b", voter="key:ann"), Sub("b", voter="key:bob")
+    _hub, store, relay = setup(writer, other)
+    e1 = store.change("b")
+    _lost = store.change("b", None, "private idea")
+    store.private[2] = "key:ann"
+    e3 = store.change("b")
+    relay.receive("b", *e1)
+    relay.receive("b", *e3)
+    await settle(GAP_WAIT * 3)
+    assert writer.got == other.got == [1, 2, 3] and store.reads == 1
+    mine, theirs = orjson.loads(writer.frames[1])["note"], orjson.loads(other.frames[1])["note"]
+    assert mine["text"] == "private idea" and mine["private"] is True
+    assert theirs["text"] == "" and theirs["hidden"] is True
+
+
 async def test_a_superseded_change_asks_only_the_connections_behind_it_to_resume() -> None:
     behind, ahead = Sub("b"), Sub("b")
     _hub, store, relay = setup(behind, ahead)

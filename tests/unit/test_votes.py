@@ -8,6 +8,7 @@ from notesboard.contract.errors import BadRequest, Forbidden, NotFound
 from notesboard.contract.model import Note, Session, VoteCommand, VoteResult
 from notesboard.contract.protocol import render, split_frame
 from notesboard.core.auth import OPEN, Grant
+from notesboard.core.privacy import check_text, shown
 from notesboard.core.voters import rest_voter, socket_voter
 from notesboard.core.votes import Tallies, apply_vote, new_round, totals, visible
 
@@ -79,3 +80,18 @@ def test_voter_keys() -> None:
     with pytest.raises(BadRequest):
         rest_voter(OPEN, "not a key")
     assert rest_voter(Grant("*", "write", 1.0), None, "tok").startswith("tok:")
+
+
+def test_private_notes_as_each_reader_sees_them() -> None:
+    public, secret = note(1), {**note(2), "text": "idea"}
+    notes = [public, secret]
+    assert shown(notes, {}, "key:ann") is notes  # nothing private: the same list, no copy
+    ann = shown(notes, {2: "key:ann"}, "key:ann")
+    bob = shown(notes, {2: "key:ann"}, "key:bob")
+    nobody = shown(notes, {2: "key:ann"}, None)
+    assert ann[0] is public and ann[1]["text"] == "idea" and ann[1].get("private") is True
+    assert bob[1]["text"] == "" and bob[1].get("hidden") is True and bob[1]["x"] == secret["x"]
+    assert nobody[1] == bob[1] and secret["text"] == "idea"  # the stored note is not touched
+    assert check_text(2, "key:ann", "key:ann", None) is None and check_text(1, None, "key:bob", None) is None
+    refused = check_text(2, "key:ann", "key:bob", "c1")
+    assert isinstance(refused, Forbidden) and refused.client_id == "c1"
