@@ -35,3 +35,25 @@ export function movePosition(pos, delta) {
   }
   return moved;
 }
+
+/**
+ * The typed edit (made on `startText`, the text the editor opened on) as an edit of the shared document's text
+ * `doc`, which may differ: the page can open an editor on a version older or newer than the document's. What
+ * the edit kept of `startText` (its unchanged start and end) is kept in `doc` when `doc` has it too, and
+ * everything between is what was replaced (seen as a flake: "tab to mediscarde" opened, "tab to me" in the
+ * document, all selected and retyped; cut at `doc`'s length, the old edit also deleted the document's last
+ * letter). When `doc` does not start and end that way, the editor's text replaces the document's.
+ * @param {{at: number, remove: number, insert: string}} typed
+ * @param {string} startText @param {string} doc @param {string} value the editor's text
+ */
+export function onDocument(typed, startText, doc, value) {
+  const kept = startText.length - typed.at - typed.remove; // the unchanged end of startText
+  const head = startText.slice(0, typed.at);
+  const tail = startText.slice(startText.length - kept);
+  if (doc.length >= typed.at + kept && doc.startsWith(head) && doc.endsWith(tail)) {
+    // Only typed in (nothing selected away): the document's text around the caret stays, whoever wrote it.
+    const remove = typed.remove === 0 ? 0 : doc.length - typed.at - kept;
+    return { at: typed.at, remove, insert: typed.insert };
+  }
+  return smallestEdit(doc, value);
+}

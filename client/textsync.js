@@ -9,7 +9,7 @@ import * as Y from "yjs";
 import { WebsocketProvider } from "y-websocket";
 
 import { RemoteCarets } from "./carets.js";
-import { movePosition, smallestEdit } from "./textdiff.js";
+import { movePosition, onDocument, smallestEdit } from "./textdiff.js";
 
 const LOCAL = "local typing"; // the origin of this page's own transactions
 const SYNC_TIMEOUT_MS = 5000;
@@ -68,14 +68,11 @@ export class SharedText {
    * @param {string} startText
    */
   attach(startText) {
-    const typed = smallestEdit(startText, this.editor.value);
+    const typed = onDocument(smallestEdit(startText, this.editor.value), startText, this.text.toString(), this.editor.value);
     if (typed.remove > 0 || typed.insert) {
-      const merged = this.text.toString();
-      const at = Math.min(typed.at, merged.length);
-      const remove = Math.min(typed.remove, merged.length - at);
       this.doc.transact(() => {
-        if (remove > 0) this.text.delete(at, remove);
-        if (typed.insert) this.text.insert(at, typed.insert);
+        if (typed.remove > 0) this.text.delete(typed.at, typed.remove);
+        if (typed.insert) this.text.insert(typed.at, typed.insert);
       }, LOCAL);
     }
     if (this.editor.value !== this.text.toString()) {

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import { describeChange, restoreFields } from "../../client/changes.js";
-import { movePosition, smallestEdit } from "../../client/textdiff.js";
+import { movePosition, onDocument, smallestEdit } from "../../client/textdiff.js";
 
 test("smallest edit: the common prefix and suffix are kept", () => {
   assert.deepEqual(smallestEdit("tab to me", "tab to you"), { at: 7, remove: 2, insert: "you" });
@@ -49,4 +49,24 @@ test("restoring a version sends only what differs, null included (no colour, no 
   assert.deepEqual(restoreFields(version, now), { text: "old", color: null, y: null });
   assert.deepEqual(restoreFields(now, now), {});
   assert.deepEqual(restoreFields({ ...version, color: null }, { ...version, color: undefined }), {}, "absent is null");
+});
+
+test("typing made on an older text lands on the shared document without eating its ends", () => {
+  const apply = (doc, e) => doc.slice(0, e.at) + e.insert + doc.slice(e.at + e.remove);
+  // Opened on "tab to mediscarde", the document says "tab to me": all selected and retyped.
+  const start = "tab to mediscarde";
+  const value = "written before it came";
+  const edit = onDocument(smallestEdit(start, value), start, "tab to me", value);
+  assert.equal(apply("tab to me", edit), value);
+  // The same text: the edit as typed.
+  assert.deepEqual(onDocument(smallestEdit("tab to me", "tab to medi"), "tab to me", "tab to me", "tab to medi"), {
+    at: 9,
+    remove: 0,
+    insert: "di",
+  });
+  // Only typed in: someone else's words in the document stay beside the insertion.
+  const typedIn = onDocument(smallestEdit("hello world", "hello big world"), "hello world", "hello there world", "hello big world");
+  assert.equal(apply("hello there world", typedIn), "hello big there world");
+  // A document that no longer starts or ends as the editor's text did: the editor's text replaces it.
+  assert.equal(apply("zzz", onDocument(smallestEdit("abc", "abXc"), "abc", "zzz", "abXc")), "abXc");
 });
