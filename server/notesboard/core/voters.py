@@ -21,7 +21,14 @@ from notesboard.core.auth import Grant
 
 KEY_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")  # a voter key: the socket's key=, REST's voter
 
-__all__ = ["KEY_RE", "rest_voter", "socket_voter"]
+__all__ = ["KEY_RE", "check_key", "rest_voter", "socket_voter"]
+
+
+def check_key(key: str, name: str) -> str:
+    """A voter key as given (`name`: the parameter, for the message); BadRequest if it is not one."""
+    if not KEY_RE.fullmatch(key):
+        raise BadRequest(f"{name} must be 1 to 64 letters, digits, _ or -")
+    return key
 
 
 def socket_voter(grant: Grant, key: str | None) -> str:
@@ -39,6 +46,4 @@ def rest_voter(grant: Grant, key: str | None, token: str | None = None) -> str:
         return f"tok:{hashlib.sha256(token.encode()).hexdigest()[:32]}"
     if not key:
         raise BadRequest('a vote needs "voter": a key the voting browser or program keeps (or a token with a sub)')
-    if not KEY_RE.fullmatch(key):
-        raise BadRequest("voter must be 1 to 64 letters, digits, _ or -")
-    return f"key:{key}"
+    return f"key:{check_key(key, 'voter')}"

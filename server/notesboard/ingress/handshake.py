@@ -8,7 +8,7 @@ from typing import Any
 
 from notesboard.contract.errors import BadRequest
 from notesboard.contract.validate import check_name, parse_int_param
-from notesboard.core.voters import KEY_RE
+from notesboard.core.voters import check_key
 
 __all__ = ["Handshake", "handshake"]
 
@@ -46,6 +46,6 @@ def handshake(params: Any, snapshot_max: int = 10_000) -> Handshake:
     limit = parse_int_param("limit", params.get("limit"), low=1, high=2**63 - 1)
     limit = None if limit is None else min(limit, snapshot_max)
     key = params.get("key") or None
-    if key is not None and not KEY_RE.fullmatch(key):
-        raise BadRequest("key must be 1 to 64 letters, digits, _ or -")
+    if key is not None:
+        check_key(key, "key")
     return Handshake(since, epoch, name, raw_batch in ("1", "true"), params.get("token") or None, limit, key)

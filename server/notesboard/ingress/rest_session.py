@@ -12,12 +12,12 @@ from dataclasses import replace
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from notesboard.contract.errors import BadRequest, Forbidden
+from notesboard.contract.errors import Forbidden
 from notesboard.contract.model import SessionCommand
 from notesboard.contract.session import parse_session
 from notesboard.contract.validate import check_board
 from notesboard.contract.votes import vote_command, vote_reply
-from notesboard.core.voters import KEY_RE, rest_voter
+from notesboard.core.voters import check_key, rest_voter
 from notesboard.core.votes import view as votes_view
 from notesboard.ingress.rest import JSONBody, _authorize, _bearer, _body, _note_id, _runtime
 
@@ -60,8 +60,8 @@ async def get_votes(request: Request, board: str, voter: str | None = None) -> R
     """The board's vote as `?voter=` (or the token's subject) may see it: `{"vote", "mine", "left", "totals"?}`."""
     check_board(board)
     grant = _authorize(request, board, write=False)
-    if voter is not None and not KEY_RE.fullmatch(voter):
-        raise BadRequest("voter must be 1 to 64 letters, digits, _ or -")
+    if voter is not None:
+        check_key(voter, "voter")
     token = _bearer(request)
     who = rest_voter(grant, voter, token) if grant.subject is not None or voter or token else None
     session, tallies = await _runtime(request).notes.votes(board)
