@@ -92,6 +92,11 @@ class Settings(BaseSettings):
     direct_writes: bool = Field(
         True, description="Write ready-framed events straight to idle sockets (see uvicorn_adapter.py)."
     )
+    gc_threshold: int = Field(
+        200_000,
+        ge=0,
+        description="Allocations between the garbage collector's youngest collections (0: Python's 700).",
+    )
     ws_compression: bool = Field(False, description="permessage-deflate (costs hundreds of KB per socket).")
     ws_impl: Literal["websockets-sansio", "websockets", "wsproto"] = Field(
         "websockets-sansio", description="uvicorn's WebSocket implementation (the fast paths need the default)."

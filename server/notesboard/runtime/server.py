@@ -11,6 +11,7 @@ from notesboard.ingress.endpoint import SocketsFirst
 from notesboard.runtime import lognoise
 from notesboard.runtime.app import create_app
 from notesboard.runtime.config import Settings
+from notesboard.runtime.gctune import tune_gc
 from notesboard.runtime.limits import check_descriptors
 from notesboard.runtime.uvicorn_adapter import find_app, probe
 
@@ -72,8 +73,8 @@ class LogHygiene(logging.Filter):
 
 
 def prepare(settings: Settings) -> uvicorn.Config:
-    """What one server process does before serving (alone or as a worker): logging, uvicorn's config, and
-    the check that its descriptor limit covers `max_connections`."""
+    """What one server process does before serving (alone or as a worker): logging, uvicorn's config, the
+    check that its descriptor limit covers `max_connections`, and the garbage collector's pace."""
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     config = uvicorn_config(settings)  # configures uvicorn's loggers; filter them after that
     hygiene = LogHygiene()  # tokens masked in access lines
@@ -81,6 +82,7 @@ def prepare(settings: Settings) -> uvicorn.Config:
         logging.getLogger(name).addFilter(hygiene)
     lognoise.install(settings.log_level)
     check_descriptors(settings.max_connections)
+    tune_gc(settings.gc_threshold)
     return config
 
 
