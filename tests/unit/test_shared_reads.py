@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from notesboard.contract.model import BoardPage, CreateCommand, DeleteCommand, WriteOp, WriteResult
+from notesboard.contract.model import BoardPage, CreateCommand, DeleteCommand, Session, WriteOp, WriteResult
 from notesboard.fanout.hub import Hub
 from notesboard.ingress.snapshot import SharedReads, read_snapshot
 from notesboard.storage import Store
@@ -186,3 +186,65 @@ async def test_all_boards_kept_pages_stay_within_the_budget(tmp_path: Path) -> N
         assert hub.kept("b") is not None and hub.kept_bytes == one
         hub.deliver("b", 2, "{}")
         assert hub.kept_bytes == 0
+
+
+class SessionStore(GatedStore):
+    """Counts session reads; `session_gate` holds one in flight."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        self.gate.set()
+        self.session_gate = asyncio.Event()
+        self.session_gate.set()
+        self.session_reads = 0
+
+    async def read_session(self, board: str) -> Session | None:
+        self.session_reads += 1
+        await self.session_gate.wait()
+        return await super().read_session(board)
+
+
+async def test_the_session_is_kept_beside_the_page_until_the_next_change(tmp_path: Path) -> None:
+    store = SessionStore(f"sqlite+aiosqlite:///{tmp_path / 'nb.db'}")
+    async with store:
+        made = await _fill(store, 2)
+        hub = Hub()
+        hub.join(Sub("b"))
+        shared = SharedReads(store, hub, cache_bytes=KEEP)
+        assert await shared.session("b") is None and store.session_reads == 1  # nothing kept yet: no keeping
+        await shared.snapshot("b", None, None, 10)
+        assert [await shared.session("b") for _ in range(3)] == [None] * 3
+        assert store.session_reads == 2 and shared.session_hits == 2
+        hub.deliver("b", made[-1].seq + 1, "{}")  # a change (a session change is one): page and session gone
+        await shared.snapshot("b", None, None, 10)
+        await shared.session("b")
+        assert store.session_reads == 3
+        # A change that arrives while the session is read: that read is not kept (it may predate the change).
+        hub.deliver("b", made[-1].seq + 2, "{}")
+        await shared.snapshot("b", None, None, 10)
+        kept = hub.kept("b")
+        assert kept is not None and not kept.has_session
+        store.session_gate.clear()
+        reading = asyncio.create_task(shared.session("b"))
+        await asyncio.sleep(0)
+        hub.deliver("b", made[-1].seq + 3, "{}")
+        await shared.snapshot("b", None, None, 10)  # kept again, without a session
+        store.session_gate.set()
+        await reading
+        kept = hub.kept("b")
+        assert kept is not None and not kept.has_session
+        await shared.session("b")
+        assert store.session_reads == 5
+
+
+async def test_without_a_cache_every_session_is_read(tmp_path: Path) -> None:
+    store = SessionStore(f"sqlite+aiosqlite:///{tmp_path / 'nb.db'}")
+    async with store:
+        await _fill(store, 1)
+        hub = Hub()
+        hub.join(Sub("b"))
+        shared = SharedReads(store, hub, cache_bytes=0)
+        await shared.snapshot("b", None, None, 10)
+        for _ in range(3):
+            await shared.session("b")
+        assert store.session_reads == 3 and shared.session_hits == 0

@@ -161,7 +161,7 @@ class SocketConnection(StateMachine):
             snap = await svc.snapshots.snapshot(self.board, self.query.since, self.query.epoch, limit)
             # Read after the notes: a session at least as new as the snapshot's seq (a `session` event that the
             # snapshot already holds only repeats the same whole state).
-            session = await svc.store.read_session(self.board)
+            session = await svc.snapshots.session(self.board)
             votes = None
             if session is not None and session["vote"] is not None:
                 votes = votes_view(session, await svc.store.read_votes(self.board), self.voter)

@@ -25,7 +25,7 @@ import asyncio
 from dataclasses import dataclass, field
 from functools import partial
 
-from notesboard.contract.model import BoardPage, Note
+from notesboard.contract.model import BoardPage, Note, Session
 from notesboard.fanout.hub import Hub
 from notesboard.storage import Store
 
@@ -65,12 +65,15 @@ class _Read:
     task: asyncio.Task[BoardPage] | None = None
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True)
 class _Kept:
-    """A board's newest fresh page, as read with `limit` (kept in its hub room while nothing changes)."""
+    """A board's newest fresh page, as read with `limit` (kept in its hub room while nothing changes), and
+    the board's session once a read of it ended with nothing changed (`SharedReads.session`)."""
 
     page: BoardPage
     limit: int
+    session: Session | None = None
+    has_session: bool = False
 
     def snapshot(self, since: int | None, epoch: str | None, limit: int) -> Snapshot | None:
         """What `read_snapshot` would give from this page, or None when it needs the database."""
@@ -104,6 +107,7 @@ class SharedReads:
         self.reads = 0  # database reads made
         self.requests = 0  # reads asked for (the difference was shared or kept)
         self.kept_hits = 0  # requests answered from a kept page
+        self.session_hits = 0  # sessions answered from beside a kept page
 
     async def snapshot(self, board: str, since: int | None, epoch: str | None, limit: int) -> Snapshot:
         """As `read_snapshot`; call it only after the connection joined the hub."""
@@ -128,6 +132,22 @@ class SharedReads:
         notes = page.notes[-limit:] if len(page.notes) > limit else page.notes
         more = page.more or len(notes) < len(page.notes)
         return Snapshot(page.epoch, page.seq, notes, since is not None, more, page.private)
+
+    async def session(self, board: str) -> Session | None:
+        """The board's session (call it after `snapshot`): kept beside the board's kept page, so the connects
+        of a board that does not change read it once. Every session change is a change of the board, which
+        drops the page and its session; a read is kept only if nothing changed from its start to its end."""
+        kept = self._hub.kept(board) if self._cache_bytes else None
+        if not isinstance(kept, _Kept):
+            return await self._store.read_session(board)
+        if kept.has_session:
+            self.session_hits += 1
+            return kept.session
+        stamp = self._hub.stamp(board)
+        session = await self._store.read_session(board)
+        if self._hub.kept(board) is kept and self._hub.stamp(board) == stamp:
+            kept.session, kept.has_session = session, True
+        return session
 
     async def _page(self, board: str, since: int | None, limit: int | None) -> BoardPage:
         self.requests += 1

@@ -121,6 +121,11 @@ class _Counters(Collector):
             "Socket snapshots served from a board's kept snapshot, without a database read.",
             value=self._snaps.kept_hits,
         )
+        yield CounterMetricFamily(
+            "notesboard_snapshot_session_hits",
+            "Socket snapshots whose board session came from beside the kept snapshot, without a database read.",
+            value=self._snaps.session_hits,
+        )
         fast = GaugeMetricFamily(
             "notesboard_fast_path", "uvicorn fast paths in use (1) or not (0); see the start-up log.", labels=["path"]
         )
