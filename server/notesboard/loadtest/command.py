@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import enum
 import resource
 import time
 from collections.abc import Coroutine
@@ -28,6 +29,11 @@ from notesboard.loadtest.runner import LoadConfig, Progress, run_load
 __all__ = ["loadtest"]
 
 err = Console(stderr=True)
+
+
+class JoinOrder(enum.StrEnum):
+    SPREAD = "spread"
+    BOARD = "board"
 
 
 def _opt(help_text: str, **kw: Any) -> Any:
@@ -91,6 +97,15 @@ def loadtest(
             max=254,
         ),
     ] = 1,
+    join_order: Annotated[
+        JoinOrder,
+        _opt(
+            "The order sockets connect in: spread (round the boards, a socket each) or board (a board's sockets "
+            "together, as people join their own meeting). Presence and awareness frames grow with joins times "
+            "watchers, so spread is the heavier.",
+            case_sensitive=False,
+        ),
+    ] = JoinOrder.SPREAD,
     json_out: Annotated[
         Path | None, typer.Option("--json", help="Write the full result (counts, latencies, series) to this JSON file.")
     ] = None,
@@ -99,7 +114,11 @@ def loadtest(
     ] = None,
     server_pid: Annotated[
         int | None,
-        _opt("Process id of the server, to report its CPU time and memory (read from /proc/PID/stat).", min=1),
+        _opt(
+            "Process id of the server, to report its CPU time and memory (read from /proc/PID/stat; with its "
+            "worker processes, all summed).",
+            min=1,
+        ),
     ] = None,
     connect_concurrency: Annotated[
         int, _opt("Handshakes in progress at once while the clients connect.", min=1, max=10_000)
@@ -168,6 +187,7 @@ def loadtest(
         drain_timeout=drain_timeout,
         record_acks=acked_log is not None,
         sources=sources,
+        join_order=join_order.value,
     )
     out = Console()
     display = _LiveDisplay(err) if err.is_terminal else _PlainDisplay(err)

@@ -30,10 +30,18 @@ class LoadConfig:
     drain_timeout: float = 10.0
     record_acks: bool = False
     sources: int = 1  # loopback source addresses the sockets are spread over (127.0.0.1 .. 127.0.0.N)
+    join_order: str = "spread"  # "spread": round the boards, one socket each; "board": a board's sockets together
     run_id: str = field(default_factory=lambda: secrets.token_hex(4))
 
     def board(self, i: int) -> str:
         return f"{self.board_prefix or f'lt-{self.run_id}-'}{i % self.boards}"
+
+    def join_rank(self, i: int) -> tuple[int, int]:
+        """Where client `i` comes in the connect order of its process. Board `i mod B` either way; "spread"
+        keeps index order (every board gains a socket in turn: the most presence and awareness traffic, as
+        each join reaches watchers that keep arriving), "board" brings a board's sockets in together (people
+        joining their own meeting: joins close together share the coalesced presence and awareness frames)."""
+        return (i % self.boards, i) if self.join_order == "board" else (0, i)
 
     def source(self, i: int) -> str | None:
         """The local address client `i` connects from (None: the system's choice). A loopback destination
