@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 import time
 from typing import Any
 
-from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, WebSocketException
 
 from notesboard.client.backoff import Backoff
@@ -25,6 +25,7 @@ from notesboard.loadtest import cursors, pacing
 from notesboard.loadtest.accounting import AckTracker, StreamChecker, Verdict
 from notesboard.loadtest.dial import dial, server_address
 from notesboard.loadtest.tally import ClientKind, Tally, describe
+from notesboard.loadtest.wire import LeanSocket, open_socket
 
 __all__ = ["ClientKind", "LoadClient", "Tally"]
 
@@ -53,7 +54,7 @@ class LoadClient:
         self.address = server_address(base_url)
         self.board = board
         self.tally = tally
-        self.ws: ClientConnection | None = None
+        self.ws: LeanSocket | None = None
         self.checker = StreamChecker(0)
         self.tracker = SeqTracker()  # the snapshot half of the contract: epoch, resume query, reset
         self.connected = False
@@ -96,16 +97,10 @@ class LoadClient:
         tracker.seq = self.checker.last  # the checker follows the events; the tracker only the snapshots
         asked = tracker.resume_query() if resume else {}
         max_queue = 16 if self.kind is ClientKind.SLOW else 256
-        ws = await connect(
+        ws = await open_socket(
             ws_url(self.base_url, self.board, **asked, batch=1),
-            max_size=None,
-            compression=None,
-            ping_interval=None,
-            open_timeout=None,
-            close_timeout=2,
+            sock=await self._dial(),
             max_queue=max_queue,
-            proxy=None,  # never a proxy to 127.0.0.1; the environment's lookup was 7% of the generator's CPU
-            **(await self._dial()),
         )
         self.ws = ws
         frames = decode(await ws.recv())
@@ -126,10 +121,10 @@ class LoadClient:
             self.tally.recovered += self.checker.resumed(tracker.missed, seq)
         return frames[1:]
 
-    async def _dial(self) -> dict[str, Any]:
-        """What `connect` passes on to the loop's create_connection(): a socket from the source address (made
-        by `dial.dial`, which leaves the port to connect()), when one is set."""
-        return {} if self.source is None else {"sock": await dial(self.source, self.address)}
+    async def _dial(self) -> socket.socket | None:
+        """A socket from the source address (made by `dial.dial`, which leaves the port to connect()), when
+        one is set; else None (the system's choice)."""
+        return None if self.source is None else await dial(self.source, self.address)
 
     # -- reading ------------------------------------------------------------------------------------------
 
