@@ -197,11 +197,16 @@ class Awareness:
 
     def expire(self, ttl: float, listed: Callable[[str, str], bool]) -> None:
         """Drop the peers of processes not heard from for `ttl` seconds that presence does not list either
-        (`listed(board, origin)`): a process that crashed before its presence entry got here."""
+        (`listed(board, origin)`): a process that crashed before its presence entry got here. One that presence
+        lists is looked at again `ttl` later: until then the roster answers for it (its entry's expiry calls
+        `remote_gone`), and asking again every tick, for every quiet board and process, was 4% of a worker at
+        100,000 sockets on 1,000 boards."""
         now = time.monotonic()
         for board, room in list(self._rooms.items()):
             for origin in [o for o, at in room.heard.items() if at + ttl < now]:
-                if not listed(board, origin):
+                if listed(board, origin):
+                    room.heard[origin] = now
+                else:
                     del room.heard[origin]
                     self.remote_gone(board, origin)
 
