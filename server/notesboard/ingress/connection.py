@@ -10,8 +10,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
 from typing import Any
 
 from starlette.websockets import WebSocket
@@ -33,6 +31,7 @@ from notesboard.ingress.handshake import Handshake
 from notesboard.ingress.reader import FrameReader
 from notesboard.ingress.services import Services
 from notesboard.ingress.state import LIVE, ConnState, StateMachine
+from notesboard.ingress.undo import Undo
 from notesboard.runtime.uvicorn_adapter import SocketHandle
 
 __all__ = ["SocketConnection"]
@@ -110,7 +109,7 @@ class SocketConnection(StateMachine):
         self.handle.hook_keepalive(self._keepalive_timeout)
         reason = "client closed"
         try:
-            with self._registered():
+            with self._register():
                 log.info(
                     "open board=%s address=%s name=%s since=%s", self.board, self.address, self.name, self.query.since
                 )
@@ -120,13 +119,13 @@ class SocketConnection(StateMachine):
         finally:
             log.info("close board=%s address=%s name=%s reason=%s", self.board, self.address, self.name, reason)
 
-    @contextmanager
-    def _registered(self) -> Iterator[None]:
-        """Every registration of this socket (registry, token expiry, hub, awareness, presence), undone in reverse
-        on any exit, including one that fails half-way through registering. (Awareness attaches later, once
-        the snapshot is out: `_start_awareness`; its detach is registered here.)"""
+    def _register(self) -> Undo:
+        """Every registration of this socket (registry, token expiry, hub, awareness, presence), to be undone in
+        reverse on any exit, including one that fails half-way through registering. (Awareness attaches later,
+        once the snapshot is out: `_start_awareness`; its detach is registered here.)"""
         svc = self.svc
-        with ExitStack() as undo:
+        undo = Undo()
+        try:
             svc.registry.add(self)
             undo.callback(svc.registry.remove, self)
             if self.grant.expires is not None:  # a live socket ends with its token
@@ -140,7 +139,10 @@ class SocketConnection(StateMachine):
             svc.presence.joined(self.board, self.name)
             undo.callback(svc.presence.left, self.board, self.name)
             undo.callback(self._ended)  # first on exit: no frame is queued for a socket that is gone
-            yield
+        except BaseException:
+            undo.__exit__(None, None, None)
+            raise
+        return undo
 
     def _leave_awareness(self) -> None:
         if self.aware is not None:

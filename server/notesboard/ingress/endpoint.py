@@ -13,7 +13,6 @@ the stack"). Other websocket paths, and any with a root_path, still reach FastAP
 
 from __future__ import annotations
 
-from contextlib import ExitStack
 from typing import Any
 
 from starlette.responses import JSONResponse
@@ -45,21 +44,22 @@ async def websocket_endpoint(websocket: WebSocket, board: str) -> None:
     services: Services = websocket.app.state.runtime.sockets
     settings = services.settings
     address = websocket.client.host if websocket.client else "unknown"
-    with ExitStack() as admitted:
-        try:
-            if not origin_allowed(
-                websocket.headers.get("origin"), websocket.headers.get("host"), settings.allowed_origins
-            ):
-                raise Forbidden("this Origin may not open sockets here (see --allowed-origins)")
-            check_board(board)
-            query = handshake(websocket.query_params, settings.snapshot_max)
-            grant = authorize(settings.auth_secret, query.token, board)
-            admitted.enter_context(services.registry.admission(address))  # counted until the socket ends
-        except NotesError as exc:
-            services.error(exc.code)
-            await _refuse(websocket, exc)
-            return
+    try:
+        if not origin_allowed(websocket.headers.get("origin"), websocket.headers.get("host"), settings.allowed_origins):
+            raise Forbidden("this Origin may not open sockets here (see --allowed-origins)")
+        check_board(board)
+        query = handshake(websocket.query_params, settings.snapshot_max)
+        grant = authorize(settings.auth_secret, query.token, board)
+        services.registry.admit(address)  # counted until the socket ends (released below)
+    except NotesError as exc:
+        services.error(exc.code)
+        await _refuse(websocket, exc)
+        return
+    # A plain try/finally rather than an ExitStack: this frame lives as long as the socket (issue #25).
+    try:
         await SocketConnection(websocket, services, board, query, grant, address).serve()
+    finally:
+        services.registry.release(address)
 
 
 class SocketsFirst:
