@@ -13,7 +13,7 @@ def test_steps_run_in_reverse_once() -> None:
         undo.callback(done.append, "first")
         undo.callback(done.append, "second")
     assert done == ["second", "first"]
-    undo.__exit__(None, None, None)  # nothing left to run
+    undo.run()  # nothing left to run
     assert done == ["second", "first"]
 
 

@@ -140,7 +140,7 @@ class SocketConnection(StateMachine):
             undo.callback(svc.presence.left, self.board, self.name)
             undo.callback(self._ended)  # first on exit: no frame is queued for a socket that is gone
         except BaseException:
-            undo.__exit__(None, None, None)
+            undo.run()
             raise
         return undo
 

@@ -6,8 +6,6 @@ import asyncio
 import logging
 import time
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from types import TracebackType
 from typing import Protocol
 
@@ -66,15 +64,6 @@ class Registry:
         self.per_address[address] -= 1
         if self.per_address[address] <= 0:
             del self.per_address[address]
-
-    @contextmanager
-    def admission(self, address: str) -> Iterator[None]:
-        """`admit` on entry (raising its refusal), `release` on any exit."""
-        self.admit(address)
-        try:
-            yield
-        finally:
-            self.release(address)
 
     def add(self, conn: Tracked) -> None:
         """Track an accepted socket for the stall watchdog and shutdown (it was counted at admission)."""

@@ -30,6 +30,10 @@ class Undo:
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
+        self.run()
+
+    def run(self) -> None:
+        """Every step registered so far, last first (each once)."""
         first: BaseException | None = None
         steps = self._steps
         while steps:
