@@ -25,6 +25,8 @@ from notesboard.loadtest.preflight import (
 )
 from notesboard.loadtest.report import html_report, print_summary, write_json
 from notesboard.loadtest.runner import LoadConfig, Progress, run_load
+from notesboard.loadtest.worker import GC_THRESHOLD
+from notesboard.runtime.gctune import tune_gc
 
 __all__ = ["loadtest"]
 
@@ -189,6 +191,7 @@ def loadtest(
         sources=sources,
         join_order=join_order.value,
     )
+    tune_gc(GC_THRESHOLD)  # this process holds the sockets itself with --procs 1
     out = Console()
     display = _LiveDisplay(err) if err.is_terminal else _PlainDisplay(err)
     try:

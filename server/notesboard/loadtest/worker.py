@@ -114,7 +114,6 @@ GC_THRESHOLD = 200_000  # the collector's pace at the server's default: a third 
 
 
 async def run_worker(cfg: LoadConfig, index: int, chan: Channel) -> None:
-    tune_gc(GC_THRESHOLD)
     tally = Tally(acked_log=[] if cfg.record_acks else None)
     clients: list[LoadClient] = []
     n_senders = min(cfg.senders, cfg.clients)
@@ -263,7 +262,9 @@ async def guarded_worker(cfg: LoadConfig, chan: QueueChannel) -> None:
 
 
 def worker_process(cfg_dict: dict[str, Any], index: int, conn: Connection) -> None:
-    """Entry point of a worker process (spawned): its own event loop, uvloop when installed."""
+    """Entry point of a worker process (spawned): its own event loop, uvloop when installed, and the collector's
+    pace of a process holding many sockets (set per process: never by `run_worker`, which tests call in theirs)."""
+    tune_gc(GC_THRESHOLD)
     cfg = LoadConfig(**cfg_dict)
 
     async def main() -> None:
