@@ -28,6 +28,8 @@ from websockets.frames import Close
 from websockets.http11 import Response
 from websockets.utils import accept_key
 
+from notesboard.loadtest.dial import server_address
+
 try:
     from websockets.speedups import apply_mask
 except ImportError:  # pragma: no cover - websockets without its C extension
@@ -253,11 +255,15 @@ async def open_socket(url: str, *, sock: socket.socket | None = None, max_queue:
     """Connect to ws://host:port/path?query (through `sock` when given, already connected) and shake hands."""
     loop = asyncio.get_running_loop()
     proto = LeanSocket(max_queue)
-    parts = urlsplit(url)
-    if sock is not None:
-        await loop.create_connection(lambda: proto, sock=sock)
+    if sock is None:
+        await loop.create_connection(lambda: proto, *server_address(url))
     else:
-        await loop.create_connection(lambda: proto, parts.hostname or "127.0.0.1", parts.port or 80)
+        try:
+            await loop.create_connection(lambda: proto, sock=sock)
+        except BaseException:  # cancelled or refused before a transport took the socket: it is still ours
+            if proto.transport is None:
+                sock.close()
+            raise
     try:
         await proto._shake(url)
     except BaseException:
